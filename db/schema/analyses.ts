@@ -1,0 +1,68 @@
+import { bigint, index, integer, jsonb, pgTable, real, serial, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import type { AnalysisOptions, ModelStats } from '@/lib/types';
+import { models } from './models';
+
+/** A pinned commit of a repo. Every analysis is of exactly one revision; old revisions stay as history. */
+export const revisions = pgTable(
+  'revisions',
+  {
+    id: serial('id').primaryKey(),
+    modelId: text('model_id').notNull().references(() => models.id, { onDelete: 'cascade' }),
+    /** Commit sha (40 hex). */
+    sha: text('sha').notNull(),
+    /** The ref that resolved to this sha: `main`, a tag or branch like `step1000`. */
+    ref: text('ref').notNull().default('main'),
+    /** Training step parsed from the ref (`step1000` -> 1000) for checkpoint series; null otherwise. */
+    step: integer('step'),
+    /** Commit date on the Hub (lastModified), when known. */
+    committedAt: timestamp('committed_at', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('revisions_model_sha_ref_idx').on(t.modelId, t.sha, t.ref)],
+);
+
+export type Revision = typeof revisions.$inferSelect;
+
+export type AnalysisStatus = 'queued' | 'running' | 'done' | 'failed';
+
+/** One analysis run of one revision with one set of options. Layers are stored as each completes. */
+export const analyses = pgTable(
+  'analyses',
+  {
+    id: serial('id').primaryKey(),
+    modelId: text('model_id').notNull().references(() => models.id, { onDelete: 'cascade' }),
+    revisionId: integer('revision_id').notNull().references(() => revisions.id, { onDelete: 'cascade' }),
+    status: text('status').$type<AnalysisStatus>().notNull().default('queued'),
+    /** Human-readable reason for a failure (e.g. "gated: needs a token with access"). */
+    error: text('error'),
+    /** Machine-readable failure class: gated | not_found | no_safetensors | unsupported_dtype | too_large | network | internal. */
+    errorKind: text('error_kind'),
+    options: jsonb('options').$type<AnalysisOptions>().notNull().default({}),
+    /** Stable hash of options, so (revision, options) is analysed once. */
+    optionsKey: text('options_key').notNull().default('default'),
+    layersTotal: integer('layers_total'),
+    layersDone: integer('layers_done').notNull().default(0),
+    bytesTotal: bigint('bytes_total', { mode: 'number' }),
+    bytesRead: bigint('bytes_read', { mode: 'number' }).notNull().default(0),
+    secondsPerLayer: real('seconds_per_layer'),
+    attempts: integer('attempts').notNull().default(0),
+    /** Hostname/pid of the worker that last ran it. */
+    worker: text('worker'),
+    /** { read_s, eigen_s, fit_s, store_s, total_s } */
+    timings: jsonb('timings').$type<Record<string, number>>(),
+    /** WeightWatcher get_summary() plus medians and shares, written when the analysis is done. */
+    summary: jsonb('summary').$type<ModelStats>(),
+    queuedAt: timestamp('queued_at', { withTimezone: true }).notNull().defaultNow(),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    finishedAt: timestamp('finished_at', { withTimezone: true }),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex('analyses_revision_options_idx').on(t.revisionId, t.optionsKey),
+    index('analyses_model_idx').on(t.modelId),
+    index('analyses_status_idx').on(t.status),
+  ],
+);
+
+export type Analysis = typeof analyses.$inferSelect;
+export type NewAnalysis = typeof analyses.$inferInsert;

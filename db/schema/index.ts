@@ -1,0 +1,4 @@
+export * from './models';
+export * from './analyses';
+export * from './layers';
+export * from './benchmarks';

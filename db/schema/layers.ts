@@ -8,7 +8,8 @@ const f64 = (name: string) => doublePrecision(name);
 
 /**
  * One analysed (or skipped) weight tensor of one analysis.
- * Metric columns carry WeightWatcher's own names (N, M, Q, alpha, D, W_scale, Lambda, ...).
+ * Metric columns carry WeightWatcher's own names (N, M, Q, alpha, D, W_scale, Lambda, ...), except xmin/xmax,
+ * which PostgreSQL reserves as system columns: their SQL names are pl_xmin/pl_xmax (drizzle keys xmin/xmax).
  */
 export const layers = pgTable(
   'layers',
@@ -41,8 +42,10 @@ export const layers = pgTable(
     weak_rank_loss: integer('weak_rank_loss'),
     lambda_max: f64('lambda_max'),
     alpha: f64('alpha'),
-    xmin: f64('xmin'),
-    xmax: f64('xmax'),
+    // `xmin`/`xmax` are PostgreSQL system columns, so these two are stored as pl_xmin/pl_xmax; the drizzle keys
+    // keep WeightWatcher's names.
+    xmin: f64('pl_xmin'),
+    xmax: f64('pl_xmax'),
     D: f64('D'),
     sigma: f64('sigma'),
     num_pl_spikes: integer('num_pl_spikes'),

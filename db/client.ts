@@ -1,0 +1,145 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import * as schema from './schema';
+import { lockDataDir, type FolderLock } from './lock';
+import { applyMigrations } from './migrate';
+
+/**
+ * The one database handle of a process.
+ *
+ * Embedded (default): PGlite in `DATA_DIR` (default `.data/pglite`), owned exclusively by this process through
+ * a folder lock (see ./lock.ts). With `DATABASE_URL=postgres://...`: a `pg` Pool. Both speak the same drizzle
+ * pg-core schema and the same migrations, applied on open.
+ *
+ * The handle is cached on `globalThis`, not in module scope: Next bundles route handlers and
+ * `instrumentation.ts` into separate module graphs of the same process, and they must share ONE PGlite instance
+ * (a second one on the same folder would corrupt it).
+ */
+
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+/** Raw SQL access for code that speaks SQL itself (pg-boss). */
+export interface RawSql {
+  /** One statement with `$n` parameters. */
+  query(text: string, values?: unknown[]): Promise<{ rows: any[] }>;
+  /** Several `;`-separated statements without parameters; one result per statement. */
+  exec(text: string): Promise<{ rows: any[] }[]>;
+}
+
+export interface DbHandle {
+  kind: 'pglite' | 'postgres';
+  db: Db;
+  sql: RawSql;
+  /** PGlite folder (embedded) or the connection string with the password masked (Postgres). */
+  location: string;
+  /** Set when kind = postgres. */
+  connectionString?: string;
+  close(): Promise<void>;
+}
+
+export function databaseUrl(): string | undefined {
+  const url = process.env.DATABASE_URL?.trim();
+  return url ? url : undefined;
+}
+
+export function dataDir(): string {
+  return path.resolve(process.env.DATA_DIR?.trim() || '.data/pglite');
+}
+
+function maskUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}
+
+async function openPglite(dir: string): Promise<DbHandle> {
+  const lock: FolderLock = await lockDataDir(dir);
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    const { PGlite } = await import('@electric-sql/pglite');
+    const { drizzle } = await import('drizzle-orm/pglite');
+    const client = await PGlite.create(dir);
+    const db = drizzle({ client, schema }) as unknown as Db;
+    const sql: RawSql = {
+      query: (text, values) => client.query(text, values as any[]),
+      exec: (text) => client.exec(text),
+    };
+    await applyMigrations({ kind: 'pglite', db });
+    return {
+      kind: 'pglite',
+      db,
+      sql,
+      location: dir,
+      async close() {
+        try {
+          await client.close();
+        } finally {
+          await lock.release();
+        }
+      },
+    };
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+}
+
+async function openPostgres(url: string): Promise<DbHandle> {
+  const pg = (await import('pg')).default;
+  const { drizzle } = await import('drizzle-orm/node-postgres');
+  const pool = new pg.Pool({ connectionString: url, max: Number(process.env.DATABASE_POOL_MAX ?? 10) });
+  // A server restart breaks idle clients; pg emits 'error' on the pool for them. Without a listener that would
+  // crash the process. The pool drops the broken client and the next query opens a fresh connection.
+  pool.on('error', (err) => console.error(`database connection lost (${maskUrl(url)}): ${err.message}`));
+  const db = drizzle({ client: pool, schema }) as unknown as Db;
+  const sql: RawSql = {
+    query: (text, values) => pool.query(text, values as any[]),
+    async exec(text) {
+      const res = (await pool.query(text)) as any;
+      return Array.isArray(res) ? res : [res];
+    },
+  };
+  try {
+    await applyMigrations({ kind: 'postgres', db, pool });
+  } catch (err) {
+    await pool.end();
+    throw err;
+  }
+  return { kind: 'postgres', db, sql, location: maskUrl(url), connectionString: url, async close() { await pool.end(); } };
+}
+
+const KEY = Symbol.for('alphaboard.db');
+type Holder = { [KEY]?: Promise<DbHandle> };
+const holder = globalThis as Holder;
+
+/** Open (once per process) and return the database handle. Rejects with DatabaseInUseError when locked. */
+export function getDbHandle(): Promise<DbHandle> {
+  if (!holder[KEY]) {
+    const url = databaseUrl();
+    const opening = url ? openPostgres(url) : openPglite(dataDir());
+    holder[KEY] = opening;
+    // A failed open must not stay cached: the next call tries again (e.g. after the other owner stopped).
+    opening.catch(() => {
+      if (holder[KEY] === opening) delete holder[KEY];
+    });
+  }
+  return holder[KEY]!;
+}
+
+/** The drizzle instance shared by the whole process. */
+export async function getDb(): Promise<Db> {
+  return (await getDbHandle()).db;
+}
+
+/** Raw SQL on the same connection(s) as {@link getDb}. */
+export async function getSql(): Promise<RawSql> {
+  return (await getDbHandle()).sql;
+}
+
+/** Close the shared handle and release the folder lock; the next getDb() opens it again. */
+export async function closeDb(): Promise<void> {
+  const opening = holder[KEY];
+  if (!opening) return;
+  delete holder[KEY];
+  const handle = await opening.catch(() => null);
+  await handle?.close();
+}

@@ -1,0 +1,111 @@
+import { count, eq, getTableColumns } from 'drizzle-orm';
+import type { LayerResult, LayerRole } from '@/lib/types';
+import { getDb } from '../client';
+import { layerEsd, layers, type NewLayer } from '../schema';
+
+/**
+ * Write side of layers. A layer is stored the moment it completes, keyed by (analysis_id, tensor): storing the
+ * same tensor twice (a retried job that re-computed it) overwrites the row instead of duplicating it.
+ * Not marked `server-only`: worker processes import it outside Next.
+ */
+
+/** Metric columns copied verbatim from a LayerResult: every schema column named like a WeightWatcher column. */
+const METRIC_KEYS = Object.keys(getTableColumns(layers)).filter((k) =>
+  /^(N|M|Q|num_evals|sv_max|sv_min|rank_loss|weak_rank_loss|lambda_max|alpha|xmin|xmax|D|sigma|num_pl_spikes|warning|norm|log_norm|spectral_norm|log_spectral_norm|alpha_weighted|log_alpha_norm|stable_rank|matrix_rank|entropy|mp_softrank|num_spikes|sigma_mp|bulk_max|bulk_min|W_scale|detX_num|detX_val|detX_val_unrescaled|rand_distance|rand_num_spikes|max_rand_eval|ww_softrank|ww_maxdist|num_fingers|raw_alpha|Lambda)$/.test(k),
+);
+
+/** Numbers the database cannot hold as double precision (NaN, +-Inf) are stored as NULL. */
+function finiteOrNull(v: unknown): unknown {
+  return typeof v === 'number' && !Number.isFinite(v) ? null : v;
+}
+
+export interface StoredLayerPlacement {
+  /** Position of the tensor in the checkpoint (weight_map order), 0-based. */
+  ordinal: number;
+  blockIndex: number | null;
+  relativeDepth: number | null;
+  role: LayerRole | string;
+  fused: boolean;
+}
+
+/** Upsert one layer and its ESD in one transaction; returns the layer id. */
+export async function storeLayer(params: {
+  analysisId: number;
+  layer: LayerResult;
+  placement: StoredLayerPlacement;
+}): Promise<number> {
+  const db = await getDb();
+  const { layer, placement } = params;
+  const row: NewLayer = {
+    analysisId: params.analysisId,
+    ordinal: placement.ordinal,
+    tensor: layer.tensor,
+    name: layer.name,
+    blockIndex: placement.blockIndex,
+    relativeDepth: placement.relativeDepth,
+    role: placement.role,
+    fused: placement.fused,
+    shape: layer.shape,
+    dtype: layer.dtype,
+    status: layer.status,
+    skipReason: layer.skip_reason ?? null,
+    phase: layer.phase ?? null,
+    readSeconds: layer.timings?.read_s ?? null,
+    eigenSeconds: layer.timings?.eigen_s ?? null,
+    fitSeconds: layer.timings?.fit_s ?? null,
+  };
+  for (const key of METRIC_KEYS) {
+    const v = (layer as unknown as Record<string, unknown>)[key];
+    (row as Record<string, unknown>)[key] = v === undefined ? null : finiteOrNull(v);
+  }
+  const { analysisId: _a, tensor: _t, ...update } = row;
+  return db.transaction(async (tx) => {
+    const [stored] = await tx
+      .insert(layers)
+      .values(row)
+      .onConflictDoUpdate({ target: [layers.analysisId, layers.tensor], set: update })
+      .returning({ id: layers.id });
+    if (layer.esd) {
+      await tx
+        .insert(layerEsd)
+        .values({ layerId: stored.id, esd: layer.esd })
+        .onConflictDoUpdate({ target: layerEsd.layerId, set: { esd: layer.esd } });
+    }
+    return stored.id;
+  });
+}
+
+/** Tensor names already stored for an analysis (what a resumed run skips). */
+export async function listStoredTensors(params: { analysisId: number }): Promise<Set<string>> {
+  const db = await getDb();
+  const rows = await db.select({ tensor: layers.tensor }).from(layers).where(eq(layers.analysisId, params.analysisId));
+  return new Set(rows.map((r) => r.tensor));
+}
+
+/** Every stored layer of an analysis in checkpoint order, as the summary needs them. */
+export async function listLayerResults(params: { analysisId: number }): Promise<LayerResult[]> {
+  const db = await getDb();
+  const rows = await db.select().from(layers).where(eq(layers.analysisId, params.analysisId)).orderBy(layers.ordinal);
+  return rows.map((r) => {
+    const out: Record<string, unknown> = {
+      tensor: r.tensor,
+      name: r.name,
+      status: r.status,
+      shape: r.shape,
+      dtype: r.dtype,
+      phase: r.phase,
+      ...(r.skipReason ? { skip_reason: r.skipReason } : {}),
+    };
+    for (const key of METRIC_KEYS) {
+      const v = (r as Record<string, unknown>)[key];
+      if (v !== null && v !== undefined) out[key] = v;
+    }
+    return out as unknown as LayerResult;
+  });
+}
+
+export async function countLayers(params: { analysisId: number }): Promise<number> {
+  const db = await getDb();
+  const [row] = await db.select({ n: count() }).from(layers).where(eq(layers.analysisId, params.analysisId));
+  return Number(row.n);
+}

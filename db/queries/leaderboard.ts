@@ -1,0 +1,222 @@
+import 'server-only';
+import { sql, type SQL } from 'drizzle-orm';
+import type { AnalysisStatus } from '@/db/schema';
+import type { ModelStats } from '@/lib/types';
+import { defaultDir, type LeaderboardParams, type SortKey } from './leaderboard-params';
+import { readThrough } from './read-cache';
+import { iso, num, selectRows } from './read-db';
+
+/**
+ * The leaderboard: one row per model with its current analysis, filtered, sorted and paginated in SQL.
+ *
+ * "Current analysis" = the latest (highest id) analysis that is done or running; a model with neither shows its
+ * latest queued/failed one, so failures stay visible. The summary is the analysis' stored ModelStats jsonb, so
+ * a page costs one scan of models + analyses (no layer rows) and holds at thousands of models.
+ */
+
+export interface LeaderboardRow {
+  id: string;
+  owner: string;
+  name: string;
+  family: string | null;
+  architecture: string | null;
+  parameterCount: number | null;
+  dtype: string | null;
+  license: string | null;
+  gated: boolean;
+  downloads: number | null;
+  likes: number | null;
+  synthetic: boolean;
+  baseModel: string | null;
+  status: AnalysisStatus | null;
+  analysisId: number | null;
+  progress: { layersDone: number; layersTotal: number | null } | null;
+  error: string | null;
+  revision: { sha: string; ref: string; step: number | null } | null;
+  analysedAt: string | null;
+  summary: ModelStats | null;
+  benchmarks: Record<string, number>;
+}
+
+export interface LeaderboardPage {
+  rows: LeaderboardRow[];
+  total: number;
+  page: number;
+  pageSize: number;
+  sort: SortKey;
+  dir: 'asc' | 'desc';
+}
+
+const summaryNum = (field: string) => sql`(l.summary->>${sql.raw(`'${field}'`)})::float8`;
+
+const SORT_SQL: Record<string, SQL> = {
+  model: sql`m.id`,
+  family: sql`m.family`,
+  architecture: sql`m.architecture`,
+  params: sql`m.parameter_count`,
+  dtype: sql`m.dtype`,
+  license: sql`m.license`,
+  gated: sql`(m.gated IS NOT NULL AND m.gated NOT IN ('false', ''))`,
+  layers: summaryNum('layers_analyzed'),
+  alpha: summaryNum('alpha'),
+  median_alpha: summaryNum('median_alpha'),
+  alpha_weighted: summaryNum('alpha_weighted'),
+  log_alpha_norm: summaryNum('log_alpha_norm'),
+  log_spectral_norm: summaryNum('log_spectral_norm'),
+  mean_D: summaryNum('mean_D'),
+  share_alpha_lt_2: summaryNum('share_alpha_lt_2'),
+  share_alpha_gt_6: summaryNum('share_alpha_gt_6'),
+  traps: summaryNum('correlation_traps'),
+  revision: sql`r.ref`,
+  analysed_at: sql`coalesce(l.finished_at, l.updated_at)`,
+  status: sql`l.status`,
+  downloads: sql`m.downloads`,
+  likes: sql`m.likes`,
+};
+
+function orderBy(sort: SortKey, dir: 'asc' | 'desc'): SQL {
+  const expr = sort.startsWith('bench:')
+    ? sql`(SELECT b.score FROM benchmark_scores b WHERE b.model_id = m.id AND b.benchmark = ${sort.slice(6)})`
+    : SORT_SQL[sort];
+  // Rows without a value sort last in both directions; the id makes the order total (stable pages).
+  return sql`${expr} ${sql.raw(dir === 'asc' ? 'ASC' : 'DESC')} NULLS LAST, m.id ASC`;
+}
+
+function escapeLike(s: string): string {
+  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+function whereClause(p: LeaderboardParams): SQL {
+  const conds: SQL[] = [sql`TRUE`];
+  if (p.q) {
+    const like = `%${escapeLike(p.q)}%`;
+    conds.push(sql`(m.id ILIKE ${like} OR m.architecture ILIKE ${like} OR m.family ILIKE ${like})`);
+  }
+  const inList = (col: SQL, values: readonly string[]) => sql`${col} IN (${sql.join(values.map((v) => sql`${v}`), sql`, `)})`;
+  if (p.family?.length) conds.push(inList(sql`m.family`, p.family));
+  if (p.dtype?.length) conds.push(inList(sql`m.dtype`, p.dtype));
+  if (p.status?.length) conds.push(inList(sql`l.status`, p.status));
+  if (p.gated !== undefined) {
+    const gated = sql`(m.gated IS NOT NULL AND m.gated NOT IN ('false', ''))`;
+    conds.push(p.gated ? gated : sql`NOT ${gated}`);
+  }
+  if (p.minParams !== undefined) conds.push(sql`m.parameter_count >= ${p.minParams}`);
+  if (p.maxParams !== undefined) conds.push(sql`m.parameter_count <= ${p.maxParams}`);
+  return sql.join(conds, sql` AND `);
+}
+
+interface RawRow {
+  id: string; owner: string; name: string; family: string | null; architecture: string | null;
+  parameter_count: number | null; dtype: string | null; license: string | null; gated: string | null;
+  downloads: number | null; likes: number | null; synthetic: boolean; base_model: string | null;
+  analysis_id: number | null; status: AnalysisStatus | null; layers_done: number | null; layers_total: number | null;
+  error: string | null; summary: ModelStats | null; analysed_at: unknown;
+  sha: string | null; ref: string | null; step: number | null; benchmarks: Record<string, number> | null; total: number;
+}
+
+/** The latest done-or-running analysis per model (else its latest analysis of any status). */
+const LATEST_ANALYSIS = sql`
+  SELECT DISTINCT ON (a.model_id) a.id, a.model_id, a.revision_id, a.status, a.layers_done, a.layers_total,
+         a.error, a.summary, a.finished_at, a.updated_at
+  FROM analyses a
+  ORDER BY a.model_id, (a.status IN ('done', 'running')) DESC, a.id DESC`;
+
+async function queryLeaderboard(p: LeaderboardParams): Promise<LeaderboardPage> {
+  const dir = p.dir ?? defaultDir(p.sort);
+  const offset = (p.page - 1) * p.pageSize;
+  const rows = await selectRows<RawRow>(sql`
+    WITH l AS (${LATEST_ANALYSIS}),
+    page AS (
+      SELECT m.id, m.owner, m.name, m.family, m.architecture, m.parameter_count::float8 AS parameter_count, m.dtype,
+             m.license, m.gated, m.downloads, m.likes, m.synthetic, m.base_model,
+             l.id AS analysis_id, l.status, l.layers_done, l.layers_total, l.error, l.summary,
+             coalesce(l.finished_at, l.updated_at) AS analysed_at, r.sha, r.ref, r.step,
+             (count(*) OVER ())::int AS total
+      FROM models m
+      LEFT JOIN l ON l.model_id = m.id
+      LEFT JOIN revisions r ON r.id = l.revision_id
+      WHERE ${whereClause(p)}
+      ORDER BY ${orderBy(p.sort, dir)}
+      LIMIT ${p.pageSize} OFFSET ${offset}
+    )
+    SELECT page.*,
+      (SELECT jsonb_object_agg(b.benchmark, b.score) FROM benchmark_scores b WHERE b.model_id = page.id) AS benchmarks
+    FROM page`);
+  // The window count is only present when the page has rows; past the end, count separately.
+  let total = rows[0]?.total ?? 0;
+  if (rows.length === 0 && offset > 0) {
+    const [c] = await selectRows<{ n: number }>(sql`
+      WITH l AS (${LATEST_ANALYSIS})
+      SELECT count(*)::int AS n FROM models m LEFT JOIN l ON l.model_id = m.id WHERE ${whereClause(p)}`);
+    total = c?.n ?? 0;
+  }
+  return {
+    rows: rows.map(toRow),
+    total: Number(total),
+    page: p.page,
+    pageSize: p.pageSize,
+    sort: p.sort,
+    dir,
+  };
+}
+
+function toRow(r: RawRow): LeaderboardRow {
+  return {
+    id: r.id,
+    owner: r.owner,
+    name: r.name,
+    family: r.family,
+    architecture: r.architecture,
+    parameterCount: num(r.parameter_count),
+    dtype: r.dtype,
+    license: r.license,
+    gated: r.gated != null && r.gated !== 'false' && r.gated !== '',
+    downloads: r.downloads,
+    likes: r.likes,
+    synthetic: r.synthetic,
+    baseModel: r.base_model,
+    status: r.status,
+    analysisId: r.analysis_id,
+    progress: r.analysis_id == null ? null : { layersDone: r.layers_done ?? 0, layersTotal: r.layers_total },
+    error: r.error,
+    revision: r.sha ? { sha: r.sha, ref: r.ref ?? 'main', step: r.step } : null,
+    analysedAt: iso(r.analysed_at),
+    summary: r.summary,
+    benchmarks: r.benchmarks ?? {},
+  };
+}
+
+/** One page of the leaderboard (cached for a moment; see read-cache.ts). */
+export function listLeaderboard(params: LeaderboardParams): Promise<LeaderboardPage> {
+  return readThrough({ key: `leaderboard:${JSON.stringify(params)}`, tags: ['models'], load: () => queryLeaderboard(params) });
+}
+
+export interface LeaderboardFacets {
+  families: string[];
+  dtypes: string[];
+  benchmarks: string[];
+  models: number;
+}
+
+/** Values the filter controls offer. */
+export function getLeaderboardFacets(): Promise<LeaderboardFacets> {
+  return readThrough({
+    key: 'leaderboard:facets',
+    tags: ['models'],
+    ttlMs: 10_000,
+    load: async () => {
+      const [row] = await selectRows<{ families: string[] | null; dtypes: string[] | null; benchmarks: string[] | null; models: number }>(sql`
+        SELECT
+          (SELECT array_agg(DISTINCT family ORDER BY family) FROM models WHERE family IS NOT NULL) AS families,
+          (SELECT array_agg(DISTINCT dtype ORDER BY dtype) FROM models WHERE dtype IS NOT NULL) AS dtypes,
+          (SELECT array_agg(DISTINCT benchmark ORDER BY benchmark) FROM benchmark_scores) AS benchmarks,
+          (SELECT count(*)::int FROM models) AS models`);
+      return {
+        families: row?.families ?? [],
+        dtypes: row?.dtypes ?? [],
+        benchmarks: row?.benchmarks ?? [],
+        models: Number(row?.models ?? 0),
+      };
+    },
+  });
+}

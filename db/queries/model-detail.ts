@@ -1,0 +1,205 @@
+import 'server-only';
+import { and, desc, eq, inArray } from 'drizzle-orm';
+import { analyses, models, revisions, type Analysis, type AnalysisStatus, type Model } from '@/db/schema';
+import type { AnalysisOptions, ModelStats } from '@/lib/types';
+import { readThrough } from './read-cache';
+import { iso, readDb } from './read-db';
+
+/**
+ * One model with its revision history and the analysis a page shows.
+ *
+ * Which analysis is shown: with `revision` (a sha, a sha prefix of 7+ characters, or a ref such as `main` or
+ * `step1000`), that revision's; otherwise the model's. Within that set, the latest done-or-running analysis wins
+ * (as on the leaderboard); when none exists, the latest of any status, so a failure and its reason are visible.
+ */
+
+export interface AnalysisInfo {
+  id: number;
+  revisionId: number;
+  status: AnalysisStatus;
+  error: string | null;
+  errorKind: string | null;
+  options: AnalysisOptions;
+  layersDone: number;
+  layersTotal: number | null;
+  bytesRead: number;
+  bytesTotal: number | null;
+  secondsPerLayer: number | null;
+  /** Seconds left at the current pace, while running. */
+  etaSeconds: number | null;
+  summary: ModelStats | null;
+  timings: Record<string, number> | null;
+  queuedAt: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface RevisionInfo {
+  id: number;
+  sha: string;
+  ref: string;
+  step: number | null;
+  committedAt: string | null;
+  analyses: AnalysisInfo[];
+}
+
+export interface ModelInfo {
+  id: string;
+  owner: string;
+  name: string;
+  family: string | null;
+  architecture: string | null;
+  parameterCount: number | null;
+  dtype: string | null;
+  license: string | null;
+  gated: boolean;
+  downloads: number | null;
+  likes: number | null;
+  baseModel: string | null;
+  tags: string[];
+  source: string;
+  synthetic: boolean;
+  updatedAt: string | null;
+}
+
+export interface ModelDetail {
+  model: ModelInfo;
+  /** Newest first. */
+  revisions: RevisionInfo[];
+  /** The analysis shown (see module doc), with its revision. */
+  analysis: (AnalysisInfo & { revision: Omit<RevisionInfo, 'analyses'> }) | null;
+  /** The most recent analysis of any status when it differs from the shown one (e.g. a newer revision that failed). */
+  latestAttempt: AnalysisInfo | null;
+  /** The base model (fine-tunes), and whether it is on the board. */
+  base: { id: string; onBoard: boolean } | null;
+  /** Models on the board whose base_model is this one. */
+  fineTunes: string[];
+}
+
+export function toModelInfo(m: Model): ModelInfo {
+  return {
+    id: m.id,
+    owner: m.owner,
+    name: m.name,
+    family: m.family,
+    architecture: m.architecture,
+    parameterCount: m.parameterCount == null ? null : Number(m.parameterCount),
+    dtype: m.dtype,
+    license: m.license,
+    gated: m.gated != null && m.gated !== 'false' && m.gated !== '',
+    downloads: m.downloads,
+    likes: m.likes,
+    baseModel: m.baseModel,
+    tags: m.tags ?? [],
+    source: m.source,
+    synthetic: m.synthetic,
+    updatedAt: iso(m.updatedAt),
+  };
+}
+
+function toAnalysisInfo(a: Analysis): AnalysisInfo {
+  const left = a.layersTotal != null ? Math.max(0, a.layersTotal - a.layersDone) : null;
+  return {
+    id: a.id,
+    revisionId: a.revisionId,
+    status: a.status,
+    error: a.error,
+    errorKind: a.errorKind,
+    options: a.options ?? {},
+    layersDone: a.layersDone,
+    layersTotal: a.layersTotal,
+    bytesRead: Number(a.bytesRead ?? 0),
+    bytesTotal: a.bytesTotal == null ? null : Number(a.bytesTotal),
+    secondsPerLayer: a.secondsPerLayer,
+    etaSeconds: a.status === 'running' && left != null && a.secondsPerLayer != null ? left * a.secondsPerLayer : null,
+    summary: a.summary ?? null,
+    timings: a.timings ?? null,
+    queuedAt: iso(a.queuedAt),
+    startedAt: iso(a.startedAt),
+    finishedAt: iso(a.finishedAt),
+  };
+}
+
+function matchesRevision(r: RevisionInfo, revision: string): boolean {
+  const v = revision.toLowerCase();
+  return r.ref === revision || r.sha === v || (v.length >= 7 && r.sha.startsWith(v));
+}
+
+/** Pick the shown analysis out of a set (newest first). */
+export function pickAnalysis<T extends { id: number; status: AnalysisStatus }>(list: readonly T[]): T | null {
+  const sorted = [...list].sort((x, y) => y.id - x.id);
+  return sorted.find((a) => a.status === 'done' || a.status === 'running') ?? sorted[0] ?? null;
+}
+
+async function loadModelDetail(id: string, revision?: string): Promise<ModelDetail | null> {
+  const db = await readDb();
+  const [model] = await db.select().from(models).where(eq(models.id, id)).limit(1);
+  if (!model) return null;
+  const [revs, runs, children] = await Promise.all([
+    db.select().from(revisions).where(eq(revisions.modelId, id)).orderBy(desc(revisions.id)),
+    db.select().from(analyses).where(eq(analyses.modelId, id)).orderBy(desc(analyses.id)),
+    db.select({ id: models.id }).from(models).where(eq(models.baseModel, id)).orderBy(models.id).limit(50),
+  ]);
+  const infos = runs.map(toAnalysisInfo);
+  const revisionInfos: RevisionInfo[] = revs.map((r) => ({
+    id: r.id,
+    sha: r.sha,
+    ref: r.ref,
+    step: r.step,
+    committedAt: iso(r.committedAt),
+    analyses: infos.filter((a) => a.revisionId === r.id),
+  }));
+  // Checkpoint series read better in training order; other repos newest first.
+  if (revisionInfos.some((r) => r.step != null)) {
+    revisionInfos.sort((x, y) => (y.step ?? -1) - (x.step ?? -1) || y.id - x.id);
+  }
+  const candidates = revision
+    ? revisionInfos.filter((r) => matchesRevision(r, revision)).flatMap((r) => r.analyses)
+    : infos;
+  if (revision && candidates.length === 0) return null;
+  const shown = pickAnalysis(candidates);
+  const shownRevision = shown ? revisionInfos.find((r) => r.id === shown.revisionId) : undefined;
+  const latest = infos[0] ?? null;
+
+  let base: ModelDetail['base'] = null;
+  if (model.baseModel) {
+    const [hit] = await db.select({ id: models.id }).from(models).where(eq(models.id, model.baseModel)).limit(1);
+    base = { id: model.baseModel, onBoard: Boolean(hit) };
+  }
+  return {
+    model: toModelInfo(model),
+    revisions: revisionInfos,
+    analysis: shown && shownRevision
+      ? { ...shown, revision: { id: shownRevision.id, sha: shownRevision.sha, ref: shownRevision.ref, step: shownRevision.step, committedAt: shownRevision.committedAt } }
+      : null,
+    latestAttempt: latest && latest.id !== shown?.id ? latest : null,
+    base,
+    fineTunes: children.map((c) => c.id),
+  };
+}
+
+/** A model page's data, or null when the model (or the asked revision) is unknown. */
+export function getModelDetail({ id, revision }: { id: string; revision?: string }): Promise<ModelDetail | null> {
+  return readThrough({
+    key: `model:${id}@${revision ?? ''}`,
+    tags: ['models', `model:${id}`],
+    load: () => loadModelDetail(id, revision),
+  });
+}
+
+/** The shown analysis of each of several models (compare page), keyed by model id. */
+export async function getCurrentAnalyses({ ids }: { ids: string[] }): Promise<Map<string, Analysis>> {
+  if (ids.length === 0) return new Map();
+  const db = await readDb();
+  const runs = await db
+    .select()
+    .from(analyses)
+    .where(and(inArray(analyses.modelId, ids)))
+    .orderBy(desc(analyses.id));
+  const out = new Map<string, Analysis>();
+  for (const id of ids) {
+    const pick = pickAnalysis(runs.filter((r) => r.modelId === id));
+    if (pick) out.set(id, pick);
+  }
+  return out;
+}

@@ -1,0 +1,41 @@
+import { z } from 'zod';
+
+/**
+ * Settings of the ingestion side, read once from the environment (documented in the README, "Configuration").
+ * Invalid values fail at start with the variable's name, not later in a job.
+ */
+const EnvSchema = z.object({
+  /** Cron for discovery (pg-boss schedule, fires once across all workers). `off` disables discovery. */
+  DISCOVERY_CRON: z.string().trim().min(1).default('0 */6 * * *'),
+  /** How many repos one discovery run takes from the Hub listing. */
+  DISCOVERY_LIMIT: z.coerce.number().int().min(0).default(20),
+  /** Parameter cap for discovered repos. */
+  DISCOVERY_MAX_PARAMS: z.coerce.number().positive().default(3e9),
+  /** Discovery sort: downloads | trending. */
+  DISCOVERY_SORT: z.enum(['downloads', 'trending']).default('downloads'),
+  /** `default` (jobs/watchlist.ts), `demo` (the stand-in Hub's demo repos), `none`, or a JSON file path. */
+  WATCHLIST: z.string().trim().default('default'),
+  /** Seconds a worker may hold an analysis job before pg-boss considers it dead and hands it to another worker. */
+  JOB_LEASE_SECONDS: z.coerce.number().int().min(4).max(6 * 3600).default(900),
+  /** Retries of a job failing with a transient error (network, database). */
+  JOB_RETRY_LIMIT: z.coerce.number().int().min(0).default(6),
+  /** First retry delay in seconds; doubled with jitter by pg-boss (retryBackoff). */
+  JOB_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).default(15),
+  /** Analyses a worker process runs at once. */
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(1),
+  /** Largest checkpoint (bytes of its weight files) a worker accepts; bigger ones fail with "too_large". */
+  MAX_CHECKPOINT_BYTES: z.coerce.number().positive().default(20e9),
+  /** worker_threads computing spectra in one process. */
+  COMPUTE_THREADS: z.coerce.number().int().min(1).max(64).default(1),
+});
+
+export type JobsConfig = z.infer<typeof EnvSchema>;
+
+export function jobsConfig(env: NodeJS.ProcessEnv = process.env): JobsConfig {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`invalid configuration: ${issues}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,147 @@
+import PgBoss from 'pg-boss';
+import { getDbHandle } from '@/db/client';
+import { jobsConfig } from './config';
+import { logger } from './logger';
+
+/**
+ * The job queue: pg-boss 10 on the application's own database.
+ *
+ * Embedded (PGlite): pg-boss gets a `db: { executeSql }` adapter over the process's single PGlite instance, so
+ * queue and app share one connection (PGlite is single-session). PostgreSQL: pg-boss opens its own small pool
+ * from DATABASE_URL, and any number of worker processes share the queue.
+ *
+ * Queues:
+ * - `discover`: one run of discovery (watchlist + Hub query); fired by the cron schedule (jobs/schedule.ts).
+ * - `analyze-model`: one (repo, sha, options) analysis. Policy `short` + singletonKey `repo@sha#options`: at most
+ *   one queued job per key, so duplicate requests collapse. A running job does not block a new queued one; two
+ *   workers never run one analysis at once because the handler must first claim the analysis row.
+ *   `expireInSeconds` is the lease: a job still active after it (its worker was SIGKILLed) is failed by pg-boss's
+ *   maintenance and retried, and the retry resumes at the first missing layer. Handlers therefore stop by
+ *   60% of the lease and re-enqueue the rest (see analyze-model.ts).
+ */
+
+export const DISCOVER_QUEUE = 'discover';
+export const ANALYZE_QUEUE = 'analyze-model';
+
+export interface AnalyzeModelData {
+  repoId: string;
+  sha: string;
+  ref: string;
+  analysisId: number;
+  optionsKey: string;
+}
+
+export function analyzeJobKey(params: { repoId: string; sha: string; optionsKey: string }): string {
+  return `${params.repoId}@${params.sha}#${params.optionsKey}`;
+}
+
+export interface QueueRole {
+  /** Run pg-boss maintenance (expiry of dead workers' jobs, archiving). Workers: yes; web-only: no. */
+  supervise: boolean;
+  /** Run the cron clock (jobs/schedule.ts). Workers: yes; web-only: no. */
+  schedule: boolean;
+}
+
+const KEY = Symbol.for('alphaboard.queue');
+const g = globalThis as { [KEY]?: Promise<PgBoss> };
+
+/** Seconds of the analysis lease and the maintenance interval that enforces it. */
+export function leaseTimings(): { leaseSeconds: number; maintenanceSeconds: number; sliceSeconds: number } {
+  const { JOB_LEASE_SECONDS } = jobsConfig();
+  return {
+    leaseSeconds: JOB_LEASE_SECONDS,
+    maintenanceSeconds: Math.max(1, Math.min(120, Math.round(JOB_LEASE_SECONDS / 4))),
+    sliceSeconds: Math.max(2, Math.floor(JOB_LEASE_SECONDS * 0.6)),
+  };
+}
+
+async function createBoss(role: QueueRole): Promise<PgBoss> {
+  const handle = await getDbHandle();
+  const cfg = jobsConfig();
+  const { leaseSeconds, maintenanceSeconds } = leaseTimings();
+  const common = {
+    schema: 'pgboss',
+    supervise: role.supervise,
+    schedule: role.schedule,
+    maintenanceIntervalSeconds: maintenanceSeconds,
+    // Job rows of finished work are kept a week for the admin listing, then dropped by maintenance.
+    deleteAfterDays: 7,
+  };
+  const boss =
+    handle.kind === 'postgres'
+      ? new PgBoss({ ...common, connectionString: handle.connectionString!, max: 4 })
+      : new PgBoss({
+          ...common,
+          db: {
+            // pg-boss sends parameterless multi-statement scripts (its own schema) and parameterised single
+            // statements. PGlite runs the former only through exec(), whose per-statement results pg-boss expects
+            // as an array, like pg's multi-statement result.
+            async executeSql(text: string, values?: unknown[]) {
+              if (values && values.length > 0) return handle.sql.query(text, values);
+              const results = await handle.sql.exec(text);
+              return (results.length === 1 ? results[0] : results) as { rows: any[] };
+            },
+          },
+        });
+  boss.on('error', (err) => logger.error({ err }, 'queue error'));
+  await boss.start();
+  await ensureQueue(boss, DISCOVER_QUEUE, {
+    name: DISCOVER_QUEUE,
+    policy: 'singleton',
+    retryLimit: 2,
+    retryDelay: 60,
+    retryBackoff: true,
+    expireInSeconds: 1800,
+  });
+  await ensureQueue(boss, ANALYZE_QUEUE, {
+    name: ANALYZE_QUEUE,
+    policy: 'short',
+    retryLimit: cfg.JOB_RETRY_LIMIT,
+    retryDelay: cfg.JOB_RETRY_DELAY_SECONDS,
+    retryBackoff: true,
+    expireInSeconds: leaseSeconds,
+  });
+  return boss;
+}
+
+/** Create the queue if missing and bring its retry/lease policy up to date (settings may change between runs). */
+async function ensureQueue(boss: PgBoss, name: string, options: PgBoss.Queue): Promise<void> {
+  await boss.createQueue(name, options);
+  await boss.updateQueue(name, options);
+}
+
+/** The process's started pg-boss instance (one per process, shared across Next's module graphs). */
+export function getQueue(role: QueueRole = { supervise: true, schedule: true }): Promise<PgBoss> {
+  if (!g[KEY]) {
+    const starting = createBoss(role);
+    g[KEY] = starting;
+    starting.catch(() => {
+      if (g[KEY] === starting) delete g[KEY];
+    });
+  }
+  return g[KEY]!;
+}
+
+/** Stop pg-boss gracefully: waits up to `timeoutMs` for running handlers. */
+export async function stopQueue(timeoutMs = 10_000): Promise<void> {
+  const starting = g[KEY];
+  if (!starting) return;
+  delete g[KEY];
+  const boss = await starting.catch(() => null);
+  await boss?.stop({ graceful: true, wait: true, timeout: timeoutMs, close: true });
+}
+
+/** Queue one analysis job; null when an identical job is already queued. */
+export async function sendAnalyzeJob(data: AnalyzeModelData, options: { startAfterSeconds?: number } = {}) {
+  const boss = await getQueue();
+  return boss.send(ANALYZE_QUEUE, data, {
+    singletonKey: analyzeJobKey(data),
+    ...(options.startAfterSeconds ? { startAfter: options.startAfterSeconds } : {}),
+  });
+}
+
+/** Queue a discovery run now (the cron does this on schedule). */
+export async function sendDiscoverJob(): Promise<string | null> {
+  const boss = await getQueue();
+  return boss.send(DISCOVER_QUEUE, {}, { singletonKey: 'discover' });
+}

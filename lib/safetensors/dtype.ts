@@ -1,0 +1,163 @@
+/**
+ * safetensors dtypes: storage sizes, which ones this project can analyse, and bulk decoding to float arrays.
+ *
+ * Decoding is exact: every F16/BF16/FP8 value is representable in float32, F64 stays float64.
+ * Source bytes may sit at any offset (a slice of a larger buffer), so unaligned input is copied before typed
+ * array views are taken. Little-endian hosts only (every platform Node ships on for this project).
+ */
+import { UnsupportedDtypeError } from './errors';
+import {
+  F8_E4M3,
+  F8_E4M3FNUZ,
+  F8_E5M2,
+  F8_E5M2FNUZ,
+  decodeMinifloat,
+  type MinifloatFormat,
+} from './minifloat';
+
+/** Bits per element of every dtype the safetensors format defines (incl. sub-byte MX formats). */
+export const DTYPE_BITS = {
+  BOOL: 8,
+  U8: 8,
+  I8: 8,
+  I16: 16,
+  U16: 16,
+  I32: 32,
+  U32: 32,
+  I64: 64,
+  U64: 64,
+  F16: 16,
+  BF16: 16,
+  F32: 32,
+  F64: 64,
+  C64: 64,
+  F8_E4M3: 8,
+  F8_E5M2: 8,
+  F8_E4M3FNUZ: 8,
+  F8_E5M2FNUZ: 8,
+  F8_E8M0: 8,
+  F6_E2M3: 6,
+  F6_E3M2: 6,
+  F4: 4,
+} as const;
+
+export type SafetensorsDtype = keyof typeof DTYPE_BITS;
+
+const FP8_FORMATS: Record<string, MinifloatFormat> = {
+  F8_E4M3,
+  F8_E5M2,
+  F8_E4M3FNUZ,
+  F8_E5M2FNUZ,
+};
+
+/** Dtypes `decodeTensor` turns into floats; anything else known raises UnsupportedDtypeError. */
+export const DECODABLE_DTYPES: readonly SafetensorsDtype[] = ['F64', 'F32', 'F16', 'BF16', ...(Object.keys(FP8_FORMATS) as SafetensorsDtype[])];
+
+export function isKnownDtype(dtype: unknown): dtype is SafetensorsDtype {
+  return typeof dtype === 'string' && Object.prototype.hasOwnProperty.call(DTYPE_BITS, dtype);
+}
+
+export function isDecodableDtype(dtype: string): boolean {
+  return (DECODABLE_DTYPES as readonly string[]).includes(dtype);
+}
+
+export function isFp8Dtype(dtype: string): boolean {
+  return dtype in FP8_FORMATS;
+}
+
+/** Bytes taken by `numel` elements, or null when that is not a whole number of bytes (packed formats). */
+export function byteLength(dtype: SafetensorsDtype, numel: number): number | null {
+  const bits = numel * DTYPE_BITS[dtype];
+  return bits % 8 === 0 ? bits / 8 : null;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** `bytes` itself if its offset is a multiple of `align`, else an aligned copy. */
+function aligned(bytes: Uint8Array, align: number): Uint8Array {
+  return bytes.byteOffset % align === 0 ? bytes : bytes.slice();
+}
+
+let f16Table: Float32Array | null = null;
+
+/** All 65536 F16 values as float32, by bit manipulation (re-biasing exponent 15 -> 127). */
+export function float16Table(): Float32Array {
+  if (f16Table) return f16Table;
+  const table = new Float32Array(65536);
+  const bits = new Uint32Array(table.buffer);
+  for (let h = 0; h < 65536; h++) {
+    const sign = (h & 0x8000) << 16;
+    const exp = (h >> 10) & 0x1f;
+    const man = h & 0x3ff;
+    if (exp === 0) {
+      table[h] = (sign ? -1 : 1) * man * 2 ** -24; // zero or subnormal: exact in float32
+    } else if (exp === 0x1f) {
+      bits[h] = sign | 0x7f800000 | (man << 13); // Inf, or NaN keeping its payload
+    } else {
+      bits[h] = sign | ((exp + 112) << 23) | (man << 13);
+    }
+  }
+  f16Table = table;
+  return table;
+}
+
+const fp8Tables = new Map<string, Float32Array>();
+
+/** All 256 values of an FP8 dtype as float32. */
+export function fp8Table(dtype: string): Float32Array {
+  let table = fp8Tables.get(dtype);
+  if (!table) {
+    const format = FP8_FORMATS[dtype];
+    if (!format) throw new RangeError(`${dtype} is not an FP8 dtype`);
+    table = new Float32Array(256);
+    for (let c = 0; c < 256; c++) table[c] = decodeMinifloat(c, format);
+    fp8Tables.set(dtype, table);
+  }
+  return table;
+}
+
+/**
+ * Decode `numel` little-endian elements of `dtype`. The result may share memory with `bytes` (F32/F64 when
+ * aligned); it never reads past `numel` elements. The byte length must already have been checked.
+ */
+export function decodeElements(
+  bytes: Uint8Array,
+  dtype: string,
+  numel: number,
+  where: { file: string; tensor: string },
+): Float32Array | Float64Array {
+  if (!LITTLE_ENDIAN) throw new Error('safetensors decoding needs a little-endian host');
+  switch (dtype) {
+    case 'F32': {
+      const src = aligned(bytes, 4);
+      return new Float32Array(src.buffer, src.byteOffset, numel);
+    }
+    case 'F64': {
+      const src = aligned(bytes, 8);
+      return new Float64Array(src.buffer, src.byteOffset, numel);
+    }
+    case 'BF16': {
+      const src = aligned(bytes, 2);
+      const u16 = new Uint16Array(src.buffer, src.byteOffset, numel);
+      const out = new Float32Array(numel);
+      const u32 = new Uint32Array(out.buffer);
+      for (let i = 0; i < numel; i++) u32[i] = u16[i] << 16;
+      return out;
+    }
+    case 'F16': {
+      const src = aligned(bytes, 2);
+      const u16 = new Uint16Array(src.buffer, src.byteOffset, numel);
+      const table = float16Table();
+      const out = new Float32Array(numel);
+      for (let i = 0; i < numel; i++) out[i] = table[u16[i]];
+      return out;
+    }
+    default: {
+      if (!isFp8Dtype(dtype)) throw new UnsupportedDtypeError({ ...where, dtype });
+      const table = fp8Table(dtype);
+      const out = new Float32Array(numel);
+      for (let i = 0; i < numel; i++) out[i] = table[bytes[i]];
+      return out;
+    }
+  }
+}

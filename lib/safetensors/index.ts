@@ -1,0 +1,38 @@
+/** Reading safetensors checkpoints: hostile-input-safe headers, exact dtype decoding, one tensor at a time. */
+export { bufferSource, fileSource, type ByteSource } from './byte-source';
+export {
+  checkpointFromSources,
+  INDEX_FILE,
+  openLocalCheckpoint,
+  parseIndex,
+  SINGLE_FILE,
+  type CheckpointFile,
+  type CheckpointOptions,
+  type CheckpointTensor,
+  type DecodedTensor,
+  type LocalCheckpoint,
+} from './checkpoint';
+export { applyScale, countNonFinite, decodeTensor, inferBlockSize, type TensorScale } from './decode';
+export {
+  byteLength,
+  DECODABLE_DTYPES,
+  decodeElements,
+  DTYPE_BITS,
+  isDecodableDtype,
+  isFp8Dtype,
+  isKnownDtype,
+  type SafetensorsDtype,
+} from './dtype';
+export { NonFiniteTensorError, SafetensorsError, UnsupportedDtypeError } from './errors';
+export {
+  MAX_HEADER_BYTES,
+  numel,
+  parseHeaderBytes,
+  parseHeaderLength,
+  readExactly,
+  readHeader,
+  validateHeader,
+  type SafetensorsHeader,
+  type TensorEntry,
+} from './header';
+export { encodeSafetensors, writeSafetensorsFile, type TensorSpec } from './write';

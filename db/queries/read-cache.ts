@@ -18,7 +18,11 @@ const MAX_ENTRIES = 1000;
 const KEY = Symbol.for('alphaboard.read-cache');
 const store: Map<string, Entry> = ((globalThis as any)[KEY] ??= new Map<string, Entry>());
 
-export const DEFAULT_READ_TTL_MS = Number(process.env.READ_CACHE_TTL_MS ?? 2000);
+/** Default lifetime; `READ_CACHE_TTL_MS=0` turns the cache off (tests that write between reads). */
+function envTtl(): number | undefined {
+  const v = process.env.READ_CACHE_TTL_MS;
+  return v === undefined || v === '' ? undefined : Number(v);
+}
 
 export async function readThrough<T>(params: {
   key: string;
@@ -26,8 +30,9 @@ export async function readThrough<T>(params: {
   ttlMs?: number;
   load: () => Promise<T>;
 }): Promise<T> {
-  const ttl = params.ttlMs ?? DEFAULT_READ_TTL_MS;
-  if (ttl <= 0) return params.load();
+  const env = envTtl();
+  const ttl = env === 0 ? 0 : (params.ttlMs ?? env ?? 2000);
+  if (!(ttl > 0)) return params.load();
   const now = Date.now();
   const hit = store.get(params.key);
   if (hit && hit.expires > now) return hit.value as Promise<T>;

@@ -1,0 +1,127 @@
+import 'server-only';
+import { and, asc, desc, eq, inArray, isNotNull, or } from 'drizzle-orm';
+import { analyses, layerEsd, layers, revisions, type Layer } from '@/db/schema';
+import type { EsdData } from '@/lib/types';
+import { pickAnalysis } from './model-detail';
+import { readThrough } from './read-cache';
+import { readDb } from './read-db';
+
+/**
+ * Layer rows of one analysis, one layer's ESD, and a training-checkpoint series.
+ * Rows carry WeightWatcher's column names as stored; bookkeeping fields use the CLI's snake_case names.
+ */
+
+export type LayerRow = Omit<Layer, 'analysisId' | 'blockIndex' | 'relativeDepth' | 'skipReason' | 'readSeconds' | 'eigenSeconds' | 'fitSeconds'> & {
+  block_index: number | null;
+  relative_depth: number | null;
+  skip_reason: string | null;
+  read_s: number | null;
+  eigen_s: number | null;
+  fit_s: number | null;
+};
+
+export function toLayerRow(l: Layer): LayerRow {
+  const { analysisId: _a, blockIndex, relativeDepth, skipReason, readSeconds, eigenSeconds, fitSeconds, ...rest } = l;
+  return {
+    ...rest,
+    block_index: blockIndex,
+    relative_depth: relativeDepth,
+    skip_reason: skipReason,
+    read_s: readSeconds,
+    eigen_s: eigenSeconds,
+    fit_s: fitSeconds,
+  };
+}
+
+/** Every layer of an analysis in checkpoint order. */
+export function listLayers({ analysisId }: { analysisId: number }): Promise<LayerRow[]> {
+  return readThrough({
+    key: `layers:${analysisId}`,
+    tags: ['layers'],
+    load: async () => {
+      const db = await readDb();
+      const rows = await db.select().from(layers).where(eq(layers.analysisId, analysisId)).orderBy(asc(layers.ordinal));
+      return rows.map(toLayerRow);
+    },
+  });
+}
+
+export interface LayerEsdResult {
+  layer: Pick<LayerRow, 'id' | 'ordinal' | 'name' | 'tensor' | 'role' | 'status' | 'alpha' | 'xmin' | 'xmax' | 'D' | 'num_pl_spikes' | 'phase'>;
+  esd: EsdData;
+}
+
+/**
+ * One layer's stored ESD. `layer` is the layer's ordinal (digits), its name (tensor without `.weight`) or its
+ * full tensor key. Null when no such layer exists or it has no stored ESD (skipped layers).
+ */
+export async function getLayerEsd({ analysisId, layer }: { analysisId: number; layer: string }): Promise<LayerEsdResult | null> {
+  const db = await readDb();
+  const match = /^\d+$/.test(layer)
+    ? eq(layers.ordinal, Number(layer))
+    : or(eq(layers.name, layer), eq(layers.tensor, layer));
+  const [row] = await db
+    .select({
+      id: layers.id, ordinal: layers.ordinal, name: layers.name, tensor: layers.tensor, role: layers.role,
+      status: layers.status, alpha: layers.alpha, xmin: layers.xmin, xmax: layers.xmax, D: layers.D,
+      num_pl_spikes: layers.num_pl_spikes, phase: layers.phase, esd: layerEsd.esd,
+    })
+    .from(layers)
+    .innerJoin(layerEsd, eq(layerEsd.layerId, layers.id))
+    .where(and(eq(layers.analysisId, analysisId), match))
+    .limit(1);
+  if (!row) return null;
+  const { esd, ...info } = row;
+  return { layer: info, esd };
+}
+
+export interface CheckpointSeries {
+  /** Training steps in ascending order with the analysis used for each. */
+  steps: { step: number; ref: string; sha: string; analysisId: number; meanAlpha: number | null }[];
+  /** One entry per layer name (checkpoint order): alpha at each step (null where missing or failed). */
+  layers: { name: string; role: string; ordinal: number; alphas: (number | null)[] }[];
+}
+
+/** Alpha per layer over training steps, for repos whose revisions carry a `step`; null when there is no series. */
+export function getCheckpointSeries({ modelId }: { modelId: string }): Promise<CheckpointSeries | null> {
+  return readThrough({
+    key: `series:${modelId}`,
+    tags: ['models', 'layers'],
+    load: async () => {
+      const db = await readDb();
+      const revs = await db
+        .select()
+        .from(revisions)
+        .where(and(eq(revisions.modelId, modelId), isNotNull(revisions.step)))
+        .orderBy(asc(revisions.step));
+      if (revs.length < 2) return null;
+      const runs = await db
+        .select({ id: analyses.id, status: analyses.status, revisionId: analyses.revisionId, summary: analyses.summary })
+        .from(analyses)
+        .where(and(eq(analyses.modelId, modelId), eq(analyses.status, 'done')))
+        .orderBy(desc(analyses.id));
+      const steps: CheckpointSeries['steps'] = [];
+      for (const r of revs) {
+        const pick = pickAnalysis(runs.filter((a) => a.revisionId === r.id));
+        if (pick) steps.push({ step: r.step!, ref: r.ref, sha: r.sha, analysisId: pick.id, meanAlpha: pick.summary?.alpha ?? null });
+      }
+      if (steps.length < 2) return null;
+      const rows = await db
+        .select({ analysisId: layers.analysisId, name: layers.name, role: layers.role, ordinal: layers.ordinal, alpha: layers.alpha, status: layers.status })
+        .from(layers)
+        .where(inArray(layers.analysisId, steps.map((s) => s.analysisId)))
+        .orderBy(asc(layers.ordinal));
+      const byName = new Map<string, CheckpointSeries['layers'][number]>();
+      const column = new Map(steps.map((s, i) => [s.analysisId, i]));
+      for (const row of rows) {
+        let entry = byName.get(row.name);
+        if (!entry) {
+          entry = { name: row.name, role: row.role, ordinal: row.ordinal, alphas: steps.map(() => null) };
+          byName.set(row.name, entry);
+        }
+        if (row.status === 'success' && row.alpha != null) entry.alphas[column.get(row.analysisId)!] = row.alpha;
+      }
+      return { steps, layers: [...byName.values()].sort((x, y) => x.ordinal - y.ordinal) };
+    },
+  });
+}

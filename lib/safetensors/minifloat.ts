@@ -66,11 +66,12 @@ export function encodeMinifloat(x: number, f: MinifloatFormat): number {
   const nanCode = f.nan === 'fnuz' ? signBit : f.nan === 'fn' ? signBit - 1 : (expMax << f.manBits) | (1 << (f.manBits - 1));
   if (Number.isNaN(x)) return nanCode;
   const negative = x < 0 || Object.is(x, -0);
-  const sign = negative && f.nan !== 'fnuz' ? signBit : 0;
+  const sign = negative ? signBit : 0;
+  const zero = f.nan === 'fnuz' ? 0 : sign; // fnuz has no negative zero (0x80 is NaN)
   const overflow = f.nan === 'ieee' ? sign | (expMax << f.manBits) : nanCode;
   const a = Math.abs(x);
   if (a === Infinity) return overflow;
-  if (a === 0) return sign;
+  if (a === 0) return zero;
 
   const emin = 1 - f.bias;
   let e = Math.floor(Math.log2(a));
@@ -82,7 +83,7 @@ export function encodeMinifloat(x: number, f: MinifloatFormat): number {
     m /= 2;
     e += 1;
   }
-  if (m === 0) return sign; // underflow to zero (fnuz: +0 only, since sign is 0 there)
+  if (m === 0) return zero; // underflow
   let expField: number;
   let man: number;
   if (m >= 2 ** f.manBits) {
@@ -95,6 +96,5 @@ export function encodeMinifloat(x: number, f: MinifloatFormat): number {
   const maxField = f.nan === 'ieee' ? expMax - 1 : expMax;
   if (expField > maxField) return overflow;
   if (f.nan === 'fn' && expField === expMax && man === manOnes) return overflow;
-  const code = sign | (expField << f.manBits) | man;
-  return f.nan === 'fnuz' && code === signBit ? 0 : code;
+  return sign | (expField << f.manBits) | man;
 }

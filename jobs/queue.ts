@@ -11,7 +11,8 @@ import { logger } from './logger';
  * from DATABASE_URL, and any number of worker processes share the queue.
  *
  * Queues:
- * - `discover`: one run of discovery (watchlist + Hub query); fired by the cron schedule (jobs/schedule.ts).
+ * - `discover`: one run of discovery (watchlist + Hub query); fired by the cron schedule (jobs/schedule.ts) and
+ *   once when a worker starts. Policy `stately`: at most one queued and one running.
  * - `analyze-model`: one (repo, sha, options) analysis. Policy `short` + singletonKey `repo@sha#options`: at most
  *   one queued job per key, so duplicate requests collapse. A running job does not block a new queued one; two
  *   workers never run one analysis at once because the handler must first claim the analysis row.
@@ -87,7 +88,8 @@ async function createBoss(role: QueueRole): Promise<PgBoss> {
   await boss.start();
   await ensureQueue(boss, DISCOVER_QUEUE, {
     name: DISCOVER_QUEUE,
-    policy: 'singleton',
+    // At most one queued and one running discovery: cron ticks and worker starts collapse.
+    policy: 'stately',
     retryLimit: 2,
     retryDelay: 60,
     retryBackoff: true,

@@ -153,15 +153,10 @@ export function validateHeader(
         fail(`shape ${show(shape)} must hold non-negative integers, found ${show(d)}`);
       }
     }
-    // Element count with overflow check: a shape whose product exceeds the largest element count any file of
-    // this size could hold is absurd, whatever the offsets say.
-    const maxElements = Math.floor((dataSize * 8) / DTYPE_BITS[dt]);
+    // Element count with overflow check (hostile shapes can multiply past 2^53).
     let count = 1;
     for (const d of dims as number[]) count *= d;
     if (!Number.isSafeInteger(count)) fail(`shape ${show(shape)} has an absurd element count (beyond 2^53)`);
-    if (count > maxElements) {
-      fail(`shape ${show(shape)} has ${count} elements, more than the ${dataSize}-byte data area can hold as ${dt}`);
-    }
 
     if (offsets === undefined) fail('missing data_offsets');
     if (
@@ -174,7 +169,10 @@ export function validateHeader(
     const [begin, end] = offsets as [number, number];
     if (begin > end) fail(`data_offsets [${begin},${end}] are reversed (begin > end)`);
     if (end > dataSize) {
-      fail(`data_offsets [${begin},${end}] lie outside the file (size ${fileSize}, data area ${dataSize} bytes)`);
+      fail(`data_offsets [${begin},${end}] lie outside the file (size ${fileSize}, data area ${dataSize} bytes; truncated?)`);
+    }
+    if (count > Math.floor((dataSize * 8) / DTYPE_BITS[dt])) {
+      fail(`shape ${show(shape)} has ${count} elements, more than the ${dataSize}-byte data area can hold as ${dt}`);
     }
     const need = byteLength(dt, count);
     if (need === null) fail(`${count} elements of ${dt} do not fill a whole number of bytes`);

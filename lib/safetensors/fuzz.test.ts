@@ -93,7 +93,7 @@ interface Case {
   expect: RegExp;
   /** The tensor the error must name, when one is at fault. */
   tensor?: string;
-  errorClass?: typeof SafetensorsError;
+  errorClass?: abstract new (...args: never[]) => SafetensorsError;
 }
 
 /** Each generator makes one malformed file of its kind. */

@@ -1,0 +1,149 @@
+/**
+ * One layer, end to end: WeightWatcher 0.7.5.5's per-layer pipeline (spec §0) on a 2-D weight matrix.
+ *
+ * Order (as WeightWatcher's): guards → eigenvalues (apply_esd) → power-law fit (apply_powerlaw; default PL, or
+ * clip_xmax fingers / TPL when asked) → [MP fit] → [randomized ESD] → [detX] → norm metrics → this project's phase
+ * label. None of the optional steps changes the eigenvalues or a default column: option columns are only added.
+ *
+ * Input: row-major float32/float64 data with its shape, exactly as stored (no transposition, no normalisation —
+ * WeightWatcher's 2-D layers are not rescaled). Failure modes: a bad shape or any NaN/±Infinity entry throws
+ * SpectralError naming `options.subject` (the tensor key); an option whose module is not available throws
+ * SpectralError('unavailable'); a degenerate spectrum is NOT an error — it is a failed fit with WeightWatcher's
+ * sentinels (status 'failed', α = −1, ...), as WeightWatcher reports it.
+ */
+import type { AnalysisOptions, EsdData, LayerMetrics, OptionalLayerMetrics, PhaseLabel } from '@/lib/types';
+import { detX } from './detx';
+import { computeSpectrum, type EigenRoute } from './eigen';
+import { SpectralError } from './errors';
+import { buildEsdData } from './esd-data';
+import { esdColumns } from './esd';
+import { fitClipXmax } from './fingers';
+import { mpFit } from './mp-fit';
+import { normColumns } from './norms';
+import { fitPowerLaw, type PowerLawFit } from './powerlaw';
+
+type Matrix = Float32Array | Float64Array;
+
+export interface AnalyzeMatrixOptions extends AnalysisOptions {
+  /** Names the matrix in errors (the tensor key). */
+  subject?: string;
+  /** Force an eigenvalue route (tests, benchmarks); default: the documented automatic policy. */
+  route?: 'auto' | EigenRoute;
+}
+
+export interface AnalyzeMatrixResult {
+  metrics: LayerMetrics & OptionalLayerMetrics;
+  esd: EsdData;
+  phase: PhaseLabel | null;
+  timings: { eigen_s: number; fit_s: number };
+  /** Which eigenvalue route produced the spectrum ('gram' or 'svd'). */
+  route: EigenRoute;
+}
+
+type FitWithExtras = PowerLawFit & { num_fingers?: number; raw_alpha?: number; Lambda?: number };
+
+/** Optional modules of the option set that may not be present in every build (loaded on first use). */
+async function loadOptional<T>(name: string, exportName: string, option: string): Promise<T> {
+  let mod: Record<string, unknown>;
+  try {
+    const specifier = `./${name}`;
+    mod = (await import(/* @vite-ignore */ /* webpackIgnore: true */ specifier)) as Record<string, unknown>;
+  } catch {
+    throw new SpectralError('unavailable', option, `not available in this build (module lib/spectral/${name}.ts missing)`);
+  }
+  const fn = mod[exportName];
+  if (typeof fn !== 'function') {
+    throw new SpectralError('unavailable', option, `not available in this build (lib/spectral/${name}.ts has no ${exportName})`);
+  }
+  return fn as T;
+}
+
+async function runFit(evals: Float64Array, options: AnalysisOptions): Promise<FitWithExtras> {
+  const xmax = options.xmax ?? null;
+  if (options.fit === 'TPL') {
+    const fitTpl = await loadOptional<(e: Float64Array, o: { xmax?: number | null }) => FitWithExtras>(
+      'tpl', 'fitTruncatedPowerLaw', '--fit TPL',
+    );
+    return fitTpl(evals, { xmax });
+  }
+  if (options.fixFingers === 'clip_xmax') return fitClipXmax(evals, { xmax });
+  if (options.fixFingers !== undefined && options.fixFingers !== null) {
+    throw new SpectralError('bad_option', 'fixFingers', `unsupported value ${String(options.fixFingers)} (only clip_xmax)`);
+  }
+  return fitPowerLaw(evals, { xmax });
+}
+
+/** WeightWatcher's default columns (+ option columns) for one matrix, its plot data, phase and timings. */
+export async function analyzeMatrix(
+  data: Matrix,
+  rows: number,
+  cols: number,
+  options: AnalyzeMatrixOptions = {},
+): Promise<AnalyzeMatrixResult> {
+  const subject = options.subject ?? 'matrix';
+  const t0 = performance.now();
+  const spec = await computeSpectrum(data, rows, cols, { route: options.route, subject });
+  const evals = spec.evals;
+  const t1 = performance.now();
+
+  const esd = esdColumns(evals, rows, cols, spec.sv ?? undefined);
+  const fit = await runFit(evals, options);
+  const extras: OptionalLayerMetrics = {};
+  if (fit.num_fingers !== undefined) extras.num_fingers = fit.num_fingers;
+  if (fit.raw_alpha !== undefined) extras.raw_alpha = fit.raw_alpha;
+  if (fit.Lambda !== undefined) extras.Lambda = fit.Lambda;
+
+  let mp: ReturnType<typeof mpFit> | null = null;
+  if (options.mpFit) {
+    mp = mpFit(evals, esd.N, esd.M);
+    Object.assign(extras, mp);
+  }
+  if (options.randomize) {
+    const randomizeLayer = await loadOptional<
+      (d: Matrix, r: number, c: number, e: Float64Array, o: { seed?: number }) => Promise<OptionalLayerMetrics>
+    >('randomize', 'randomizeLayer', '--randomize');
+    Object.assign(extras, await randomizeLayer(data, rows, cols, evals, { seed: options.seed }));
+  }
+  if (options.detX) Object.assign(extras, detX(evals));
+  const norms = normColumns(evals, fit.alpha, esd.N);
+  const t2 = performance.now();
+
+  const metrics: LayerMetrics & OptionalLayerMetrics = {
+    ...esd,
+    alpha: fit.alpha,
+    xmin: fit.xmin,
+    xmax: fit.xmax,
+    D: fit.D,
+    sigma: fit.sigma,
+    num_pl_spikes: fit.num_pl_spikes,
+    status: fit.status,
+    warning: fit.warning,
+    ...norms,
+    ...extras,
+  };
+  const phase = await phaseOf(metrics);
+  return {
+    metrics,
+    esd: buildEsdData(
+      evals,
+      fit,
+      mp && mp.sigma_mp > 0 ? { bulk_min: mp.bulk_min, bulk_max: mp.bulk_max, sigma_mp: mp.sigma_mp, Q: esd.Q } : null,
+    ),
+    phase,
+    timings: { eigen_s: (t1 - t0) / 1000, fit_s: (t2 - t1) / 1000 },
+    route: spec.route,
+  };
+}
+
+/** This project's phase label, when the phase module is present (null otherwise). */
+async function phaseOf(metrics: LayerMetrics & OptionalLayerMetrics): Promise<PhaseLabel | null> {
+  try {
+    const classify = await loadOptional<(m: LayerMetrics & OptionalLayerMetrics) => PhaseLabel | null>(
+      'phase', 'classifyPhase', 'phase',
+    );
+    return classify(metrics);
+  } catch (err) {
+    if (err instanceof SpectralError && err.code === 'unavailable') return null;
+    throw err;
+  }
+}

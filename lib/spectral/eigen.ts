@@ -1,0 +1,94 @@
+/**
+ * The eigenvalue entry point of the spectral core: all M = min(rows, cols) eigenvalues of WᵀW (= σ², WeightWatcher's
+ * `evals`), ASCENDING, in float64.
+ *
+ * Backends: the pure-JS routes of eigen-js.ts are the reference and the fallback. When `eigen-wasm.ts` (a WASM
+ * kernel) exists, reports `wasmAvailable()` and exports `eigenvaluesWasm(data, rows, cols)` (ascending eigenvalues of
+ * the float64 Gram matrix), it replaces the Gram-route solver — but only after
+ * passing a self-check against the JS route on a fixed test matrix (relative agreement 1e-10 of λ_max); a backend
+ * that fails it is ignored for the life of the process. The route policy (SVD for small matrices and for spectra the
+ * Gram route cannot resolve — see eigen-js.ts) is the same whichever backend runs, so every backend gives the same
+ * numbers to the documented tolerances.
+ *
+ * Set ALPHABOARD_EIGEN=js to force the JS backend (benchmarks, bisecting a discrepancy).
+ */
+import { gramEigenvalues, spectrum as jsSpectrum, type Spectrum, type SpectrumOptions } from './eigen-js';
+import { assertFinite, assertMatrixShape } from './guards';
+
+type Matrix = Float32Array | Float64Array;
+type GramEigen = (data: Matrix, rows: number, cols: number) => Float64Array | Promise<Float64Array>;
+
+export type { Spectrum, EigenRoute } from './eigen-js';
+
+let backendPromise: Promise<{ name: string; gramEigen: GramEigen | null }> | null = null;
+
+/** Deterministic test matrix for the backend self-check (a mildly heavy-tailed spectrum, 48 × 80). */
+function selfCheckMatrix(): { data: Float64Array; rows: number; cols: number } {
+  const rows = 48;
+  const cols = 80;
+  const data = new Float64Array(rows * cols);
+  let state = 0x2545f491;
+  for (let i = 0; i < data.length; i++) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    const u = (state + 0.5) / 4294967296;
+    data[i] = (u - 0.5) * (1 + 3 * (i % 7 === 0 ? u : 0));
+  }
+  return { data, rows, cols };
+}
+
+async function loadBackend(): Promise<{ name: string; gramEigen: GramEigen | null }> {
+  if (process.env.ALPHABOARD_EIGEN === 'js') return { name: 'js', gramEigen: null };
+  type WasmModule = { eigenvaluesWasm?: GramEigen; wasmAvailable?: () => boolean };
+  let mod: WasmModule | null = null;
+  try {
+    const specifier = './eigen-wasm';
+    mod = (await import(/* @vite-ignore */ /* webpackIgnore: true */ specifier)) as WasmModule;
+  } catch {
+    return { name: 'js', gramEigen: null };
+  }
+  const candidate = mod?.eigenvaluesWasm;
+  if (typeof candidate !== 'function') return { name: 'js', gramEigen: null };
+  if (typeof mod?.wasmAvailable === 'function' && !mod.wasmAvailable()) return { name: 'js', gramEigen: null };
+  try {
+    const { data, rows, cols } = selfCheckMatrix();
+    const expected = gramEigenvalues(data, rows, cols);
+    const got = await candidate(Float64Array.from(data), rows, cols);
+    const lmax = expected[expected.length - 1];
+    if (got.length !== expected.length) return { name: 'js', gramEigen: null };
+    for (let i = 0; i < expected.length; i++) {
+      if (!(Math.abs(got[i] - expected[i]) <= 1e-10 * lmax)) return { name: 'js', gramEigen: null };
+    }
+    return { name: 'wasm', gramEigen: candidate };
+  } catch {
+    return { name: 'js', gramEigen: null };
+  }
+}
+
+/** Name of the Gram-route backend in use ('wasm' or 'js'), after its self-check. */
+export async function eigenBackend(): Promise<string> {
+  backendPromise ??= loadBackend();
+  return (await backendPromise).name;
+}
+
+/**
+ * The spectrum of W (row-major rows × cols) with the route used: eigenvalues ascending, singular values too when
+ * the SVD route ran. Throws SpectralError for a bad shape or non-finite entries.
+ */
+export async function computeSpectrum(
+  data: Matrix,
+  rows: number,
+  cols: number,
+  options: Pick<SpectrumOptions, 'route'> & { subject?: string } = {},
+): Promise<Spectrum> {
+  const subject = options.subject ?? 'matrix';
+  assertMatrixShape(data, rows, cols, subject);
+  assertFinite(data, subject, cols);
+  backendPromise ??= loadBackend();
+  const backend = await backendPromise;
+  return jsSpectrum(data, rows, cols, { route: options.route, gramEigen: backend.gramEigen ?? undefined });
+}
+
+/** All min(rows, cols) eigenvalues of WᵀW, ascending, float64. */
+export async function eigenvalues(data: Matrix, rows: number, cols: number): Promise<Float64Array> {
+  return (await computeSpectrum(data, rows, cols)).evals;
+}

@@ -1,0 +1,98 @@
+import { createHash } from 'node:crypto';
+import type { z } from 'zod';
+import { AppError, errorResponse } from './errors';
+
+/**
+ * Response helpers for the read endpoints: a strong ETag over the body (304 on a matching If-None-Match) and a
+ * short shared Cache-Control, so a CDN or browser can serve repeats. Bodies are also memoised for a moment per URL
+ * (the reads behind them are cached in db/queries/read-cache.ts), which keeps the hot path to a hash lookup.
+ */
+
+export const READ_CACHE_CONTROL = 'public, max-age=5, s-maxage=10, stale-while-revalidate=60';
+
+const KEY = Symbol.for('alphaboard.api-bodies');
+const bodies: Map<string, { expires: number; body: string; etag: string; type: string }> = ((globalThis as any)[KEY] ??= new Map());
+const BODY_TTL_MS = () => {
+  const v = process.env.READ_CACHE_TTL_MS;
+  return v === undefined || v === '' ? 1000 : Number(v);
+};
+
+function etagOf(body: string): string {
+  return `"${createHash('sha1').update(body).digest('base64url')}"`;
+}
+
+function matches(req: Request, etag: string): boolean {
+  const header = req.headers.get('if-none-match');
+  if (!header) return false;
+  return header.split(',').some((t) => t.trim().replace(/^W\//, '') === etag || t.trim() === '*');
+}
+
+function send(req: Request, entry: { body: string; etag: string; type: string }, extra?: Record<string, string>): Response {
+  const headers = { etag: entry.etag, 'cache-control': READ_CACHE_CONTROL, vary: 'accept-encoding', ...extra };
+  if (matches(req, entry.etag)) return new Response(null, { status: 304, headers });
+  return new Response(entry.body, { status: 200, headers: { 'content-type': entry.type, ...headers } });
+}
+
+/**
+ * Run a read handler: `load` returns the body (an object → JSON, or `{ text, type }` for CSV); errors become
+ * JSON errors. The body is memoised per URL for READ_CACHE_TTL_MS (default 1 s).
+ */
+export async function readResponse(
+  req: Request,
+  context: string,
+  load: () => Promise<unknown | { text: string; type: string; filename?: string }>,
+): Promise<Response> {
+  const key = req.url;
+  const ttl = BODY_TTL_MS();
+  const hit = ttl > 0 ? bodies.get(key) : undefined;
+  if (hit && hit.expires > Date.now()) return send(req, hit);
+  try {
+    const value = await load();
+    let body: string;
+    let type = 'application/json; charset=utf-8';
+    let extra: Record<string, string> | undefined;
+    if (value && typeof value === 'object' && 'text' in value && 'type' in value) {
+      const v = value as { text: string; type: string; filename?: string };
+      body = v.text;
+      type = v.type;
+      if (v.filename) extra = { 'content-disposition': `attachment; filename="${v.filename}"` };
+    } else {
+      body = JSON.stringify(value);
+    }
+    const entry = { expires: Date.now() + ttl, body, etag: etagOf(body), type };
+    if (ttl > 0 && !extra) {
+      bodies.set(key, entry);
+      if (bodies.size > 2000) bodies.delete(bodies.keys().next().value!);
+    }
+    return send(req, entry, extra);
+  } catch (err) {
+    return errorResponse(err, context);
+  }
+}
+
+/** Parse `URLSearchParams` (repeated keys become arrays) with a zod schema; a failure names the parameter. */
+export function parseQuery<S extends z.ZodType>(schema: S, params: URLSearchParams): z.output<S> {
+  const raw: Record<string, string | string[]> = {};
+  for (const key of new Set(params.keys())) {
+    const all = params.getAll(key);
+    raw[key] = all.length > 1 ? all : all[0];
+  }
+  const res = schema.safeParse(raw);
+  if (!res.success) throw badInput(res.error, 'query parameter');
+  return res.data;
+}
+
+export function badInput(error: z.ZodError, what: string): AppError {
+  const issue = error.issues[0];
+  if (!issue.path.length) return new AppError('bad_request:api', `${what}: ${issue.message}`);
+  return new AppError('bad_request:api', `${what} "${issue.path.join('.')}": ${issue.message}`);
+}
+
+/** `owner/name` from route params, validated. */
+export function repoIdOf(owner: string, name: string): string {
+  const ok = /^[\w.-]{1,96}$/;
+  if (!ok.test(owner) || !ok.test(name)) {
+    throw new AppError('bad_request:api', `"${owner}/${name}" is not a model id of the form owner/name`);
+  }
+  return `${owner}/${name}`;
+}

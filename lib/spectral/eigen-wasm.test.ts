@@ -1,0 +1,164 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { eigenvaluesWasm, eigenvaluesWasmDetailed, wasmAvailable } from './eigen-wasm';
+import { gramEigenvalues } from './eigen-js';
+import { createRng, type Rng } from './rng';
+import { KernelPool, shutdown } from './wasm/pool';
+
+function gaussian(rng: Rng): number {
+  const u = rng.nextFloat() || 1e-300;
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng.nextFloat());
+}
+
+function gaussianMatrix(rows: number, cols: number, seed: number): Float32Array {
+  const rng = createRng(seed);
+  const a = new Float32Array(rows * cols);
+  for (let i = 0; i < a.length; i++) a[i] = gaussian(rng);
+  return a;
+}
+
+/** n x k matrix with orthonormal columns (column-major), by twice-iterated modified Gram-Schmidt. */
+function orthonormalColumns(n: number, k: number, rng: Rng): Float64Array {
+  const q = new Float64Array(n * k);
+  for (let i = 0; i < q.length; i++) q[i] = gaussian(rng);
+  for (let j = 0; j < k; j++) {
+    const cj = j * n;
+    for (let pass = 0; pass < 2; pass++) {
+      for (let p = 0; p < j; p++) {
+        const cp = p * n;
+        let s = 0;
+        for (let r = 0; r < n; r++) s += q[cp + r] * q[cj + r];
+        for (let r = 0; r < n; r++) q[cj + r] -= s * q[cp + r];
+      }
+    }
+    let norm = 0;
+    for (let r = 0; r < n; r++) norm += q[cj + r] ** 2;
+    norm = Math.sqrt(norm);
+    for (let r = 0; r < n; r++) q[cj + r] /= norm;
+  }
+  return q;
+}
+
+/** W = U diag(s) Vᵀ (rows x cols, row-major float64) with random orthonormal U, V: σ(W) = s exactly. */
+function plantedMatrix(rows: number, cols: number, s: number[], seed: number): Float64Array {
+  const rng = createRng(seed);
+  const m = s.length;
+  const u = orthonormalColumns(rows, m, rng);
+  const v = orthonormalColumns(cols, m, rng);
+  const w = new Float64Array(rows * cols);
+  for (let p = 0; p < m; p++) {
+    for (let i = 0; i < rows; i++) {
+      const a = u[p * rows + i] * s[p];
+      const row = i * cols;
+      for (let j = 0; j < cols; j++) w[row + j] += a * v[p * cols + j];
+    }
+  }
+  return w;
+}
+
+function maxRelativeError(got: Float64Array, want: ArrayLike<number>): number {
+  let worst = 0;
+  for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]) / Math.abs(want[i]));
+  return worst;
+}
+
+const available = wasmAvailable();
+
+afterAll(async () => {
+  await shutdown();
+});
+
+describe.skipIf(!available)('eigenvaluesWasm', () => {
+  // Shapes straddle the kernel's block sizes: panel width 32, 4-row strips, 256-row cache blocks,
+  // Gram chunks of 256 along the inner dimension; both orientations exercise both Gram packings.
+  const shapes: [number, number][] = [
+    [1, 1], [1, 9], [9, 1], [2, 3], [3, 2], [5, 5], [31, 33], [33, 31], [64, 97], [97, 64],
+    [150, 300], [300, 150], [270, 270],
+  ];
+
+  it.each(shapes)('recovers a planted spectrum %ix%i (float64 input) to 1e-10 relative', async (rows, cols) => {
+    const m = Math.min(rows, cols);
+    const rng = createRng(rows * 1000 + cols);
+    const s = Array.from({ length: m }, () => 1 + 9 * rng.nextFloat()); // σ in [1, 10]: cond(G) <= 100
+    const w = plantedMatrix(rows, cols, s, rows + 7 * cols);
+    const got = await eigenvaluesWasm(w, rows, cols);
+    const want = s.map((x) => x * x).sort((a, b) => a - b);
+    expect(got.length).toBe(m);
+    expect(maxRelativeError(got, want)).toBeLessThan(1e-10);
+  });
+
+  it.each([[40, 120], [120, 40], [200, 200], [257, 513], [513, 257]])(
+    'matches the JS Gram route on a float32 Gaussian %ix%i to 1e-10 relative',
+    async (rows, cols) => {
+      const w = gaussianMatrix(rows, cols, rows ^ (cols << 8));
+      const got = await eigenvaluesWasm(w, rows, cols);
+      const want = gramEigenvalues(w, rows, cols);
+      // rectangular Gaussians are well conditioned; the square one has a tiny λ_min whose error is
+      // bounded by eps·λ_max, so compare against λ_max there
+      const lmax = want[want.length - 1];
+      let worst = 0;
+      for (let i = 0; i < want.length; i++) {
+        const scale = rows === cols ? lmax : Math.abs(want[i]);
+        worst = Math.max(worst, Math.abs(got[i] - want[i]) / scale);
+      }
+      expect(worst).toBeLessThan(1e-10);
+      for (let i = 1; i < got.length; i++) expect(got[i]).toBeGreaterThanOrEqual(got[i - 1]);
+    },
+  );
+
+  it('gives the same eigenvalues for W and Wᵀ', async () => {
+    const rows = 90, cols = 170;
+    const w = gaussianMatrix(rows, cols, 42);
+    const t = new Float32Array(rows * cols);
+    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) t[j * rows + i] = w[i * cols + j];
+    const a = await eigenvaluesWasm(w, rows, cols);
+    const b = await eigenvaluesWasm(t, cols, rows);
+    expect(maxRelativeError(a, b)).toBeLessThan(1e-12);
+  });
+
+  it('gives the same numbers on one thread and on two', async () => {
+    const w = gaussianMatrix(300, 500, 7);
+    const one = new KernelPool({ threads: 1 });
+    const two = new KernelPool({ threads: 2 });
+    try {
+      const a = (await one.eigenvalues(w, 300, 500)).values;
+      const b = (await two.eigenvalues(w, 300, 500)).values;
+      expect(maxRelativeError(a, b)).toBeLessThan(1e-12);
+    } finally {
+      await one.shutdown();
+      await two.shutdown();
+    }
+  });
+
+  it('serialises concurrent calls on the shared memory', async () => {
+    const a = gaussianMatrix(80, 200, 1);
+    const b = gaussianMatrix(220, 60, 2);
+    const [ra, rb] = await Promise.all([eigenvaluesWasm(a, 80, 200), eigenvaluesWasm(b, 220, 60)]);
+    expect(maxRelativeError(ra, gramEigenvalues(a, 80, 200))).toBeLessThan(1e-10);
+    expect(maxRelativeError(rb, gramEigenvalues(b, 220, 60))).toBeLessThan(1e-10);
+  });
+
+  it('returns exact zeros of a zero matrix and handles a rank-one matrix', async () => {
+    expect(Array.from(await eigenvaluesWasm(new Float32Array(12 * 20), 12, 20))).toEqual(new Array(12).fill(0));
+    const rows = 40, cols = 70;
+    const w = new Float64Array(rows * cols);
+    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) w[i * cols + j] = (i + 1) * Math.cos(j);
+    let fro2 = 0;
+    for (const x of w) fro2 += x * x;
+    const got = await eigenvaluesWasm(w, rows, cols);
+    expect(got[rows - 1]).toBeCloseTo(fro2, 6);
+    expect(Math.abs(got[0])).toBeLessThan(1e-10 * fro2);
+  });
+
+  it('reports the time of each step', async () => {
+    const { timings } = await eigenvaluesWasmDetailed(gaussianMatrix(64, 128, 3), 64, 128);
+    for (const key of ['copy_s', 'gram_s', 'tridiag_s', 'tql_s'] as const) expect(timings[key]).toBeGreaterThanOrEqual(0);
+  });
+
+  it('rejects bad shapes and non-finite values by name', async () => {
+    await expect(eigenvaluesWasm(new Float32Array(5), 2, 3)).rejects.toThrow(/5 values for a 2x3 matrix/);
+    await expect(eigenvaluesWasm(new Float32Array(0), 0, 3)).rejects.toThrow(/bad shape/);
+    const w = new Float32Array(6);
+    w[4] = Number.NaN;
+    await expect(eigenvaluesWasm(w, 2, 3)).rejects.toThrow(/non-finite value NaN at index 4/);
+  });
+});

@@ -1,0 +1,51 @@
+/**
+ * All eigenvalues of WᵀW through the WebAssembly SIMD kernels (lib/spectral/wasm), on a pool of
+ * worker threads sharing one WebAssembly.Memory.
+ *
+ * Route: G = A·Aᵀ over the smaller side (half Gram, float64 accumulation of exactly converted
+ * inputs) → blocked Householder tridiagonalization → implicit QL. The eigenvalues are those of the
+ * float64 Gram matrix to O(n·eps·λ_max) absolute error, i.e. ~1e-13 relative for the bulk of a
+ * full-rank spectrum. Near-zero singular values come back as ~sqrt(eps)·σ_max (the Gram squares the
+ * condition number), so callers that need rank columns exactly must check λ_min/λ_max and switch to
+ * an SVD (eigen.ts does).
+ */
+import { getPool, loadKernelModule, type EigenJobTimings } from './wasm/pool';
+
+export type { EigenJobTimings } from './wasm/pool';
+
+/** True when spectral.wasm and its worker are present and the runtime has shared memory + SIMD. */
+export function wasmAvailable(): boolean {
+  return loadKernelModule() !== null;
+}
+
+function assertInput(data: Float32Array | Float64Array, rows: number, cols: number): void {
+  if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 1 || cols < 1) {
+    throw new RangeError(`eigenvaluesWasm: bad shape ${rows}x${cols}`);
+  }
+  if (data.length !== rows * cols) {
+    throw new RangeError(`eigenvaluesWasm: ${data.length} values for a ${rows}x${cols} matrix`);
+  }
+  for (let i = 0; i < data.length; i++) {
+    const x = data[i];
+    if (x - x !== 0) throw new RangeError(`eigenvaluesWasm: non-finite value ${x} at index ${i}`);
+  }
+}
+
+/**
+ * Ascending float64 eigenvalues of WᵀW (all min(rows, cols) of them) with the time of each step.
+ * `data` is W row-major. Throws RangeError on a bad shape or non-finite input, Error when the
+ * kernels are unavailable or the QL iteration does not converge.
+ */
+export async function eigenvaluesWasmDetailed(
+  data: Float32Array | Float64Array,
+  rows: number,
+  cols: number,
+): Promise<{ values: Float64Array; timings: EigenJobTimings }> {
+  assertInput(data, rows, cols);
+  return getPool().eigenvalues(data, rows, cols);
+}
+
+/** Ascending float64 eigenvalues of WᵀW (all min(rows, cols) of them). */
+export async function eigenvaluesWasm(data: Float32Array | Float64Array, rows: number, cols: number): Promise<Float64Array> {
+  return (await eigenvaluesWasmDetailed(data, rows, cols)).values;
+}

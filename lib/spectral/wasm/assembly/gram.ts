@@ -1,0 +1,153 @@
+// Half Gram matrix G = A Aᵀ (one triangle) of the smaller side of a weight matrix W.
+//
+// A is W itself when rows <= cols, else Wᵀ; G is n x n with n = min(rows, cols) and the inner
+// dimension k = max(rows, cols). Only the lower triangle of G is produced, stored column-major
+// with leading dimension `ld` (ld >= n, a multiple of 4, padding rows/columns are zero).
+//
+// Precision: every element of A is converted to float64 when it is packed (exact for f32/bf16/f16
+// input), products of two converted f32 values are exact in float64 (24 + 24 < 53 bits), and all
+// sums are float64. The result is therefore the float64 Gram of the stored matrix, as accurate as
+// WeightWatcher's `W.astype(float64)` route, only summed in a different order (relative error of an
+// entry <= k * eps * sum |a_ik a_jk|).
+//
+// Blocking: the inner dimension is cut into chunks of `kc`; each chunk of A is packed into 4-row
+// strips laid out [kk][4] (32 bytes per kk) so the 4x4 micro-kernel reads one strip with vector
+// loads (rows) and the other with broadcast loads (columns). Row strips are grouped in blocks that
+// fit in L2 while a 4-column strip stays in L1. Two pack buffers alternate, so one barrier per
+// chunk suffices: a thread only overwrites a buffer after every thread passed the barrier that
+// follows its last use.
+//
+// Threads: packing is split evenly by strips, the triangle by columns with equal numbers of
+// entries per thread (triangleSplit).
+
+import { barrier, triangleSplit, evenSplit } from './sync';
+
+const IBLOCK_STRIPS: i32 = 48;
+
+@inline function loadA(src: usize, isF64: bool, idx: usize): f64 {
+  return isF64 ? load<f64>(src + (idx << 3)) : <f64>load<f32>(src + (idx << 2));
+}
+
+/** Packs rows [4*s0, 4*s1) of A, inner range [kk0, kk0 + kc), into `pack` (strip s at s*4*kc). */
+function packStrips(
+  src: usize, isF64: bool, trans: bool, rows: i32, cols: i32, n: i32,
+  kk0: i32, kc: i32, s0: i32, s1: i32, pack: usize,
+): void {
+  if (!trans) {
+    // A = W, row i of A is row i of W: contiguous along kk.
+    for (let s = s0; s < s1; s++) {
+      const dst = pack + ((<usize>s * 4 * kc) << 3);
+      for (let q = 0; q < 4; q++) {
+        const i = s * 4 + q;
+        if (i < n) {
+          const base = <usize>i * cols + kk0;
+          for (let kk = 0; kk < kc; kk++) {
+            store<f64>(dst + ((<usize>(kk * 4 + q)) << 3), loadA(src, isF64, base + kk));
+          }
+        } else {
+          for (let kk = 0; kk < kc; kk++) store<f64>(dst + ((<usize>(kk * 4 + q)) << 3), 0.0);
+        }
+      }
+    }
+  } else {
+    // A = Wᵀ, row i of A is column i of W: the 4 rows of a strip are 4 adjacent values of a W row.
+    for (let kk = 0; kk < kc; kk++) {
+      const rowBase = <usize>(kk0 + kk) * cols;
+      for (let s = s0; s < s1; s++) {
+        const dst = pack + ((<usize>s * 4 * kc + kk * 4) << 3);
+        const i0 = s * 4;
+        if (i0 + 4 <= n) {
+          if (isF64) {
+            const p = src + ((rowBase + i0) << 3);
+            v128.store(dst, v128.load(p));
+            v128.store(dst, v128.load(p, 16), 16);
+          } else {
+            const v = v128.load(src + ((rowBase + i0) << 2));
+            v128.store(dst, f64x2.promote_low_f32x4(v));
+            v128.store(dst, f64x2.promote_low_f32x4(v128.shuffle<u32>(v, v, 2, 3, 0, 1)), 16);
+          }
+        } else {
+          for (let q = 0; q < 4; q++) {
+            const i = i0 + q;
+            store<f64>(dst + (<usize>q << 3), i < n ? loadA(src, isF64, rowBase + i) : 0.0);
+          }
+        }
+      }
+    }
+  }
+}
+
+/** C[0:4, 0:4] += P_I · P_Jᵀ over kc, C column-major with leading dimension ld (bytes: ldb). */
+@inline function micro4x4(pi: usize, pj: usize, kc: i32, c: usize, ldb: usize): void {
+  let c0a = f64x2.splat(0.0), c0b = f64x2.splat(0.0);
+  let c1a = f64x2.splat(0.0), c1b = f64x2.splat(0.0);
+  let c2a = f64x2.splat(0.0), c2b = f64x2.splat(0.0);
+  let c3a = f64x2.splat(0.0), c3b = f64x2.splat(0.0);
+  const end = pi + ((<usize>kc * 4) << 3);
+  while (pi < end) {
+    const a0 = v128.load(pi);
+    const a1 = v128.load(pi, 16);
+    let b = v128.load64_splat(pj);
+    c0a = f64x2.add(c0a, f64x2.mul(a0, b)); c0b = f64x2.add(c0b, f64x2.mul(a1, b));
+    b = v128.load64_splat(pj, 8);
+    c1a = f64x2.add(c1a, f64x2.mul(a0, b)); c1b = f64x2.add(c1b, f64x2.mul(a1, b));
+    b = v128.load64_splat(pj, 16);
+    c2a = f64x2.add(c2a, f64x2.mul(a0, b)); c2b = f64x2.add(c2b, f64x2.mul(a1, b));
+    b = v128.load64_splat(pj, 24);
+    c3a = f64x2.add(c3a, f64x2.mul(a0, b)); c3b = f64x2.add(c3b, f64x2.mul(a1, b));
+    pi += 32; pj += 32;
+  }
+  v128.store(c, f64x2.add(v128.load(c), c0a)); v128.store(c, f64x2.add(v128.load(c, 16), c0b), 16);
+  c += ldb;
+  v128.store(c, f64x2.add(v128.load(c), c1a)); v128.store(c, f64x2.add(v128.load(c, 16), c1b), 16);
+  c += ldb;
+  v128.store(c, f64x2.add(v128.load(c), c2a)); v128.store(c, f64x2.add(v128.load(c, 16), c2b), 16);
+  c += ldb;
+  v128.store(c, f64x2.add(v128.load(c), c3a)); v128.store(c, f64x2.add(v128.load(c, 16), c3b), 16);
+}
+
+/**
+ * Thread `tid` of `nthreads` computes its share of G (lower triangle) = A Aᵀ.
+ * src: W (f32 or f64, row-major rows x cols); g: ld*ld f64; pack0/pack1: ld*kc f64 each.
+ */
+export function gramLower(
+  tid: i32, nthreads: i32, ctrl: usize,
+  src: usize, isF64: bool, rows: i32, cols: i32,
+  g: usize, ld: i32, pack0: usize, pack1: usize, kc: i32,
+): void {
+  const trans = rows > cols;
+  const n = trans ? cols : rows;
+  const k = trans ? rows : cols;
+  const strips = ld >> 2;
+  const ldb = (<usize>ld) << 3;
+
+  // zero our share of G (whole columns)
+  const z0 = evenSplit(0, ld, tid, nthreads, 4), z1 = evenSplit(0, ld, tid + 1, nthreads, 4);
+  memory.fill(g + <usize>z0 * ldb, 0, <usize>(z1 - z0) * ldb);
+
+  const ps0 = evenSplit(0, strips, tid, nthreads, 1), ps1 = evenSplit(0, strips, tid + 1, nthreads, 1);
+  const js0 = triangleSplit(0, strips, strips, tid, nthreads, 1);
+  const js1 = triangleSplit(0, strips, strips, tid + 1, nthreads, 1);
+
+  let chunk = 0;
+  for (let kk0 = 0; kk0 < k; kk0 += kc) {
+    const kcq = min(kc, k - kk0);
+    const pack = (chunk & 1) ? pack1 : pack0;
+    packStrips(src, isF64, trans, rows, cols, n, kk0, kcq, ps0, ps1, pack);
+    barrier(ctrl, nthreads);
+    const stripBytes = (<usize>kcq * 4) << 3;
+    for (let ib = js0; ib < strips; ib += IBLOCK_STRIPS) {
+      const ie = min(ib + IBLOCK_STRIPS, strips);
+      const jEnd = min(js1, ie);
+      for (let js = js0; js < jEnd; js++) {
+        const pj = pack + <usize>js * stripBytes;
+        const colBase = g + <usize>js * 4 * ldb;
+        for (let is = max(js, ib); is < ie; is++) {
+          micro4x4(pack + <usize>is * stripBytes, pj, kcq, colBase + ((<usize>is * 4) << 3), ldb);
+        }
+      }
+    }
+    chunk++;
+  }
+  barrier(ctrl, nthreads);
+}

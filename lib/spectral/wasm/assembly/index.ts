@@ -1,0 +1,5 @@
+// Entry points of spectral.wasm. The module imports a shared memory; the host (pool.ts) owns the
+// layout of that memory and passes raw byte offsets. Kernels allocate nothing.
+export { gramLower } from './gram';
+export { tridiagLower } from './tridiag';
+export { tqlValues } from './tql';

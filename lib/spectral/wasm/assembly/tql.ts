@@ -1,0 +1,81 @@
+// Eigenvalues of a symmetric tridiagonal matrix by the implicit QL algorithm with Wilkinson's
+// shift (values only, no vectors), float64.
+//
+// d[0..n) is the diagonal, e[i] couples d[i] and d[i+1] (e[n-1] ignored). On return d holds the
+// eigenvalues, unsorted. The method is backward stable: each eigenvalue is exact for a matrix
+// within O(eps ||T||) of T. An off-diagonal is deflated when |e[m]| <= eps (|d[m]| + |d[m+1]|)
+// or |e[m]| <= eps ||T||_max-row: the second (EISPACK-style, norm-relative) test keeps clusters of
+// eigenvalues at the rounding-noise level (exact rank deficiency of a Gram matrix) from stalling;
+// it perturbs eigenvalues by at most eps ||T||, below the error the reduction already made.
+// Returns 0, or (1 + index) of the eigenvalue that failed to converge in 60 sweeps.
+
+const EPS: f64 = 2.220446049250313e-16;
+const BIG: f64 = 1e150;
+const SMALL: f64 = 1e-150;
+
+@inline function hyp(a: f64, b: f64): f64 {
+  const x = Math.abs(a), y = Math.abs(b);
+  const mx = Math.max(x, y);
+  if (mx > BIG || (mx < SMALL && mx > 0.0)) {
+    const mn = Math.min(x, y) / mx;
+    return mx * Math.sqrt(1.0 + mn * mn);
+  }
+  return Math.sqrt(x * x + y * y);
+}
+
+@inline function D(p: usize, i: i32): f64 { return load<f64>(p + ((<usize>i) << 3)); }
+@inline function S(p: usize, i: i32, v: f64): void { store<f64>(p + ((<usize>i) << 3), v); }
+
+export function tqlValues(n: i32, d: usize, e: usize): i32 {
+  if (n <= 1) return 0;
+  S(e, n - 1, 0.0);
+  let tnorm: f64 = 0.0;
+  for (let i = 0; i < n; i++) {
+    const row = Math.abs(D(d, i)) + Math.abs(D(e, i)) + (i > 0 ? Math.abs(D(e, i - 1)) : 0.0);
+    if (row > tnorm) tnorm = row;
+  }
+  const floor = EPS * tnorm;
+  for (let l = 0; l < n; l++) {
+    let iter = 0;
+    while (true) {
+      let m = l;
+      for (; m < n - 1; m++) {
+        const dd = Math.abs(D(d, m)) + Math.abs(D(d, m + 1));
+        const em = Math.abs(D(e, m));
+        if (em <= EPS * dd || em <= floor) break;
+      }
+      if (m == l) break;
+      if (iter++ == 60) return l + 1;
+      const el = D(e, l);
+      let g = (D(d, l + 1) - D(d, l)) / (2.0 * el);
+      let r = hyp(g, 1.0);
+      g = D(d, m) - D(d, l) + el / (g + (g >= 0.0 ? r : -r));
+      let s: f64 = 1.0, c: f64 = 1.0, p: f64 = 0.0;
+      let underflow = false;
+      for (let i = m - 1; i >= l; i--) {
+        const ei = D(e, i);
+        const f = s * ei, b = c * ei;
+        r = hyp(f, g);
+        S(e, i + 1, r);
+        if (r == 0.0) {
+          S(d, i + 1, D(d, i + 1) - p);
+          S(e, m, 0.0);
+          underflow = true;
+          break;
+        }
+        s = f / r;
+        c = g / r;
+        g = D(d, i + 1) - p;
+        r = (D(d, i) - g) * s + 2.0 * c * b;
+        p = s * r;
+        S(d, i + 1, g + p);
+        g = c * r - b;
+      }
+      if (underflow) continue;
+      S(d, l, D(d, l) - p);
+      S(e, l, g);
+      S(e, m, 0.0);
+    }
+  }
+  return 0;
+}

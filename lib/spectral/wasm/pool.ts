@@ -1,0 +1,269 @@
+/**
+ * Worker-thread pool for the WebAssembly eigenvalue kernels.
+ *
+ * One shared WebAssembly.Memory holds one matrix, its Gram matrix and the work areas; it grows to
+ * the largest job seen (never beyond one matrix + its Gram + O(n·nb) work) and is reused between
+ * calls. N = min(2, availableParallelism()) workers (override with ALPHABOARD_WASM_THREADS or
+ * `configurePool`) are spawned lazily, `unref()`ed so they never keep a process alive, and run each
+ * job together (SPMD, synchronised inside WebAssembly). Jobs are serialised: the memory is shared.
+ *
+ * File locations: the worker script and spectral.wasm are looked up next to this module first and
+ * then under `<root>/lib/spectral/wasm/` with root = ALPHABOARD_ROOT or process.cwd(), because a
+ * bundled server (Next.js) moves this module away from its siblings.
+ */
+import { Worker } from 'node:worker_threads';
+import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const PAGE = 65536;
+const MAX_PAGES = 65536; // 4 GiB: wasm32 address space
+const RESERVED = 1 << 20; // first MiB left to the module's own statics
+
+export interface EigenJobTimings {
+  /** seconds spent copying the input into shared memory */
+  copy_s: number;
+  gram_s: number;
+  tridiag_s: number;
+  tql_s: number;
+}
+
+export interface PoolOptions {
+  threads?: number;
+  /** panel width of the tridiagonal reduction */
+  nb?: number;
+  /** inner-dimension chunk of the Gram kernel */
+  kc?: number;
+}
+
+interface Layout {
+  ctrl: number; src: number; g: number; ld: number; pack0: number; pack1: number;
+  d: number; e: number; wb: number; vp: number; wp: number; vbuf: number; ybuf: number; scr: number;
+  end: number;
+}
+
+function siblingDir(): string | null {
+  try {
+    const url = import.meta.url;
+    if (typeof url === 'string' && url.startsWith('file:')) return path.dirname(fileURLToPath(url));
+  } catch {
+    // not an ES module context with a file URL (bundled): fall through
+  }
+  return null;
+}
+
+/** Absolute path of a file shipped in lib/spectral/wasm/, or null when it cannot be found. */
+export function resolveWasmFile(rel: string): string | null {
+  const dirs: string[] = [];
+  const sib = siblingDir();
+  if (sib) dirs.push(sib);
+  const root = process.env.ALPHABOARD_ROOT ?? process.cwd();
+  dirs.push(path.join(root, 'lib', 'spectral', 'wasm'));
+  for (const dir of dirs) {
+    const p = path.join(dir, rel);
+    if (existsSync(p)) return p;
+  }
+  return null;
+}
+
+let cachedModule: WebAssembly.Module | null | undefined;
+
+/** The compiled kernel module, or null where the file is missing or the runtime lacks SIMD/threads. */
+export function loadKernelModule(): WebAssembly.Module | null {
+  if (cachedModule !== undefined) return cachedModule;
+  cachedModule = null;
+  try {
+    if (typeof SharedArrayBuffer === 'undefined') return null;
+    const file = resolveWasmFile('build/spectral.wasm');
+    const worker = resolveWasmFile('worker.mjs');
+    if (!file || !worker) return null;
+    const bytes = readFileSync(file);
+    if (!WebAssembly.validate(bytes)) return null;
+    cachedModule = new WebAssembly.Module(bytes);
+  } catch {
+    cachedModule = null;
+  }
+  return cachedModule;
+}
+
+const align = (x: number, a: number) => Math.ceil(x / a) * a;
+
+function planLayout(rows: number, cols: number, bytesPerElement: number, threads: number, nb: number, kc: number): Layout {
+  const n = Math.min(rows, cols);
+  const ld = align(n, 4) + 4;
+  let off = RESERVED;
+  const take = (bytes: number) => {
+    const at = off;
+    off = align(off + bytes, 64);
+    return at;
+  };
+  const ctrl = take(64);
+  const d = take(ld * 8);
+  const e = take(ld * 8);
+  const vbuf = take(ld * 8);
+  const scr = take(threads * (2 * nb + 8) * 8);
+  const ybuf = take(threads * ld * 8);
+  const wb = take(ld * nb * 8);
+  const vp = take(ld * nb * 8);
+  const wp = take(ld * nb * 8);
+  const pack0 = take(ld * kc * 8);
+  const pack1 = take(ld * kc * 8);
+  const g = take(ld * ld * 8);
+  const src = take(rows * cols * bytesPerElement);
+  return { ctrl, src, g, ld, pack0, pack1, d, e, wb, vp, wp, vbuf, ybuf, scr, end: off };
+}
+
+interface Pending {
+  resolve: (msg: WorkerReply) => void;
+  reject: (err: Error) => void;
+}
+
+interface WorkerReply {
+  id: number;
+  ok: boolean;
+  error?: string;
+  failed?: number;
+  timings?: { gram_ms: number; tridiag_ms: number; tql_ms: number };
+}
+
+export class KernelPool {
+  readonly threads: number;
+  readonly nb: number;
+  readonly kc: number;
+  private memory: WebAssembly.Memory | null = null;
+  private workers: Worker[] = [];
+  private pending = new Map<string, Pending>();
+  private nextId = 1;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(options: PoolOptions = {}) {
+    const envThreads = Number(process.env.ALPHABOARD_WASM_THREADS);
+    const want = options.threads ?? (Number.isFinite(envThreads) && envThreads > 0 ? envThreads : 2);
+    this.threads = Math.max(1, Math.min(want, Math.max(1, availableParallelism())));
+    this.nb = options.nb ?? 32;
+    this.kc = options.kc ?? 256;
+  }
+
+  /** Bytes of shared memory currently reserved by the pool (0 before the first job). */
+  get memoryBytes(): number {
+    return this.memory ? this.memory.buffer.byteLength : 0;
+  }
+
+  private start(): void {
+    if (this.workers.length) return;
+    const module = loadKernelModule();
+    const script = resolveWasmFile('worker.mjs');
+    if (!module || !script) throw new Error('WebAssembly kernels unavailable (spectral.wasm or worker.mjs missing, or no SharedArrayBuffer)');
+    this.memory ??= new WebAssembly.Memory({ initial: 64, maximum: MAX_PAGES, shared: true });
+    for (let tid = 0; tid < this.threads; tid++) {
+      const w = new Worker(script, { workerData: { module, memory: this.memory, tid } });
+      w.unref();
+      w.on('message', (msg: WorkerReply) => {
+        const key = `${msg.id}:${tid}`;
+        const p = this.pending.get(key);
+        if (!p) return;
+        this.pending.delete(key);
+        p.resolve(msg);
+      });
+      w.on('error', (err) => this.fail(new Error(`spectral kernel worker ${tid} crashed: ${err.message}`)));
+      w.on('exit', (code) => {
+        if (this.workers.includes(w)) this.fail(new Error(`spectral kernel worker ${tid} exited (code ${code})`));
+      });
+      this.workers.push(w);
+    }
+  }
+
+  /** A worker died: the others may be parked at a barrier forever, so tear everything down. */
+  private fail(err: Error): void {
+    const workers = this.workers;
+    this.workers = [];
+    this.memory = null; // barrier state may be inconsistent: start over with a fresh memory
+    for (const w of workers) void w.terminate();
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+
+  private ensureMemory(bytes: number): WebAssembly.Memory {
+    const mem = this.memory!;
+    const have = mem.buffer.byteLength;
+    if (bytes > have) {
+      const pages = Math.ceil((bytes - have) / PAGE);
+      if (have / PAGE + pages > MAX_PAGES) throw new Error(`matrix too large for the WebAssembly kernels (${bytes} bytes of working memory needed, 4 GiB max)`);
+      mem.grow(pages);
+    }
+    return mem;
+  }
+
+  /**
+   * All eigenvalues of WᵀW (unsorted order from the kernel is sorted here: ascending), float64.
+   * `data` is W row-major (rows x cols).
+   */
+  eigenvalues(data: Float32Array | Float64Array, rows: number, cols: number): Promise<{ values: Float64Array; timings: EigenJobTimings }> {
+    const run = this.queue.then(() => this.runEigen(data, rows, cols));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async runEigen(data: Float32Array | Float64Array, rows: number, cols: number) {
+    this.start();
+    const isF64 = data instanceof Float64Array;
+    const n = Math.min(rows, cols);
+    const layout = planLayout(rows, cols, isF64 ? 8 : 4, this.threads, this.nb, this.kc);
+    const mem = this.ensureMemory(layout.end);
+    const tc = performance.now();
+    if (isF64) new Float64Array(mem.buffer, layout.src, rows * cols).set(data);
+    else new Float32Array(mem.buffer, layout.src, rows * cols).set(data);
+    new Int32Array(mem.buffer, layout.ctrl, 16).fill(0);
+    const copyMs = performance.now() - tc;
+
+    const id = this.nextId++;
+    const job = { op: 'eigen', id, nthreads: this.threads, layout, isF64, rows, cols, n, nb: this.nb, kc: this.kc };
+    const replies = await Promise.all(
+      this.workers.map((w, tid) => new Promise<WorkerReply>((resolve, reject) => {
+        this.pending.set(`${id}:${tid}`, { resolve, reject });
+        w.postMessage(job);
+      })),
+    );
+    for (const r of replies) if (!r.ok) throw new Error(`spectral kernel failed: ${r.error}`);
+    const lead = replies[0];
+    if (lead.failed) throw new Error(`tridiagonal QL did not converge (eigenvalue ${lead.failed - 1} of ${n})`);
+    const values = new Float64Array(mem.buffer, layout.d, n).slice().sort();
+    const t = lead.timings!;
+    return {
+      values,
+      timings: { copy_s: copyMs / 1000, gram_s: t.gram_ms / 1000, tridiag_s: t.tridiag_ms / 1000, tql_s: t.tql_ms / 1000 },
+    };
+  }
+
+  /** Terminates the workers and releases the shared memory. The pool restarts on the next job. */
+  async shutdown(): Promise<void> {
+    const workers = this.workers;
+    this.workers = [];
+    this.memory = null;
+    for (const p of this.pending.values()) p.reject(new Error('spectral kernel pool shut down'));
+    this.pending.clear();
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
+let shared: KernelPool | null = null;
+
+/** The process-wide pool (created on first use). */
+export function getPool(): KernelPool {
+  shared ??= new KernelPool();
+  return shared;
+}
+
+/** Replaces the process-wide pool's settings (threads, nb, kc); the old pool is shut down. */
+export async function configurePool(options: PoolOptions): Promise<KernelPool> {
+  if (shared) await shared.shutdown();
+  shared = new KernelPool(options);
+  return shared;
+}
+
+/** Shuts the process-wide pool down (workers terminated, memory released). */
+export async function shutdown(): Promise<void> {
+  if (shared) await shared.shutdown();
+  shared = null;
+}

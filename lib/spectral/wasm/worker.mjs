@@ -1,0 +1,28 @@
+// Worker thread of the WASM eigenvalue pool (see pool.ts). Plain ESM JavaScript so it runs the same
+// under tsx, plain node and a bundled Next.js server. It instantiates spectral.wasm on the shared
+// memory it is given and runs kernels on request; all threads run the same kernel (SPMD) and
+// synchronise inside WebAssembly through the control block.
+import { parentPort, workerData } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+
+const { module, memory, tid } = workerData;
+const instance = new WebAssembly.Instance(module, { env: { memory } });
+const k = instance.exports;
+
+parentPort.on('message', (job) => {
+  try {
+    if (job.op !== 'eigen') throw new Error(`unknown op ${job.op}`);
+    const L = job.layout;
+    const t0 = performance.now();
+    k.gramLower(tid, job.nthreads, L.ctrl, L.src, job.isF64 ? 1 : 0, job.rows, job.cols, L.g, L.ld, L.pack0, L.pack1, job.kc);
+    const t1 = performance.now();
+    k.tridiagLower(tid, job.nthreads, L.ctrl, L.g, job.n, L.ld, L.d, L.e, L.wb, L.vp, L.wp, L.vbuf, L.ybuf, L.scr, job.nb);
+    const t2 = performance.now();
+    let failed = 0;
+    if (tid === 0) failed = k.tqlValues(job.n, L.d, L.e);
+    const t3 = performance.now();
+    parentPort.postMessage({ id: job.id, ok: true, failed, timings: { gram_ms: t1 - t0, tridiag_ms: t2 - t1, tql_ms: t3 - t2 } });
+  } catch (err) {
+    parentPort.postMessage({ id: job.id, ok: false, error: String(err && err.stack ? err.stack : err) });
+  }
+});

@@ -27,7 +27,7 @@ export interface Classified {
 }
 
 const PERMANENT_HUB_KINDS = new Set([
-  'gated', 'not_found', 'no_safetensors', 'unauthorized', 'forbidden', 'too_large', 'invalid', 'corrupt', 'bad_request',
+  'gated', 'not_found', 'no_safetensors', 'unsupported', 'too_large', 'bad_response',
 ]);
 
 export function classifyError(err: unknown): Classified {
@@ -46,6 +46,11 @@ export function classifyError(err: unknown): Classified {
     // A short read is the network's fault (retry); anything else in a header is the file's (fail).
     if (/truncat|expected \d+|short read|bytes, expected/i.test(message)) return { kind: 'network', permanent: false, message };
     return { kind: 'corrupt_checkpoint', permanent: true, message: `corrupt checkpoint: ${message}` };
+  }
+  const retryable = (err as { retryable?: unknown })?.retryable;
+  if (typeof e?.kind === 'string' && typeof retryable === 'boolean') {
+    // lib/hub's HubError says itself whether another try can help (network, 5xx, 429) or not (gated, 404, ...).
+    return { kind: e.kind, permanent: !retryable, message };
   }
   if (typeof e?.kind === 'string') {
     if (PERMANENT_HUB_KINDS.has(e.kind)) return { kind: e.kind, permanent: true, message };

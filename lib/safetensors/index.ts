@@ -35,4 +35,4 @@ export {
   type SafetensorsHeader,
   type TensorEntry,
 } from './header';
-export { encodeSafetensors, writeSafetensorsFile, type TensorSpec } from './write';
+export { encodeHeader, encodeSafetensors, encodeTensorData, writeSafetensorsFile, type TensorSpec } from './write';

@@ -55,6 +55,9 @@ export interface LocalCheckpoint {
   read(entry: CheckpointTensor, signal?: AbortSignal): Promise<DecodedTensor>;
 }
 
+/** The same shape for checkpoints over remote sources (see `checkpointFromSources`). */
+export type Checkpoint = LocalCheckpoint;
+
 export interface CheckpointOptions {
   /** FP8 block size; default: config.json `quantization_config.weight_block_size`, else inferred from shapes. */
   blockSize?: [number, number];

@@ -2,6 +2,7 @@
 export { bufferSource, fileSource, type ByteSource } from './byte-source';
 export {
   checkpointFromSources,
+  type Checkpoint,
   INDEX_FILE,
   openLocalCheckpoint,
   parseIndex,

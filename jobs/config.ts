@@ -11,8 +11,8 @@ const EnvSchema = z.object({
   DISCOVERY_LIMIT: z.coerce.number().int().min(0).default(20),
   /** Parameter cap for discovered repos. */
   DISCOVERY_MAX_PARAMS: z.coerce.number().positive().default(3e9),
-  /** Discovery sort: downloads | trending. */
-  DISCOVERY_SORT: z.enum(['downloads', 'trending']).default('downloads'),
+  /** Discovery sort: downloads | trendingScore | likes. */
+  DISCOVERY_SORT: z.enum(['downloads', 'trendingScore', 'likes']).default('downloads'),
   /** `default` (jobs/watchlist.ts), `demo` (the stand-in Hub's demo repos), `none`, or a JSON file path. */
   WATCHLIST: z.string().trim().default('default'),
   /** Seconds a worker may hold an analysis job before pg-boss considers it dead and hands it to another worker. */

@@ -44,7 +44,7 @@ export function classifyError(err: unknown): Classified {
   }
   if (err instanceof SafetensorsError) {
     // A short read is the network's fault (retry); anything else in a header is the file's (fail).
-    if (/truncat|expected \d+|short read|bytes, expected/i.test(message)) return { kind: 'network', permanent: false, message };
+    if (/truncated read/i.test(message)) return { kind: 'network', permanent: false, message };
     return { kind: 'corrupt_checkpoint', permanent: true, message: `corrupt checkpoint: ${message}` };
   }
   const retryable = (err as { retryable?: unknown })?.retryable;

@@ -112,8 +112,14 @@ async function ensureQueue(boss: PgBoss, name: string, options: PgBoss.Queue): P
   await boss.updateQueue(name, options);
 }
 
+/** Web-only processes (WEB_ONLY=1 or ALPHABOARD_WORKER=off) only enqueue; everything else also maintains. */
+function defaultRole(): QueueRole {
+  const webOnly = process.env.WEB_ONLY === '1' || process.env.ALPHABOARD_WORKER === 'off';
+  return { supervise: !webOnly, schedule: !webOnly };
+}
+
 /** The process's started pg-boss instance (one per process, shared across Next's module graphs). */
-export function getQueue(role: QueueRole = { supervise: true, schedule: true }): Promise<PgBoss> {
+export function getQueue(role: QueueRole = defaultRole()): Promise<PgBoss> {
   if (!g[KEY]) {
     const starting = createBoss(role);
     g[KEY] = starting;

@@ -66,3 +66,9 @@ export async function getLatestRevision(params: { modelId: string; ref?: string 
     .limit(1);
   return row ?? null;
 }
+
+export async function getModelRow(params: { modelId: string }): Promise<Model | null> {
+  const db = await getDb();
+  const [row] = await db.select().from(models).where(eq(models.id, params.modelId));
+  return row ?? null;
+}

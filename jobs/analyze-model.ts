@@ -1,0 +1,292 @@
+import os from 'node:os';
+import type { Logger } from 'pino';
+import { layerSkipReason, summarize } from '@/lib/spectral';
+import { blockCount, familyFromConfig, familyFromTensorNames, parseTensorName, relativeDepth } from '@/lib/tensor-names';
+import type { LayerResult } from '@/lib/types';
+import {
+  claimAnalysis,
+  getAnalysis,
+  heartbeatAnalysis,
+  markAnalysisDone,
+  markAnalysisFailed,
+  releaseAnalysis,
+  updateProgress,
+} from '@/db/queries/analyses';
+import { listLayerResults, listStoredTensors, storeLayer } from '@/db/queries/layers-write';
+import { getModelRow } from '@/db/queries/models-write';
+import { getComputePool, type MatrixAnalysis } from './compute-pool';
+import { jobsConfig } from './config';
+import { classifyError, PermanentJobError } from './errors';
+import { openRemoteCheckpoint, type RemoteCheckpoint, type RemoteTensor } from './remote-checkpoint';
+import { logger as rootLogger } from './logger';
+import { leaseTimings, sendAnalyzeJob, type AnalyzeModelData } from './queue';
+
+/**
+ * The `analyze-model` job: one (repo, pinned sha, options) analysis, idempotent and resumable.
+ *
+ * 1. Claim the analysis row (a live claim elsewhere, or a done/failed analysis, makes this job a no-op).
+ * 2. Read the checkpoint's tensor index at the pinned sha (headers only, by range requests).
+ * 3. Select the layers WeightWatcher would analyse; other weight matrices are stored once as `skipped` with the reason.
+ * 4. Skip layers already stored by an earlier attempt: a resumed run starts at the first missing layer.
+ * 5. Stream the remaining tensors one by one: the next tensor is downloaded and decoded while the current one is
+ *    analysed in a worker thread, so memory holds about two tensors.
+ * 6. Store each layer (and its ESD) as it completes, with progress, ETA inputs and timings.
+ * 7. When all are stored, compute the model summary from the stored layers and mark the analysis done.
+ *
+ * Permanent failures (gated, not found, no safetensors, unsupported dtype, over the size cap, corrupt header) mark
+ * the analysis failed with a clear reason and are not retried. Anything else is thrown, so pg-boss retries it with
+ * backoff; on the last attempt the analysis is marked failed too, so no analysis stays "running" forever.
+ * The job works for at most 60% of its lease, then re-queues itself and returns (the lease is how a SIGKILLed
+ * worker's job gets picked up again).
+ */
+
+export interface AnalyzeRunOptions {
+  /** Aborted on worker shutdown: stop after the current layer and re-queue the rest. */
+  signal?: AbortSignal;
+  /** pg-boss retry count of this job (0 = first try). */
+  attempt?: number;
+  /** True when pg-boss will not retry this job again. */
+  lastAttempt?: boolean;
+  /** Test hook: called after each stored layer. */
+  onLayerStored?: (info: { tensor: string; layersDone: number; layersTotal: number }) => void | Promise<void>;
+}
+
+export type AnalyzeOutcome = 'done' | 'failed' | 'continued' | 'skipped';
+
+export function workerId(): string {
+  return `${os.hostname()}:${process.pid}`;
+}
+
+export async function analyzeModel(data: AnalyzeModelData, run: AnalyzeRunOptions = {}): Promise<AnalyzeOutcome> {
+  const log = rootLogger.child({ repo: data.repoId, revision: data.sha, ref: data.ref, analysisId: data.analysisId });
+  const worker = workerId();
+  const { leaseSeconds, sliceSeconds } = leaseTimings();
+  const heartbeatSeconds = Math.max(1, Math.min(15, Math.floor(leaseSeconds / 6)));
+  const claimed = await claimAnalysis({ analysisId: data.analysisId, worker, staleAfterSeconds: heartbeatSeconds * 3 });
+  if (!claimed) {
+    const current = await getAnalysis({ analysisId: data.analysisId });
+    log.info({ status: current?.status ?? 'missing', holder: current?.worker }, 'analysis not claimable; nothing to do');
+    return 'skipped';
+  }
+
+  // Heartbeat: keeps the claim fresh; losing it (another worker took over) stops this run after its current layer.
+  const lost = new AbortController();
+  const beat = setInterval(() => {
+    heartbeatAnalysis({ analysisId: data.analysisId, worker })
+      .then((owned) => {
+        if (!owned) lost.abort(new Error('claim lost'));
+      })
+      .catch((err) => log.warn({ err: (err as Error).message }, 'heartbeat failed'));
+  }, heartbeatSeconds * 1000);
+  beat.unref();
+
+  const started = Date.now();
+  try {
+    const outcome = await runAnalysis(data, claimed.options ?? {}, {
+      log,
+      deadline: started + sliceSeconds * 1000,
+      stop: run.signal ? AbortSignal.any([run.signal, lost.signal]) : lost.signal,
+      onLayerStored: run.onLayerStored,
+    });
+    if (outcome === 'continued') {
+      await releaseAnalysis({ analysisId: data.analysisId, worker });
+      await sendAnalyzeJob(data, { startAfterSeconds: 1 });
+      log.info('time slice used or worker stopping: released and re-queued the rest');
+    }
+    return outcome;
+  } catch (err) {
+    const failure = classifyError(err);
+    if (failure.permanent || run.lastAttempt) {
+      const reason = failure.permanent ? failure.message : `${failure.message} (gave up after ${(run.attempt ?? 0) + 1} attempts)`;
+      log.error({ kind: failure.kind, reason }, 'analysis failed');
+      await markAnalysisFailed({ analysisId: data.analysisId, error: reason, errorKind: failure.kind });
+      return 'failed';
+    }
+    log.warn({ kind: failure.kind, err: failure.message, attempt: run.attempt ?? 0 }, 'transient failure; will retry');
+    await releaseAnalysis({ analysisId: data.analysisId, worker }).catch(() => {});
+    throw err;
+  } finally {
+    clearInterval(beat);
+  }
+}
+
+interface RunContext {
+  log: Logger;
+  deadline: number;
+  stop: AbortSignal;
+  onLayerStored?: AnalyzeRunOptions['onLayerStored'];
+}
+
+interface PlannedLayer {
+  tensor: RemoteTensor;
+  ordinal: number;
+}
+
+async function runAnalysis(
+  data: AnalyzeModelData,
+  options: NonNullable<Awaited<ReturnType<typeof claimAnalysis>>>['options'],
+  ctx: RunContext,
+): Promise<AnalyzeOutcome> {
+  const { log } = ctx;
+  const cfg = jobsConfig();
+  const checkpoint: RemoteCheckpoint = await openRemoteCheckpoint({ repoId: data.repoId, revision: data.sha, log });
+  if (checkpoint.bytesTotal > cfg.MAX_CHECKPOINT_BYTES) {
+    throw new PermanentJobError(
+      'too_large',
+      `too large: ${(checkpoint.bytesTotal / 1e9).toFixed(2)} GB of weights exceeds the cap of ` +
+        `${(cfg.MAX_CHECKPOINT_BYTES / 1e9).toFixed(2)} GB (MAX_CHECKPOINT_BYTES)`,
+    );
+  }
+  const model = await getModelRow({ modelId: data.repoId });
+  const placements = placementsOf(checkpoint.tensors.map((t) => t.name), model?.family ? { model_type: model.family } : null);
+  const stored = await listStoredTensors({ analysisId: data.analysisId });
+
+  // Selection: analysable layers in checkpoint order; skipped ones are recorded once with their reason.
+  const todo: PlannedLayer[] = [];
+  let layersTotal = 0;
+  let unsupported = 0;
+  for (const [ordinal, tensor] of checkpoint.tensors.entries()) {
+    if (tensor.scaleFor) continue; // an FP8 scale tensor: applied to its weight, not a layer of its own
+    const reason = layerSkipReason({ key: tensor.name, shape: tensor.shape, dtype: tensor.dtype }, options);
+    if (reason) {
+      if (/dtype/i.test(reason)) unsupported++;
+      // Matrices deliberately left out (too small, too large, unreadable dtype) are recorded with the reason;
+      // vectors (norms, biases) and non-weight keys are not layers to anyone and are left out silently.
+      if (tensor.shape.length >= 2 && tensor.name.endsWith('.weight') && !stored.has(tensor.name)) {
+        await storeLayer({
+          analysisId: data.analysisId,
+          layer: skippedLayer(tensor, reason),
+          placement: { ordinal, ...placements.get(tensor.name)! },
+        });
+      }
+      continue;
+    }
+    layersTotal++;
+    if (!stored.has(tensor.name)) todo.push({ tensor, ordinal });
+  }
+  if (layersTotal === 0) {
+    throw new PermanentJobError(
+      unsupported > 0 ? 'unsupported_dtype' : 'no_layers',
+      unsupported > 0
+        ? `unsupported dtype: none of the ${checkpoint.tensors.length} tensors has a float dtype the spectral core reads`
+        : `no analysable layers: none of the ${checkpoint.tensors.length} tensors is a 2-D weight matrix within the size limits`,
+    );
+  }
+  let layersDone = layersTotal - todo.length;
+  const bytesTotal = checkpoint.tensors.reduce((s, t) => s + (t.end - t.start), 0);
+  const previous = (await getAnalysis({ analysisId: data.analysisId }))?.timings ?? {};
+  const timings: Record<string, number> = { read_s: 0, eigen_s: 0, fit_s: 0, store_s: 0, ...previous };
+  let bytesRead = 0;
+  await updateProgress({ analysisId: data.analysisId, layersTotal, layersDone, bytesTotal });
+  if (todo.length < layersTotal) log.info({ resumeAt: todo[0]?.tensor.name, layersDone, layersTotal }, 'resuming');
+
+  const pool = getComputePool();
+  // Prefetch: the read of layer i+1 runs while layer i is analysed. Errors surface when the read is awaited.
+  const read = (p: PlannedLayer) => {
+    const t0 = performance.now();
+    const pending = checkpoint.read(p.tensor).then((d) => ({ ...d, read_s: (performance.now() - t0) / 1000 }));
+    pending.catch(() => {});
+    return pending;
+  };
+  let next = todo.length > 0 ? read(todo[0]) : null;
+  const runStart = performance.now();
+  let layersThisRun = 0;
+  for (let i = 0; i < todo.length; i++) {
+    const { tensor, ordinal } = todo[i];
+    const tlog = log.child({ tensor: tensor.name });
+    let decoded: Awaited<ReturnType<typeof read>>;
+    try {
+      decoded = await next!;
+    } catch (err) {
+      const failure = classifyError(err);
+      if (failure.kind !== 'bad_tensor') throw err;
+      // NaN/Inf weights or an undecodable dtype in one tensor: that layer is recorded with the reason, the rest go on.
+      next = i + 1 < todo.length ? read(todo[i + 1]) : null;
+      tlog.warn({ reason: failure.message }, 'layer not analysable');
+      await storeLayer({
+        analysisId: data.analysisId,
+        layer: skippedLayer(tensor, failure.message),
+        placement: { ordinal, ...placements.get(tensor.name)! },
+      });
+      layersDone++;
+      continue;
+    }
+    next = i + 1 < todo.length ? read(todo[i + 1]) : null;
+    bytesRead += tensor.end - tensor.start;
+    let analysed: MatrixAnalysis;
+    try {
+      analysed = await pool.analyze(decoded.data, decoded.rows, decoded.cols, options);
+    } catch (err) {
+      const failure = classifyError(err);
+      if (failure.kind !== 'bad_tensor') throw err;
+      tlog.warn({ reason: failure.message }, 'layer not analysable');
+      await storeLayer({
+        analysisId: data.analysisId,
+        layer: skippedLayer(tensor, failure.message),
+        placement: { ordinal, ...placements.get(tensor.name)! },
+      });
+      layersDone++;
+      continue;
+    }
+    const layer: LayerResult = {
+      ...analysed.metrics,
+      tensor: tensor.name,
+      name: tensor.name.replace(/\.weight$/, ''),
+      status: analysed.metrics.status,
+      shape: tensor.shape,
+      dtype: tensor.dtype,
+      phase: analysed.phase,
+      esd: analysed.esd,
+      timings: { read_s: decoded.read_s, eigen_s: analysed.timings.eigen_s, fit_s: analysed.timings.fit_s },
+    };
+    const s0 = performance.now();
+    await storeLayer({ analysisId: data.analysisId, layer, placement: { ordinal, ...placements.get(tensor.name)! } });
+    layersDone++;
+    layersThisRun++;
+    timings.read_s += decoded.read_s;
+    timings.eigen_s += analysed.timings.eigen_s;
+    timings.fit_s += analysed.timings.fit_s;
+    timings.store_s += (performance.now() - s0) / 1000;
+    const secondsPerLayer = (performance.now() - runStart) / 1000 / layersThisRun;
+    await updateProgress({ analysisId: data.analysisId, layersDone, bytesRead, secondsPerLayer, timings });
+    tlog.debug({ layersDone, layersTotal, alpha: layer.alpha }, 'layer stored');
+    await ctx.onLayerStored?.({ tensor: tensor.name, layersDone, layersTotal });
+
+    if (i + 1 < todo.length && (ctx.stop.aborted || Date.now() > ctx.deadline)) {
+      next?.catch(() => {});
+      return 'continued';
+    }
+  }
+
+  const all = await listLayerResults({ analysisId: data.analysisId });
+  const analysedLayers = all.filter((l) => l.status !== 'skipped');
+  const summary = analysedLayers.length > 0 ? summarize(analysedLayers) : null;
+  timings.total_s = (timings.total_s ?? 0) + (performance.now() - runStart) / 1000;
+  await markAnalysisDone({ analysisId: data.analysisId, summary, timings });
+  log.info({ layersTotal, summary }, 'analysis done');
+  return 'done';
+}
+
+function skippedLayer(tensor: RemoteTensor, reason: string): LayerResult {
+  return {
+    tensor: tensor.name,
+    name: tensor.name.replace(/\.weight$/, ''),
+    status: 'skipped',
+    skip_reason: reason,
+    shape: tensor.shape,
+    dtype: tensor.dtype,
+  };
+}
+
+/** Block index, role, fused flag and relative depth (lib/tensor-names' alignment rule) of every tensor. */
+function placementsOf(names: string[], config: Record<string, unknown> | null) {
+  const fromConfig = familyFromConfig(config);
+  const family = fromConfig !== 'unknown' ? fromConfig : familyFromTensorNames(names);
+  const blocks = blockCount(names);
+  const out = new Map<string, { blockIndex: number | null; relativeDepth: number | null; role: string; fused: boolean }>();
+  for (const name of names) {
+    const info = parseTensorName(name, family);
+    out.set(name, { blockIndex: info.blockIndex, relativeDepth: relativeDepth(info, blocks), role: info.role, fused: info.fused });
+  }
+  return out;
+}

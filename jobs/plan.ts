@@ -1,0 +1,78 @@
+import type { AnalysisOptions } from '@/lib/types';
+import { getModelInfo } from '@/lib/hub';
+import { createAnalysis } from '@/db/queries/analyses';
+import { ensureRevision, upsertModel } from '@/db/queries/models-write';
+import type { Analysis, Revision } from '@/db/schema';
+import { logger } from './logger';
+import { sendAnalyzeJob } from './queue';
+
+/**
+ * Planning one (repo, ref): pin the ref to a commit sha with modelInfo, refresh the model's Hub metadata, record
+ * the revision and make sure its analysis exists and is queued. A ref that moved to a new sha gets a new revision
+ * and a new analysis; earlier ones stay as history. Shared by discovery, the enqueue CLI and the admin API.
+ */
+
+export interface PlannedAnalysis {
+  repoId: string;
+  ref: string;
+  sha: string;
+  revision: Revision;
+  analysis: Analysis;
+  /** True when this call created the analysis (a sha not seen before, or new options). */
+  created: boolean;
+  /** pg-boss job id, null when an identical job was already queued or nothing needed queueing. */
+  jobId: string | null;
+}
+
+export async function planRevision(params: {
+  repoId: string;
+  ref?: string;
+  source?: 'watchlist' | 'discovery' | 'admin' | 'demo';
+  options?: AnalysisOptions;
+  /** Put a failed analysis of this sha back in the queue (admin re-request). */
+  requeueFailed?: boolean;
+}): Promise<PlannedAnalysis> {
+  const ref = params.ref ?? 'main';
+  const info = await getModelInfo({ repoId: params.repoId, revision: ref });
+  const model = await upsertModel({
+    id: info.id,
+    family: info.family ?? undefined,
+    architecture: info.architecture ?? undefined,
+    parameterCount: info.parameterCount ?? undefined,
+    dtype: info.dtype ?? undefined,
+    license: info.license ?? undefined,
+    gated: info.gated ? String(info.gated) : null,
+    downloads: info.downloads ?? undefined,
+    likes: info.likes ?? undefined,
+    baseModel: info.baseModel ?? undefined,
+    tags: info.tags ?? undefined,
+    source: params.source ?? 'watchlist',
+    synthetic: info.id.startsWith('demo/'),
+  });
+  const revision = await ensureRevision({
+    modelId: model.id,
+    sha: info.sha,
+    ref,
+    committedAt: info.lastModified ? new Date(info.lastModified) : null,
+  });
+  const { analysis, created } = await createAnalysis({
+    modelId: model.id,
+    revisionId: revision.id,
+    options: params.options,
+    requeueFailed: params.requeueFailed,
+  });
+  let jobId: string | null = null;
+  if (analysis.status === 'queued' || analysis.status === 'running') {
+    // Re-sending is safe: an identical queued job collapses (singletonKey), and a running analysis is claimed by one
+    // worker only. It also revives analyses whose jobs were lost (a queue wiped while rows stayed).
+    jobId = await sendAnalyzeJob({
+      repoId: model.id,
+      sha: info.sha,
+      ref,
+      analysisId: analysis.id,
+      optionsKey: analysis.optionsKey,
+    });
+  }
+  if (created) logger.info({ repo: model.id, ref, revision: info.sha, analysisId: analysis.id }, 'new revision queued');
+  return { repoId: model.id, ref, sha: info.sha, revision, analysis, created, jobId };
+}

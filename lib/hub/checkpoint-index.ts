@@ -7,7 +7,7 @@
  * header is then validated by lib/safetensors (`parseHeaderLength`, `validateHeader`) exactly as a local file
  * is, so a hostile remote header fails with the same SafetensorsError naming the tensor and the problem.
  */
-import { parseSafetensorsMetadata, SafetensorParseError, type SafetensorsParseFromRepo } from '@huggingface/hub';
+import { modelInfo, parseSafetensorsMetadata, SafetensorParseError, type SafetensorsParseFromRepo } from '@huggingface/hub';
 import { SafetensorsError } from '../safetensors/errors';
 import { parseHeaderLength, validateHeader, type SafetensorsHeader, type TensorEntry } from '../safetensors/header';
 import { HubError, toHubError } from './errors';
@@ -85,6 +85,10 @@ export async function getCheckpointIndex(params: CheckpointIndexParams): Promise
       throw new SafetensorsError({ file: `${repo}@${revision}${file ? `:${file}` : ''}`, problem: err.message, cause: err });
     }
     if (err instanceof Error && /does not seem to contain safetensors/.test(err.message)) {
+      // the client's probes treat every 404 as "no such file": make sure the repo and revision exist
+      await modelInfo({ ...client, name: repo, revision }).catch((e) => {
+        throw toHubError(e, { repo, revision, hadToken: !!client.accessToken });
+      });
       throw new HubError('no_safetensors', `no safetensors: ${repo}@${revision} has neither model.safetensors nor model.safetensors.index.json`);
     }
     throw toHubError(err, { repo, revision, hadToken: !!client.accessToken });

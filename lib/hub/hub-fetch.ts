@@ -66,6 +66,14 @@ export function createHubFetch(opts: HubFetchOptions): typeof fetch {
         if (opts.stats) opts.stats.requests += 1;
         const res = await base(input, { ...init, signal: attemptSignal(opts.timeoutMs, init?.signal, opts.signal) });
         if (isRetryableStatus(res.status)) throw await retryableResponseError(res, url, opts.context ?? {});
+        if (!res.ok && init?.method === 'HEAD' && res.status !== 404) {
+          // a HEAD answer has no body for the client to read its error from: map it here (404 stays the client's "absent")
+          throw errorForStatus(res.status, res.headers.get('x-error-message') ?? '', opts.context ?? {}, {
+            url,
+            errorCode: res.headers.get('x-error-code'),
+            requestId: res.headers.get('x-request-id') ?? undefined,
+          });
+        }
         if (!res.ok || init?.method === 'HEAD') return res;
         const declared = Number(res.headers.get('content-length') ?? NaN);
         if (declared > MAX_BUFFERED_BYTES) return res;

@@ -1,7 +1,7 @@
 /**
  * Retries with exponential backoff and full jitter (attempt n waits a uniform random time in
  * [0, min(maxMs, baseMs·2^(n−1))], so many workers hitting the same failure spread out), or exactly the Hub's
- * Retry-After when it sent one (capped at maxMs·3). Only HubErrors marked retryable are retried; permanent ones
+ * Retry-After when it sent one (honoured up to RETRY_AFTER_CAP_MS, so a hostile answer cannot stall a worker for hours). Only HubErrors marked retryable are retried; permanent ones
  * (401/403/404, ...) fail on the first attempt. Built on p-retry; p-retry's own timer is disabled so the delay
  * above is the only wait.
  */
@@ -56,9 +56,11 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+export const RETRY_AFTER_CAP_MS = 300_000;
+
 /** Backoff before retry number `attempt` (1-based): full jitter, or Retry-After when given. */
 export function backoffDelay(attempt: number, error: HubError, opts: Pick<RetryOptions, 'retryBaseMs' | 'retryMaxMs'>): number {
-  if (error.retryAfterMs !== undefined) return Math.min(error.retryAfterMs, opts.retryMaxMs * 3);
+  if (error.retryAfterMs !== undefined) return Math.min(error.retryAfterMs, RETRY_AFTER_CAP_MS);
   const ceiling = Math.min(opts.retryMaxMs, opts.retryBaseMs * 2 ** (attempt - 1));
   return Math.random() * ceiling;
 }

@@ -1,0 +1,108 @@
+/**
+ * Tiny repos for tests of the stand-in Hub and of lib/hub (kilobytes, written in milliseconds), owner `test`:
+ * - `test/tiny-sharded`: BF16, two shards + index; two commits on main (the tag `v1` keeps the first) and a
+ *   `step100`/`step200` branch pair;
+ * - `test/tiny-single`: one F32 file;
+ * - `test/no-weights`: config and card only;
+ * - `test/gated-model`: gated (manual), one F32 file;
+ * - `test/bad-offsets`: a header whose data_offsets lie outside the file.
+ */
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { encodeSafetensors, type TensorSpec } from '../safetensors/write';
+import { formatModelCard } from './model-card';
+import { createRng, gaussianMatrix } from './planted-spectra';
+import { commitFiles, writeStandInRepo, type RepoFiles } from './repo-store';
+
+export interface FixtureRepos {
+  root: string;
+  /** Sha of each named commit. */
+  shas: {
+    shardedV1: string;
+    shardedMain: string;
+    single: string;
+    gated: string;
+    step100: string;
+    step200: string;
+  };
+  /** Absolute path of a file at a commit (to compare bytes with what the Hub serves). */
+  filePath(repo: string, sha: string, file: string): string;
+}
+
+function tensors(seed: number, dtype: 'BF16' | 'F32', prefix = 'model.layers'): TensorSpec[] {
+  const rng = createRng(seed);
+  return [
+    { name: `${prefix}.0.self_attn.q_proj.weight`, dtype, shape: [48, 32], data: gaussianMatrix(48, 32, 0.02, rng) },
+    { name: `${prefix}.0.input_layernorm.weight`, dtype, shape: [32], data: new Float64Array(32).fill(1) },
+    { name: `${prefix}.0.mlp.up_proj.weight`, dtype, shape: [64, 32], data: gaussianMatrix(64, 32, 0.02, rng) },
+    { name: `${prefix}.1.mlp.down_proj.weight`, dtype, shape: [32, 64], data: gaussianMatrix(32, 64, 0.02, rng) },
+  ];
+}
+
+function sharded(seed: number): RepoFiles {
+  const t = tensors(seed, 'BF16');
+  const a = 'model-00001-of-00002.safetensors';
+  const b = 'model-00002-of-00002.safetensors';
+  // weight_map deliberately not in file order, to check the index follows it
+  const weightMap = { [t[2].name]: a, [t[0].name]: a, [t[1].name]: b, [t[3].name]: b };
+  return {
+    'config.json': JSON.stringify({ model_type: 'llama', architectures: ['LlamaForCausalLM'], hidden_size: 32 }),
+    'README.md': formatModelCard({ license: 'mit', base_model: ['org/base-a', 'org/base-b'] }, '# tiny sharded test model (synthetic)'),
+    [a]: encodeSafetensors([t[0], t[2]]),
+    [b]: encodeSafetensors([t[1], t[3]]),
+    'model.safetensors.index.json': JSON.stringify({ metadata: { total_size: 0 }, weight_map: weightMap }),
+  };
+}
+
+function single(seed: number, dtype: 'BF16' | 'F32' = 'F32'): RepoFiles {
+  return {
+    'config.json': JSON.stringify({ model_type: 'gpt2', architectures: ['GPT2LMHeadModel'] }),
+    'README.md': formatModelCard({ license: 'apache-2.0' }, '# tiny single-file test model (synthetic)'),
+    'model.safetensors': encodeSafetensors(tensors(seed, dtype, 'h')),
+  };
+}
+
+function badOffsets(): Uint8Array {
+  const header = JSON.stringify({ 'w.weight': { dtype: 'F32', shape: [4, 4], data_offsets: [0, 4096] } });
+  const json = new TextEncoder().encode(header);
+  const out = new Uint8Array(8 + json.length + 64);
+  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+  out.set(json, 8);
+  return out;
+}
+
+/** Writes the fixture repos into a fresh temporary folder (or `root`). */
+export async function writeFixtureRepos(root?: string): Promise<FixtureRepos> {
+  const dir = root ?? (await mkdtemp(path.join(tmpdir(), 'alphaboard-hub-')));
+  await writeStandInRepo(dir, { id: 'test/tiny-sharded', downloads: 30, likes: 3, tags: ['synthetic'] });
+  const shardedV1 = await commitFiles(dir, 'test/tiny-sharded', { files: sharded(1), tag: 'v1', branch: 'main', title: 'v1', date: '2025-01-01T00:00:00.000Z' });
+  const shardedMain = await commitFiles(dir, 'test/tiny-sharded', { files: sharded(2), title: 'v2', date: '2025-02-01T00:00:00.000Z' });
+  const step100 = await commitFiles(dir, 'test/tiny-sharded', { files: sharded(3), branch: 'step100', title: 'step 100', date: '2025-01-10T00:00:00.000Z' });
+  const step200 = await commitFiles(dir, 'test/tiny-sharded', { files: sharded(4), branch: 'step200', title: 'step 200', date: '2025-01-20T00:00:00.000Z' });
+
+  await writeStandInRepo(dir, { id: 'test/tiny-single', downloads: 50, likes: 1 });
+  const singleSha = await commitFiles(dir, 'test/tiny-single', { files: single(5), date: '2025-03-01T00:00:00.000Z' });
+
+  await writeStandInRepo(dir, { id: 'test/no-weights', downloads: 10, likes: 9 });
+  await commitFiles(dir, 'test/no-weights', {
+    files: { 'config.json': '{"model_type":"llama"}', 'README.md': '# no weights', 'pytorch_model.bin': 'not a safetensors file' },
+  });
+
+  await writeStandInRepo(dir, { id: 'test/gated-model', gated: 'manual', downloads: 20, likes: 2 });
+  const gated = await commitFiles(dir, 'test/gated-model', { files: single(6, 'BF16'), date: '2025-04-01T00:00:00.000Z' });
+
+  await writeStandInRepo(dir, { id: 'test/bad-offsets', downloads: 1, likes: 0 });
+  await commitFiles(dir, 'test/bad-offsets', { files: { 'config.json': '{}', 'model.safetensors': badOffsets() } });
+
+  return {
+    root: dir,
+    shas: { shardedV1, shardedMain, single: singleSha, gated, step100, step200 },
+    filePath: (repo, sha, file) => path.join(dir, repo, 'snapshots', sha, file),
+  };
+}
+
+/** Bytes [start, end) of a local file (to compare with remote reads). */
+export async function localBytes(file: string, start: number, end: number): Promise<Uint8Array> {
+  return new Uint8Array(await readFile(file)).subarray(start, end);
+}

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { Logger } from 'pino';
 import { layerSkipReason, summarize } from '@/lib/spectral';
@@ -53,13 +54,17 @@ export interface AnalyzeRunOptions {
 
 export type AnalyzeOutcome = 'done' | 'failed' | 'continued' | 'skipped';
 
-export function workerId(): string {
-  return `${os.hostname()}:${process.pid}`;
+/**
+ * Claim token of one handler run: host, pid and a per-run suffix, so two runs in one process (concurrency > 1, or a
+ * lease-expired retry of a job this process is still working on) never both believe they hold the analysis.
+ */
+export function claimToken(): string {
+  return `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 }
 
 export async function analyzeModel(data: AnalyzeModelData, run: AnalyzeRunOptions = {}): Promise<AnalyzeOutcome> {
   const log = rootLogger.child({ repo: data.repoId, revision: data.sha, ref: data.ref, analysisId: data.analysisId });
-  const worker = workerId();
+  const worker = claimToken();
   const { leaseSeconds, sliceSeconds } = leaseTimings();
   const heartbeatSeconds = Math.max(1, Math.min(15, Math.floor(leaseSeconds / 6)));
   const claimed = await claimAnalysis({ analysisId: data.analysisId, worker, staleAfterSeconds: heartbeatSeconds * 3 });

@@ -1,0 +1,132 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startStandInHub, type StandInHub } from '@/lib/hub-stand-in/server';
+import { closeDb, getDbHandle } from '@/db/client';
+import { freshDataDir } from './testing/fresh-db';
+import { tinyLayerCount, tinyLlamaTensors, writeTinyRepo } from './testing/tiny-repos';
+
+/**
+ * A worker process SIGKILLed mid-model: the restarted worker takes the analysis over (stale claim), continues at
+ * the first missing layer, and the finished analysis has every layer exactly once.
+ */
+
+const REPO = 'test/tiny-resume';
+const BLOCKS = 5;
+let hub: StandInHub;
+let root: string;
+let env: NodeJS.ProcessEnv;
+
+interface LogLine { msg: string; tensor?: string; resumeAt?: string; layersDone?: number; analysisId?: number }
+
+function startWorker(onLine: (l: LogLine) => void): { child: ChildProcess; exited: Promise<number | null>; output: () => string } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'jobs/worker.ts'], { env, cwd: process.cwd() });
+  let out = '';
+  let buf = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    buf += d.toString();
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      out += `${line}\n`;
+      try {
+        onLine(JSON.parse(line) as LogLine);
+      } catch {
+        // not a log line
+      }
+    }
+  });
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, output: () => out };
+}
+
+beforeAll(async () => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'alphaboard-resume-'));
+  await writeTinyRepo(root, { id: REPO, blocks: BLOCKS, seed: 5 });
+  fs.writeFileSync(path.join(root, 'watchlist.json'), JSON.stringify([REPO]));
+  // Every response 120 ms late: a model takes a few seconds, so the kill lands mid-model.
+  hub = await startStandInHub({ root, faults: { latencyMs: 120, scope: 'all' } });
+  env = {
+    ...process.env,
+    ALPHABOARD_ALLOW_EMBEDDED_WORKER: '1',
+    DATA_DIR: await freshDataDir('resume'),
+    HF_ENDPOINT: hub.url,
+    WATCHLIST: path.join(root, 'watchlist.json'),
+    DISCOVERY_LIMIT: '0',
+    DISCOVERY_CRON: 'off',
+    JOB_LEASE_SECONDS: '8',
+    JOB_RETRY_DELAY_SECONDS: '1',
+    LOG_LEVEL: 'debug',
+  };
+  delete env.DATABASE_URL;
+});
+
+afterAll(async () => {
+  await closeDb();
+  await hub?.close();
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+it('a SIGKILLed worker resumes at the first missing layer; nothing lost, nothing stored twice', async () => {
+  const analysable = tinyLlamaTensors({ id: REPO, blocks: BLOCKS })
+    .filter((t) => t.shape.length === 2)
+    .map((t) => t.name);
+  expect(analysable).toHaveLength(tinyLayerCount({ blocks: BLOCKS }));
+
+  // Run 1: kill -9 after a third of the layers.
+  const firstRun: string[] = [];
+  const killAt = Math.floor(analysable.length / 3);
+  const first = startWorker((l) => {
+    if (l.msg === 'layer stored' && l.tensor) {
+      firstRun.push(l.tensor);
+      if (firstRun.length === killAt) first.child.kill('SIGKILL');
+    }
+  });
+  await first.exited;
+  expect(firstRun.length, first.output()).toBe(killAt);
+
+  // Run 2: a new process on the same folder (the dead owner's lock is broken) finishes the model.
+  const secondRun: string[] = [];
+  let resumeLine: LogLine | undefined;
+  let doneResolve!: () => void;
+  const done = new Promise<void>((r) => (doneResolve = r));
+  const second = startWorker((l) => {
+    if (l.msg === 'layer stored' && l.tensor) secondRun.push(l.tensor);
+    if (l.msg === 'resuming' && !resumeLine) resumeLine = l;
+    if (l.msg === 'analysis done') doneResolve();
+  });
+  const timer = setTimeout(() => second.child.kill('SIGKILL'), 100_000);
+  await Promise.race([done, second.exited]);
+  clearTimeout(timer);
+  second.child.kill('SIGTERM');
+  expect(await second.exited, second.output()).toBe(0);
+
+  // It continued where the first run stopped: the first layer it analysed is the first missing one.
+  expect(resumeLine, second.output()).toBeDefined();
+  const storedBefore = resumeLine!.layersDone!;
+  // pino writes synchronously, but the kill may land between a commit and its log line: at most one unseen layer.
+  expect(storedBefore - firstRun.length).toBeGreaterThanOrEqual(0);
+  expect(storedBefore - firstRun.length).toBeLessThanOrEqual(1);
+  expect(resumeLine!.resumeAt).toBe(analysable[storedBefore]);
+  expect(secondRun[0]).toBe(analysable[storedBefore]);
+  expect(secondRun).toEqual(analysable.slice(storedBefore));
+  for (const t of firstRun) expect(secondRun).not.toContain(t);
+
+  // Database: every layer once.
+  process.env.DATA_DIR = env.DATA_DIR;
+  const { sql } = await getDbHandle();
+  const a = (await sql.query('select id, status, layers_done, layers_total, summary from analyses')).rows;
+  expect(a).toHaveLength(1);
+  expect(a[0]).toMatchObject({ status: 'done', layers_done: analysable.length, layers_total: analysable.length });
+  expect(a[0].summary.layers_analyzed).toBe(analysable.length);
+  const rows = (
+    await sql.query(`select tensor from layers where analysis_id = $1 and status <> 'skipped' order by ordinal`, [a[0].id])
+  ).rows.map((r) => r.tensor);
+  expect(rows).toEqual(analysable);
+  const esd = await sql.query('select count(*)::int as n from layer_esd');
+  expect(esd.rows[0].n).toBe(analysable.length);
+}, 180_000);

@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 
 const { module, memory, tid } = workerData;
-const instance = new WebAssembly.Instance(module, { env: { memory } });
+const instance = new WebAssembly.Instance(module, { env: { memory, now: () => performance.now() } });
 const k = instance.exports;
 
 parentPort.on('message', (job) => {
@@ -21,7 +21,7 @@ parentPort.on('message', (job) => {
     let failed = 0;
     if (tid === 0) failed = k.tqlValues(job.n, L.d, L.e);
     const t3 = performance.now();
-    parentPort.postMessage({ id: job.id, ok: true, failed, timings: { gram_ms: t1 - t0, tridiag_ms: t2 - t1, tql_ms: t3 - t2 } });
+    parentPort.postMessage({ id: job.id, ok: true, failed, timings: { gram_ms: t1 - t0, tridiag_ms: t2 - t1, tql_ms: t3 - t2, phases_ms: tid === 0 ? Array.from(new Float64Array(memory.buffer, L.ctrl + 16, 5)) : [] } });
   } catch (err) {
     parentPort.postMessage({ id: job.id, ok: false, error: String(err && err.stack ? err.stack : err) });
   }

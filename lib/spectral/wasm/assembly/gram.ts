@@ -21,6 +21,7 @@
 // entries per thread (triangleSplit).
 
 import { barrier, triangleSplit, evenSplit } from './sync';
+import { micro4x4 } from './micro';
 
 const IBLOCK_STRIPS: i32 = 48;
 
@@ -77,35 +78,6 @@ function packStrips(
   }
 }
 
-/** C[0:4, 0:4] += P_I · P_Jᵀ over kc, C column-major with leading dimension ld (bytes: ldb). */
-@inline function micro4x4(pi: usize, pj: usize, kc: i32, c: usize, ldb: usize): void {
-  let c0a = f64x2.splat(0.0), c0b = f64x2.splat(0.0);
-  let c1a = f64x2.splat(0.0), c1b = f64x2.splat(0.0);
-  let c2a = f64x2.splat(0.0), c2b = f64x2.splat(0.0);
-  let c3a = f64x2.splat(0.0), c3b = f64x2.splat(0.0);
-  const end = pi + ((<usize>kc * 4) << 3);
-  while (pi < end) {
-    const a0 = v128.load(pi);
-    const a1 = v128.load(pi, 16);
-    let b = v128.load64_splat(pj);
-    c0a = f64x2.add(c0a, f64x2.mul(a0, b)); c0b = f64x2.add(c0b, f64x2.mul(a1, b));
-    b = v128.load64_splat(pj, 8);
-    c1a = f64x2.add(c1a, f64x2.mul(a0, b)); c1b = f64x2.add(c1b, f64x2.mul(a1, b));
-    b = v128.load64_splat(pj, 16);
-    c2a = f64x2.add(c2a, f64x2.mul(a0, b)); c2b = f64x2.add(c2b, f64x2.mul(a1, b));
-    b = v128.load64_splat(pj, 24);
-    c3a = f64x2.add(c3a, f64x2.mul(a0, b)); c3b = f64x2.add(c3b, f64x2.mul(a1, b));
-    pi += 32; pj += 32;
-  }
-  v128.store(c, f64x2.add(v128.load(c), c0a)); v128.store(c, f64x2.add(v128.load(c, 16), c0b), 16);
-  c += ldb;
-  v128.store(c, f64x2.add(v128.load(c), c1a)); v128.store(c, f64x2.add(v128.load(c, 16), c1b), 16);
-  c += ldb;
-  v128.store(c, f64x2.add(v128.load(c), c2a)); v128.store(c, f64x2.add(v128.load(c, 16), c2b), 16);
-  c += ldb;
-  v128.store(c, f64x2.add(v128.load(c), c3a)); v128.store(c, f64x2.add(v128.load(c, 16), c3b), 16);
-}
-
 /**
  * Thread `tid` of `nthreads` computes its share of G (lower triangle) = A Aᵀ.
  * src: W (f32 or f64, row-major rows x cols); g: ld*ld f64; pack0/pack1: ld*kc f64 each.
@@ -143,7 +115,7 @@ export function gramLower(
         const pj = pack + <usize>js * stripBytes;
         const colBase = g + <usize>js * 4 * ldb;
         for (let is = max(js, ib); is < ie; is++) {
-          micro4x4(pack + <usize>is * stripBytes, pj, kcq, colBase + ((<usize>is * 4) << 3), ldb);
+          micro4x4(pack + <usize>is * stripBytes, pj, kcq, colBase + ((<usize>is * 4) << 3), ldb, false);
         }
       }
     }

@@ -18,41 +18,69 @@
 
 import { barrier, triangleSplit, evenSplit } from './sync';
 import { dot, axpy2, scal } from './vec';
+import { micro4x4 } from './micro';
+
+/** Host clock in milliseconds (performance.now), used to split the time of thread 0 into phases. */
+@external("env", "now") declare function now(): f64;
+
+// Phase clocks of thread 0, accumulated into f64 slots after the control words (ctrl + 16 ...):
+// [0] column update + reflector (thread 0 alone), [1] symmetric product, [2] panel corrections,
+// [3] rank-2k update, [4] waiting at barriers.
+@inline function lap(ctrl: usize, slot: i32, since: f64): f64 {
+  const t = now();
+  const p = ctrl + 16 + ((<usize>slot) << 3);
+  store<f64>(p, load<f64>(p) + (t - since));
+  return t;
+}
 
 const IBLOCK_STRIPS: i32 = 64;
 
-/** y[r] += A[r, j..j+1]·v[j..j+1], y[j..j+1] += A[r, j..j+1]ᵀ v[r] over the lower triangle, columns [ja, jb). */
+/** Lower-triangle symmetric product restricted to columns [ja, jb): y += A[:, ja:jb]·v[ja:jb] and
+ *  y[ja:jb] += A[:, ja:jb]ᵀ·v, reading each stored element once. Four columns share one pass over
+ *  their rows (fewer passes over y, four independent dot-product chains). */
 function symvColumns(a: usize, ldb: usize, n: i32, v: usize, y: usize, ja: i32, jb: i32): void {
   let j = ja;
-  for (; j + 2 <= jb; j += 2) {
-    const c0 = a + <usize>j * ldb, c1 = c0 + ldb;
+  for (; j + 4 <= jb; j += 4) {
+    const c0 = a + <usize>j * ldb, c1 = c0 + ldb, c2 = c1 + ldb, c3 = c2 + ldb;
     const oj = (<usize>j) << 3;
-    const vj = load<f64>(v + oj), vj1 = load<f64>(v + oj, 8);
-    const ajj = load<f64>(c0 + oj), aj1j = load<f64>(c0 + oj, 8), aj1j1 = load<f64>(c1 + oj, 8);
-    let acc0 = ajj * vj + aj1j * vj1;
-    let acc1 = aj1j * vj + aj1j1 * vj1;
-    const bv0 = f64x2.splat(vj), bv1 = f64x2.splat(vj1);
-    let s0 = f64x2.splat(0.0), s1 = f64x2.splat(0.0);
-    let r = j + 2;
+    const v0 = load<f64>(v + oj), v1 = load<f64>(v + oj, 8), v2 = load<f64>(v + oj, 16), v3 = load<f64>(v + oj, 24);
+    // the 4x4 diagonal block (lower part, mirrored)
+    const a00 = load<f64>(c0 + oj), a10 = load<f64>(c0 + oj, 8), a20 = load<f64>(c0 + oj, 16), a30 = load<f64>(c0 + oj, 24);
+    const a11 = load<f64>(c1 + oj, 8), a21 = load<f64>(c1 + oj, 16), a31 = load<f64>(c1 + oj, 24);
+    const a22 = load<f64>(c2 + oj, 16), a32 = load<f64>(c2 + oj, 24);
+    const a33 = load<f64>(c3 + oj, 24);
+    let acc0 = a00 * v0 + a10 * v1 + a20 * v2 + a30 * v3;
+    let acc1 = a10 * v0 + a11 * v1 + a21 * v2 + a31 * v3;
+    let acc2 = a20 * v0 + a21 * v1 + a22 * v2 + a32 * v3;
+    let acc3 = a30 * v0 + a31 * v1 + a32 * v2 + a33 * v3;
+    const b0 = f64x2.splat(v0), b1 = f64x2.splat(v1), b2 = f64x2.splat(v2), b3 = f64x2.splat(v3);
+    let s0 = f64x2.splat(0.0), s1 = f64x2.splat(0.0), s2 = f64x2.splat(0.0), s3 = f64x2.splat(0.0);
+    let r = j + 4;
     for (; r + 2 <= n; r += 2) {
       const o = (<usize>r) << 3;
-      const x0 = v128.load(c0 + o), x1 = v128.load(c1 + o), vr = v128.load(v + o);
-      v128.store(y + o, f64x2.add(v128.load(y + o), f64x2.add(f64x2.mul(x0, bv0), f64x2.mul(x1, bv1))));
+      const vr = v128.load(v + o);
+      const x0 = v128.load(c0 + o), x1 = v128.load(c1 + o), x2 = v128.load(c2 + o), x3 = v128.load(c3 + o);
       s0 = f64x2.add(s0, f64x2.mul(x0, vr));
       s1 = f64x2.add(s1, f64x2.mul(x1, vr));
+      s2 = f64x2.add(s2, f64x2.mul(x2, vr));
+      s3 = f64x2.add(s3, f64x2.mul(x3, vr));
+      v128.store(y + o, f64x2.add(v128.load(y + o), f64x2.add(
+        f64x2.add(f64x2.mul(x0, b0), f64x2.mul(x1, b1)),
+        f64x2.add(f64x2.mul(x2, b2), f64x2.mul(x3, b3)))));
     }
     for (; r < n; r++) {
       const o = (<usize>r) << 3;
-      const x0 = load<f64>(c0 + o), x1 = load<f64>(c1 + o), vr = load<f64>(v + o);
-      store<f64>(y + o, load<f64>(y + o) + x0 * vj + x1 * vj1);
-      acc0 += x0 * vr; acc1 += x1 * vr;
+      const vr = load<f64>(v + o);
+      const x0 = load<f64>(c0 + o), x1 = load<f64>(c1 + o), x2 = load<f64>(c2 + o), x3 = load<f64>(c3 + o);
+      store<f64>(y + o, load<f64>(y + o) + x0 * v0 + x1 * v1 + x2 * v2 + x3 * v3);
+      acc0 += x0 * vr; acc1 += x1 * vr; acc2 += x2 * vr; acc3 += x3 * vr;
     }
-    acc0 += f64x2.extract_lane(s0, 0) + f64x2.extract_lane(s0, 1);
-    acc1 += f64x2.extract_lane(s1, 0) + f64x2.extract_lane(s1, 1);
-    store<f64>(y + oj, load<f64>(y + oj) + acc0);
-    store<f64>(y + oj, load<f64>(y + oj, 8) + acc1, 8);
+    store<f64>(y + oj, load<f64>(y + oj) + acc0 + f64x2.extract_lane(s0, 0) + f64x2.extract_lane(s0, 1));
+    store<f64>(y + oj, load<f64>(y + oj, 8) + acc1 + f64x2.extract_lane(s1, 0) + f64x2.extract_lane(s1, 1), 8);
+    store<f64>(y + oj, load<f64>(y + oj, 16) + acc2 + f64x2.extract_lane(s2, 0) + f64x2.extract_lane(s2, 1), 16);
+    store<f64>(y + oj, load<f64>(y + oj, 24) + acc3 + f64x2.extract_lane(s3, 0) + f64x2.extract_lane(s3, 1), 24);
   }
-  if (j < jb) {
+  for (; j < jb; j++) {
     const c0 = a + <usize>j * ldb;
     const oj = (<usize>j) << 3;
     const vj = load<f64>(v + oj);
@@ -67,42 +95,9 @@ function symvColumns(a: usize, ldb: usize, n: i32, v: usize, y: usize, ja: i32, 
   }
 }
 
-/** C[0:4, 0:4] -= Vi·Wjᵀ + Wi·Vjᵀ over nb (packed strips [p][4]). */
-@inline function micro2k(vi: usize, wi: usize, vj: usize, wj: usize, nb: i32, c: usize, ldb: usize): void {
-  let c0a = f64x2.splat(0.0), c0b = f64x2.splat(0.0);
-  let c1a = f64x2.splat(0.0), c1b = f64x2.splat(0.0);
-  let c2a = f64x2.splat(0.0), c2b = f64x2.splat(0.0);
-  let c3a = f64x2.splat(0.0), c3b = f64x2.splat(0.0);
-  const end = vi + ((<usize>nb * 4) << 3);
-  while (vi < end) {
-    const v0 = v128.load(vi), v1 = v128.load(vi, 16);
-    const w0 = v128.load(wi), w1 = v128.load(wi, 16);
-    let bw = v128.load64_splat(wj), bv = v128.load64_splat(vj);
-    c0a = f64x2.add(c0a, f64x2.add(f64x2.mul(v0, bw), f64x2.mul(w0, bv)));
-    c0b = f64x2.add(c0b, f64x2.add(f64x2.mul(v1, bw), f64x2.mul(w1, bv)));
-    bw = v128.load64_splat(wj, 8); bv = v128.load64_splat(vj, 8);
-    c1a = f64x2.add(c1a, f64x2.add(f64x2.mul(v0, bw), f64x2.mul(w0, bv)));
-    c1b = f64x2.add(c1b, f64x2.add(f64x2.mul(v1, bw), f64x2.mul(w1, bv)));
-    bw = v128.load64_splat(wj, 16); bv = v128.load64_splat(vj, 16);
-    c2a = f64x2.add(c2a, f64x2.add(f64x2.mul(v0, bw), f64x2.mul(w0, bv)));
-    c2b = f64x2.add(c2b, f64x2.add(f64x2.mul(v1, bw), f64x2.mul(w1, bv)));
-    bw = v128.load64_splat(wj, 24); bv = v128.load64_splat(vj, 24);
-    c3a = f64x2.add(c3a, f64x2.add(f64x2.mul(v0, bw), f64x2.mul(w0, bv)));
-    c3b = f64x2.add(c3b, f64x2.add(f64x2.mul(v1, bw), f64x2.mul(w1, bv)));
-    vi += 32; wi += 32; vj += 32; wj += 32;
-  }
-  v128.store(c, f64x2.sub(v128.load(c), c0a)); v128.store(c, f64x2.sub(v128.load(c, 16), c0b), 16);
-  c += ldb;
-  v128.store(c, f64x2.sub(v128.load(c), c1a)); v128.store(c, f64x2.sub(v128.load(c, 16), c1b), 16);
-  c += ldb;
-  v128.store(c, f64x2.sub(v128.load(c), c2a)); v128.store(c, f64x2.sub(v128.load(c, 16), c2b), 16);
-  c += ldb;
-  v128.store(c, f64x2.sub(v128.load(c), c3a)); v128.store(c, f64x2.sub(v128.load(c, 16), c3b), 16);
-}
-
 /**
  * Reduces the n x n symmetric matrix in `a` (lower, ld) to tridiagonal (d, e).
- * Work areas (f64): wb ld*nb; vp, wp ld*nb each; vbuf ld; ybuf nthreads*ld; scr nthreads*(2nb+8).
+ * Work areas (f64): wb ld*nb; vp, wp ld*2nb each (packed [V W] and [W V]); vbuf ld; ybuf nthreads*ld; scr nthreads*(2nb+8).
  */
 export function tridiagLower(
   tid: i32, nthreads: i32, ctrl: usize,
@@ -119,6 +114,8 @@ export function tridiagLower(
     store<f64>(e + ((<usize>(n - 1)) << 3), 0.0);
   }
   barrier(ctrl, nthreads);
+  const prof = tid == 0;
+  let clock = prof ? now() : 0.0;
   let tau: f64 = 0.0;
   let k = 0;
   while (k < n - 1) {
@@ -164,21 +161,26 @@ export function tridiagLower(
         store<f64>(x, 1.0);
         store<f64>(vbuf + off, 0.0);
         memory.copy(vbuf + ((<usize>c1) << 3), x, (<usize>m1) << 3);
+        clock = lap(ctrl, 0, clock);
       }
       barrier(ctrl, nthreads);
+      if (prof) clock = lap(ctrl, 4, clock);
 
       // y_t = (share of) A(c1:n, c1:n)·v, and partial sums of Vᵀv, Wᵀv over our rows.
-      const ja = triangleSplit(c1, n, n, tid, nthreads, 2);
-      const jb = triangleSplit(c1, n, n, tid + 1, nthreads, 2);
+      const ja = triangleSplit(c1, n, n, tid, nthreads, 4);
+      const jb = triangleSplit(c1, n, n, tid + 1, nthreads, 4);
       memory.fill(myY + ((<usize>c1) << 3), 0, (<usize>(m1 + 1)) << 3);
       symvColumns(a, ldb, n, vbuf, myY, ja, jb);
+      if (prof) clock = lap(ctrl, 1, clock);
       const ra = evenSplit(c1, n, tid, nthreads, 2), rb = evenSplit(c1, n, tid + 1, nthreads, 2);
       const ro = (<usize>ra) << 3;
       for (let p = 0; p < i; p++) {
         store<f64>(myScr + ((<usize>p) << 3), dot(a + <usize>(k + p) * ldb + ro, vbuf + ro, rb - ra));
         store<f64>(myScr + ((<usize>(nb + p)) << 3), dot(wb + <usize>p * ldb + ro, vbuf + ro, rb - ra));
       }
+      if (prof) clock = lap(ctrl, 2, clock);
       barrier(ctrl, nthreads);
+      if (prof) clock = lap(ctrl, 4, clock);
 
       // y = Σ_t y_t - W (Vᵀv) - V (Wᵀv) on our rows, into wb column i; partial yᵀv.
       const wi = wb + <usize>i * ldb;
@@ -197,7 +199,9 @@ export function tridiagLower(
       }
       // slot 2nb is not read in this phase, so it can be written before the barrier
       store<f64>(myScr + ((<usize>(2 * nb)) << 3), dot(wi + ro, vbuf + ro, rb - ra));
+      if (prof) clock = lap(ctrl, 2, clock);
       barrier(ctrl, nthreads);
+      if (prof) clock = lap(ctrl, 4, clock);
     }
     const s = k + pb;
     if (tid == 0) {
@@ -209,45 +213,50 @@ export function tridiagLower(
       const off = (<usize>s) << 3;
       scal(tau, wprev + off, n - s);
       axpy2(alpha, vbuf + off, 0.0, vbuf + off, wprev + off, n - s);
-      // pack V and W rows [s, n) into 4-row strips [p][4] (zero past n)
+      // Pack X = [V W] and Y = [W V] (rows [s, n), zero past n) into 4-row strips [p][4] of
+      // 2pb columns, so that the rank-2k update V Wᵀ + W Vᵀ = X Yᵀ runs on the Gram kernel.
       const strips = (n - s + 3) >> 2;
+      const w2 = 2 * pb;
       for (let st = 0; st < strips; st++) {
-        const dv = vp + ((<usize>st * 4 * nb) << 3), dw = wp + ((<usize>st * 4 * nb) << 3);
+        const dx = vp + ((<usize>st * 4 * w2) << 3), dy = wp + ((<usize>st * 4 * w2) << 3);
         for (let q = 0; q < 4; q++) {
           const r = s + st * 4 + q;
           for (let p = 0; p < pb; p++) {
-            const o = (<usize>(p * 4 + q)) << 3;
+            const lo = (<usize>(p * 4 + q)) << 3, hi = (<usize>((pb + p) * 4 + q)) << 3;
+            let vr: f64 = 0.0, wr: f64 = 0.0;
             if (r < n) {
-              store<f64>(dv + o, load<f64>(a + <usize>(k + p) * ldb + ((<usize>r) << 3)));
-              store<f64>(dw + o, load<f64>(wb + <usize>p * ldb + ((<usize>r) << 3)));
-            } else {
-              store<f64>(dv + o, 0.0);
-              store<f64>(dw + o, 0.0);
+              vr = load<f64>(a + <usize>(k + p) * ldb + ((<usize>r) << 3));
+              wr = load<f64>(wb + <usize>p * ldb + ((<usize>r) << 3));
             }
+            store<f64>(dx + lo, vr); store<f64>(dx + hi, wr);
+            store<f64>(dy + lo, wr); store<f64>(dy + hi, vr);
           }
         }
       }
     }
+    if (prof) clock = lap(ctrl, 0, clock);
     barrier(ctrl, nthreads);
+    if (prof) clock = lap(ctrl, 4, clock);
     // trailing update A(s:n, s:n) -= V Wᵀ + W Vᵀ (lower triangle, 4x4 tiles)
     const strips = (n - s + 3) >> 2;
     const js0 = triangleSplit(0, strips, strips, tid, nthreads, 1);
     const js1 = triangleSplit(0, strips, strips, tid + 1, nthreads, 1);
-    const stripBytes = (<usize>pb * 4) << 3;
+    const stripBytes = (<usize>pb * 8) << 3;
     const base = a + ((<usize>s) << 3) + <usize>s * ldb;
     for (let ib = js0; ib < strips; ib += IBLOCK_STRIPS) {
       const ie = min(ib + IBLOCK_STRIPS, strips);
       const jEnd = min(js1, ie);
       for (let js = js0; js < jEnd; js++) {
-        const vj = vp + <usize>js * stripBytes, wj = wp + <usize>js * stripBytes;
+        const yj = wp + <usize>js * stripBytes;
         const colBase = base + <usize>js * 4 * ldb;
         for (let is = max(js, ib); is < ie; is++) {
-          micro2k(vp + <usize>is * stripBytes, wp + <usize>is * stripBytes, vj, wj, pb,
-            colBase + ((<usize>is * 4) << 3), ldb);
+          micro4x4(vp + <usize>is * stripBytes, yj, 2 * pb, colBase + ((<usize>is * 4) << 3), ldb, true);
         }
       }
     }
+    if (prof) clock = lap(ctrl, 3, clock);
     barrier(ctrl, nthreads);
+    if (prof) clock = lap(ctrl, 4, clock);
     k = s;
   }
   if (tid == 0) {

@@ -15,6 +15,11 @@
  * Pure and synchronous: no database, so it is unit-tested directly.
  */
 
+/** The rule above in one sentence (API responses and the compare page). */
+export const ALIGNMENT_RULE =
+  'Roles are compared as themselves when both models have them (q vs q), else by group (q/k/v averaged per block vs fused qkv; gate/up vs up); ' +
+  'blocks sit at relative depth block/(blocks-1); the model with more blocks drives and each of its blocks is paired with the nearest-depth block of the other.';
+
 export type RoleGroup = 'attn_in' | 'attn_out' | 'mlp_in' | 'mlp_out' | 'embedding' | 'lm_head' | 'other';
 
 export const ROLE_GROUP: Record<string, RoleGroup> = {

@@ -77,7 +77,7 @@ export function plantedLayer(plan: PlannedLayer, alpha: number, rand: () => numb
     warning: alpha < 2 ? 'over-trained' : alpha > 6 ? 'under-trained' : '', norm, log_norm: Math.log10(norm),
     spectral_norm: lambdaMax, log_spectral_norm: Math.log10(lambdaMax), alpha_weighted: alpha * Math.log10(lambdaMax),
     log_alpha_norm: Math.log10(evals.reduce((s, v) => s + v ** alpha, 0)), stable_rank: norm / lambdaMax, matrix_rank: M,
-    entropy: 0.9, detX_num: Math.round(nTail * 0.8), detX_val: Math.log10(lambdaMax) - 0.1,
+    entropy: 0.9, detX_num: Math.round(nTail * 0.8), detX_val: 0.7 + 0.6 * rand(),
     phase: alpha < 2 ? 'bleeding-out' : alpha > 6 ? 'random-like' : 'heavy-tailed', esd,
     timings: { read_s: 0.001, eigen_s: 0.002, fit_s: 0.001 },
   };

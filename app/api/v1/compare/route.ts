@@ -1,13 +1,10 @@
+import { ALIGNMENT_RULE } from '@/db/queries/align-layers';
 import { getComparison, type CompareSide } from '@/db/queries/compare';
 import { AppError } from '../_lib/errors';
 import { parseQuery, readResponse } from '../_lib/respond';
 import { compareQuerySchema } from './schema';
 
 export const dynamic = 'force-dynamic';
-
-export const ALIGNMENT_RULE =
-  'Roles are compared as themselves when both models have them (q vs q), else by group (q/k/v averaged per block vs fused qkv; gate/up vs up); ' +
-  'blocks sit at relative depth block/(blocks-1); the model with more blocks drives and each of its blocks is paired with the nearest-depth block of the other.';
 
 function side(s: CompareSide) {
   const a = s.detail.analysis;

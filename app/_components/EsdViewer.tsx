@@ -1,0 +1,143 @@
+'use client';
+
+import { useEffect, useId, useMemo, useState } from 'react';
+import { CartesianGrid, Legend, ReferenceLine, Scatter, ScatterChart, Tooltip, XAxis, YAxis, ZAxis } from 'recharts';
+import type { EsdData } from '@/lib/types';
+import { ChartFrame, fmtTick, logTicks } from './charts/ChartFrame';
+
+export interface EsdLayerOption {
+  ordinal: number;
+  name: string;
+  role: string;
+  alpha: number | null;
+}
+
+/**
+ * Log-binned density of the stored eigenvalues: counts over log-spaced bins divided by (n × bin width), so it
+ * estimates the density p(λ). Empty bins are dropped (log axes cannot show 0).
+ */
+export function logBinnedDensity(evals: readonly number[], bins?: number): { x: number; y: number }[] {
+  const max = Math.max(...evals);
+  const pos = evals.filter((v) => v > max * 1e-12);
+  if (pos.length < 2) return [];
+  const lo = Math.log10(Math.min(...pos));
+  const hi = Math.log10(max) + 1e-9;
+  const nb = bins ?? Math.min(60, Math.max(10, Math.round(Math.sqrt(pos.length) * 2)));
+  const counts = new Array<number>(nb).fill(0);
+  const step = (hi - lo) / nb || 1;
+  for (const v of pos) counts[Math.min(nb - 1, Math.floor((Math.log10(v) - lo) / step))]++;
+  const out: { x: number; y: number }[] = [];
+  counts.forEach((c, i) => {
+    if (c === 0) return;
+    const a = 10 ** (lo + i * step);
+    const b = 10 ** (lo + (i + 1) * step);
+    out.push({ x: Math.sqrt(a * b), y: c / (evals.length * (b - a)) });
+  });
+  return out;
+}
+
+/**
+ * The fitted power law p(λ) = (α−1)/xmin · (λ/xmin)^−α on [xmin, xmax], scaled by the share of eigenvalues in
+ * the tail (λ ≥ xmin) so that it sits on the histogram's density.
+ */
+export function powerLawLine(esd: EsdData, points = 24): { x: number; y: number }[] {
+  const { alpha, xmin } = esd.fit;
+  if (!(alpha > 1) || !(xmin > 0)) return [];
+  const xmax = esd.fit.xmax ?? Math.max(...esd.evals);
+  const tail = esd.evals.filter((v) => v >= xmin).length / esd.evals.length;
+  const out: { x: number; y: number }[] = [];
+  for (let i = 0; i < points; i++) {
+    const x = xmin * (xmax / xmin) ** (i / (points - 1));
+    out.push({ x, y: (tail * (alpha - 1)) / xmin * (x / xmin) ** -alpha });
+  }
+  return out;
+}
+
+export function EsdViewer({ modelId, revision, layers, initial }: {
+  modelId: string;
+  revision: string;
+  layers: EsdLayerOption[];
+  initial: { ordinal: number; esd: EsdData } | null;
+}) {
+  const selectId = useId();
+  const [ordinal, setOrdinal] = useState<number | null>(initial?.ordinal ?? layers[0]?.ordinal ?? null);
+  const [esd, setEsd] = useState<EsdData | null>(initial?.esd ?? null);
+  const [error, setError] = useState<string | null>(null);
+  const [loading, setLoading] = useState(false);
+
+  useEffect(() => {
+    if (ordinal == null || (initial && ordinal === initial.ordinal && esd === initial.esd)) return;
+    const ctrl = new AbortController();
+    setLoading(true);
+    setError(null);
+    fetch(`/api/v1/models/${modelId}/layers/${ordinal}/esd?revision=${encodeURIComponent(revision)}`, { signal: ctrl.signal })
+      .then(async (res) => {
+        const body = await res.json();
+        if (!res.ok) throw new Error(body?.error?.message ?? `HTTP ${res.status}`);
+        setEsd(body.esd);
+      })
+      .catch((e: Error) => {
+        if (e.name !== 'AbortError') setError(e.message);
+      })
+      .finally(() => setLoading(false));
+    return () => ctrl.abort();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [ordinal, modelId, revision]);
+
+  const hist = useMemo(() => (esd ? logBinnedDensity(esd.evals) : []), [esd]);
+  const fit = useMemo(() => (esd ? powerLawLine(esd) : []), [esd]);
+  const current = layers.find((l) => l.ordinal === ordinal);
+  const xs = [...hist, ...fit].map((p) => p.x);
+  const ys = [...hist, ...fit].map((p) => p.y);
+  const xDomain: [number, number] = [Math.min(...xs) / 1.2, Math.max(...xs) * 1.2];
+  const yDomain: [number, number] = [Math.min(...ys) / 1.5, Math.max(...ys) * 1.5];
+
+  return (
+    <section aria-labelledby={`${selectId}-h`} data-testid="esd-viewer">
+      <h2 id={`${selectId}-h`}>ESD viewer</h2>
+      <div className="filters">
+        <label htmlFor={selectId}>
+          Layer
+          <select id={selectId} value={ordinal ?? ''} onChange={(e) => setOrdinal(Number(e.target.value))} data-testid="esd-layer-select">
+            {layers.map((l) => (
+              <option key={l.ordinal} value={l.ordinal}>
+                {l.ordinal}: {l.name} ({l.role}{l.alpha != null ? `, α=${l.alpha.toFixed(2)}` : ''})
+              </option>
+            ))}
+          </select>
+        </label>
+        {loading && <span className="muted small" role="status">loading…</span>}
+      </div>
+      {error && <div className="banner error" role="alert">Could not load this layer’s spectrum: {error}</div>}
+      {esd && (
+        <ChartFrame
+          title={`Eigenvalue density of ${current?.name ?? 'layer'}`}
+          label={`Log-log eigenvalue density of layer ${current?.name ?? ''} with the fitted power law of exponent ${esd.fit.alpha.toFixed(2)}`}
+          testId="chart-esd"
+          height={340}
+          caption={
+            <>
+              Points: log-binned density of {esd.evals.length} {esd.complete ? '' : 'sampled '}eigenvalues of WᵀW. Line: power law with
+              slope −α = −{esd.fit.alpha.toFixed(3)} from xmin to xmax, scaled to the tail’s share. D = {esd.fit.D.toFixed(3)}
+              {esd.fit.status === 'failed' ? ' (fit failed)' : ''}.{esd.mp ? ' Dashed: Marchenko–Pastur bulk edges.' : ''}
+            </>
+          }
+        >
+          <ScatterChart margin={{ top: 8, right: 16, bottom: 8, left: 8 }} data-layer={ordinal ?? undefined}>
+            <CartesianGrid strokeDasharray="3 3" />
+            <XAxis type="number" dataKey="x" name="λ" scale="log" domain={xDomain} ticks={logTicks(...xDomain)} tickFormatter={fmtTick} allowDataOverflow />
+            <YAxis type="number" dataKey="y" name="density" scale="log" domain={yDomain} ticks={logTicks(...yDomain)} tickFormatter={fmtTick} width={56} allowDataOverflow />
+            <ZAxis range={[22, 22]} />
+            <Tooltip formatter={(v: any) => Number(v).toPrecision(3)} />
+            <Legend />
+            <Scatter name="ESD (log-binned)" data={hist} fill="#4263eb" isAnimationActive={false} />
+            <Scatter name={`power law α=${esd.fit.alpha.toFixed(2)}`} data={fit} fill="#e8590c" line={{ stroke: '#e8590c', strokeWidth: 2 }} shape={() => <g />} legendType="line" isAnimationActive={false} />
+            <ReferenceLine x={esd.fit.xmin} stroke="#c92a2a" strokeDasharray="4 2" label={{ value: 'xmin', position: 'insideTopLeft', fontSize: 11 }} ifOverflow="extendDomain" />
+            {esd.mp && <ReferenceLine x={esd.mp.bulk_min} stroke="#2b8a3e" strokeDasharray="2 3" label={{ value: 'MP min', position: 'insideBottomLeft', fontSize: 10 }} />}
+            {esd.mp && <ReferenceLine x={esd.mp.bulk_max} stroke="#2b8a3e" strokeDasharray="2 3" label={{ value: 'MP max', position: 'insideBottomRight', fontSize: 10 }} />}
+          </ScatterChart>
+        </ChartFrame>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,74 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+/**
+ * Fills a fresh embedded database with real analyses for the e2e tests: generates the synthetic demo checkpoints,
+ * serves them from the stand-in Hub, and runs the real pipeline (planRevision → analyzeModel: range reads,
+ * safetensors decoding, eigenvalues, power-law fits, layer and ESD storage, summaries) for every demo repo,
+ * including the checkpoint series. Then imports benchmark scores from e2e/fixtures/benchmarks.csv.
+ *
+ * Usage: `npx tsx e2e/seed.ts <data-dir>` (the folder must not exist or be empty). Writes `<data-dir>/.seeded`
+ * when complete, so callers can reuse a seeded folder.
+ */
+
+export async function seedDemoDatabase(dataDir: string, log: (s: string) => void = console.log): Promise<void> {
+  const root = process.cwd();
+  process.env.DATA_DIR = path.resolve(dataDir, 'pglite');
+  delete process.env.DATABASE_URL;
+  const hubDir = path.join(root, 'e2e/.artifacts/hub');
+  const { generateDemoCheckpoints, DEMO_SERIES } = await import('@/lib/hub-stand-in/demo-models');
+  const { startStandInHub } = await import('@/lib/hub-stand-in/server');
+  const repos = await generateDemoCheckpoints(hubDir);
+  const hub = await startStandInHub({ root: hubDir, port: 0 });
+  process.env.HF_ENDPOINT = hub.url;
+  delete process.env.HF_TOKEN;
+  log(`seed: stand-in Hub with ${repos.length} demo repos at ${hub.url}`);
+
+  const { planRevision } = await import('@/jobs/plan');
+  const { analyzeModel } = await import('@/jobs/analyze-model');
+  const { stopQueue } = await import('@/jobs/queue');
+  const { closeComputePool } = await import('@/jobs/compute-pool');
+  const { closeDb } = await import('@/db/client');
+  const { importBenchmarkScores, parseBenchmarkFile } = await import('@/jobs/import-benchmarks');
+  try {
+    for (const repo of repos) {
+      const refs = repo.id === DEMO_SERIES.repo ? [...DEMO_SERIES.refs] : ['main'];
+      for (const ref of refs) {
+        const t0 = Date.now();
+        const planned = await planRevision({ repoId: repo.id, ref, source: 'demo' });
+        let outcome = 'continued';
+        for (let i = 0; i < 20 && outcome === 'continued'; i++) {
+          outcome = await analyzeModel({ repoId: planned.repoId, sha: planned.sha, ref, analysisId: planned.analysis.id, optionsKey: planned.analysis.optionsKey });
+        }
+        log(`seed: ${repo.id}@${ref}: ${outcome} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      }
+    }
+    const file = path.join(root, 'e2e/fixtures/benchmarks.csv');
+    const rows = parseBenchmarkFile(file, fs.readFileSync(file, 'utf8'));
+    await importBenchmarkScores({ rows, source: 'e2e fixture' });
+    log(`seed: ${rows.length} benchmark scores imported`);
+  } finally {
+    await stopQueue(5000).catch(() => {});
+    await closeComputePool().catch(() => {});
+    await closeDb();
+    await hub.close();
+  }
+  fs.writeFileSync(path.join(dataDir, '.seeded'), new Date().toISOString());
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  const dir = process.argv[2];
+  if (!dir) {
+    console.error('usage: npx tsx e2e/seed.ts <data-dir>');
+    process.exit(2);
+  }
+  fs.mkdirSync(dir, { recursive: true });
+  seedDemoDatabase(dir).then(
+    () => process.exit(0),
+    (err) => {
+      console.error('seed failed:', err);
+      process.exit(1);
+    },
+  );
+}

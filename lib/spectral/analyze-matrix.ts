@@ -21,6 +21,7 @@ import { fitClipXmax } from './fingers';
 import { mpFit } from './mp-fit';
 import { normColumns } from './norms';
 import { fitPowerLaw, type PowerLawFit } from './powerlaw';
+import { fitTruncatedPowerLaw } from './tpl';
 
 type Matrix = Float32Array | Float64Array;
 
@@ -40,7 +41,12 @@ export interface AnalyzeMatrixResult {
   route: EigenRoute;
 }
 
-type FitWithExtras = PowerLawFit & { num_fingers?: number; raw_alpha?: number; Lambda?: number };
+type FitWithExtras = Omit<PowerLawFit, 'xmax'> & {
+  xmax: number | null;
+  num_fingers?: number;
+  raw_alpha?: number;
+  Lambda?: number;
+};
 
 /** Optional modules of the option set that may not be present in every build (loaded on first use). */
 async function loadOptional<T>(name: string, exportName: string, option: string): Promise<T> {
@@ -60,11 +66,9 @@ async function loadOptional<T>(name: string, exportName: string, option: string)
 
 async function runFit(evals: Float64Array, options: AnalysisOptions): Promise<FitWithExtras> {
   const xmax = options.xmax ?? null;
-  if (options.fit === 'TPL') {
-    const fitTpl = await loadOptional<(e: Float64Array, o: { xmax?: number | null }) => FitWithExtras>(
-      'tpl', 'fitTruncatedPowerLaw', '--fit TPL',
-    );
-    return fitTpl(evals, { xmax });
+  if (options.fit === 'TPL') return fitTruncatedPowerLaw(evals, { xmax });
+  if (options.fit !== undefined && options.fit !== 'PL') {
+    throw new SpectralError('bad_option', 'fit', `unsupported value ${String(options.fit)} (PL or TPL)`);
   }
   if (options.fixFingers === 'clip_xmax') return fitClipXmax(evals, { xmax });
   if (options.fixFingers !== undefined && options.fixFingers !== null) {

@@ -1,0 +1,94 @@
+/**
+ * Output of `npm run analyze`: the JSON document and the human-readable table.
+ *
+ * JSON shape: `{"source", "layers": [{"tensor", "name", "status", "skip_reason"?, <WeightWatcher's 32 default
+ * columns under their names>, <option columns when enabled>, "phase", "shape", "dtype"}], "summary": {<get_summary
+ * columns + extras>}}`. Numbers are printed at full float64 precision (shortest round-trip form). Non-finite numbers
+ * (NaN — e.g. TPL's sigma —, ±Infinity — e.g. log_alpha_norm of a failed fit over a zero eigenvalue) are written as
+ * JSON `null`, so the output is always valid JSON; a null therefore means "not a finite number" (or, for xmax,
+ * WeightWatcher's None).
+ */
+import type { ModelStats } from '@/lib/types';
+import type { AnalysisReport, CliLayer } from './run-analysis';
+
+/** Column order of a layer entry: identity, WeightWatcher's default columns in its order, then the rest. */
+const LAYER_KEY_ORDER = [
+  'tensor', 'name', 'status', 'skip_reason',
+  'layer_id', 'longname', 'layer_type', 'N', 'M', 'rf', 'Q', 'has_esd', 'num_evals', 'sv_max', 'sv_min', 'rank_loss',
+  'weak_rank_loss', 'lambda_max', 'alpha', 'xmin', 'xmax', 'D', 'sigma', 'num_pl_spikes', 'warning', 'norm',
+  'log_norm', 'spectral_norm', 'log_spectral_norm', 'alpha_weighted', 'log_alpha_norm', 'stable_rank', 'matrix_rank',
+  'entropy',
+];
+
+function ordered(layer: CliLayer): Record<string, unknown> {
+  const src = layer as unknown as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k of LAYER_KEY_ORDER) if (src[k] !== undefined) out[k] = src[k];
+  for (const [k, v] of Object.entries(src)) {
+    if (k === 'esd' || k === 'timings' || k in out || v === undefined) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+/** JSON.stringify already writes NaN/±Infinity as null; this replacer makes that explicit and documented. */
+function finiteOrNull(_key: string, value: unknown): unknown {
+  return typeof value === 'number' && !Number.isFinite(value) ? null : value;
+}
+
+export function toJsonDocument(report: AnalysisReport): string {
+  const doc = {
+    source: report.source,
+    layers: report.layers.map(ordered),
+    summary: report.summary,
+  };
+  return JSON.stringify(doc, finiteOrNull, 2);
+}
+
+function fmt(v: unknown, digits = 4): string {
+  if (v === null || v === undefined) return '-';
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) return String(v);
+    if (Number.isInteger(v)) return String(v);
+    const a = Math.abs(v);
+    return a !== 0 && (a < 1e-3 || a >= 1e5) ? v.toExponential(digits - 1) : v.toFixed(digits);
+  }
+  return String(v);
+}
+
+const TABLE_COLUMNS: Array<[header: string, get: (l: CliLayer) => unknown]> = [
+  ['tensor', (l) => l.tensor],
+  ['shape', (l) => l.shape.join('x')],
+  ['status', (l) => l.status],
+  ['alpha', (l) => l.alpha],
+  ['D', (l) => l.D],
+  ['xmin', (l) => l.xmin],
+  ['spikes', (l) => l.num_pl_spikes],
+  ['alpha_w', (l) => l.alpha_weighted],
+  ['log_spec', (l) => l.log_spectral_norm],
+  ['stable_rk', (l) => l.stable_rank],
+  ['rank_loss', (l) => l.rank_loss],
+  ['warning', (l) => l.warning],
+  ['phase', (l) => l.phase],
+];
+
+/** An aligned plain-text table of the layers, the skip reasons, and the summary. */
+export function toTable(report: AnalysisReport): string {
+  const rows = report.layers.filter((l) => l.status !== 'skipped').map((l) => TABLE_COLUMNS.map(([, get]) => fmt(get(l))));
+  const headers = TABLE_COLUMNS.map(([h]) => h);
+  const widths = headers.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+  const numeric = headers.map((h) => !['tensor', 'shape', 'status', 'warning', 'phase'].includes(h));
+  const line = (cells: string[]) =>
+    cells.map((cell, c) => (numeric[c] ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd();
+  const out = [`source: ${report.source}`, '', line(headers), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
+  const skipped = report.layers.filter((l) => l.status === 'skipped');
+  if (skipped.length > 0) {
+    out.push('', `skipped (${skipped.length}):`);
+    for (const l of skipped) out.push(`  ${l.tensor}  ${l.shape.join('x')}  ${l.skip_reason}`);
+  }
+  out.push('', 'summary:');
+  const s = report.summary as ModelStats & Record<string, unknown>;
+  const keyWidth = Math.max(...Object.keys(s).map((k) => k.length));
+  for (const [k, v] of Object.entries(s)) out.push(`  ${k.padEnd(keyWidth)}  ${fmt(v, 6)}`);
+  return out.join('\n');
+}

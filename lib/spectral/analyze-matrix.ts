@@ -3,12 +3,12 @@
  *
  * Order (as WeightWatcher's): guards → eigenvalues (apply_esd) → power-law fit (apply_powerlaw; default PL, or
  * clip_xmax fingers / TPL when asked) → [MP fit] → [randomized ESD] → [detX] → norm metrics → this project's phase
- * label. None of the optional steps changes the eigenvalues or a default column: option columns are only added.
+ * label (this project's heuristic, phase.ts; never a WeightWatcher output). None of the optional steps changes the eigenvalues or a default column: option columns are only added.
  *
  * Input: row-major float32/float64 data with its shape, exactly as stored (no transposition, no normalisation —
  * WeightWatcher's 2-D layers are not rescaled). Failure modes: a bad shape or any NaN/±Infinity entry throws
- * SpectralError naming `options.subject` (the tensor key); an option whose module is not available throws
- * SpectralError('unavailable'); a degenerate spectrum is NOT an error — it is a failed fit with WeightWatcher's
+ * SpectralError naming `options.subject` (the tensor key); an unsupported option value throws
+ * SpectralError('bad_option'); a degenerate spectrum is NOT an error — it is a failed fit with WeightWatcher's
  * sentinels (status 'failed', α = −1, ...), as WeightWatcher reports it.
  */
 import type { AnalysisOptions, EsdData, LayerMetrics, OptionalLayerMetrics, PhaseLabel } from '@/lib/types';
@@ -20,7 +20,9 @@ import { esdColumns } from './esd';
 import { fitClipXmax } from './fingers';
 import { mpFit } from './mp-fit';
 import { normColumns } from './norms';
+import { classifyPhase } from './phase';
 import { fitPowerLaw, type PowerLawFit } from './powerlaw';
+import { randomizeColumns } from './randomize';
 import { fitTruncatedPowerLaw } from './tpl';
 
 type Matrix = Float32Array | Float64Array;
@@ -47,22 +49,6 @@ type FitWithExtras = Omit<PowerLawFit, 'xmax'> & {
   raw_alpha?: number;
   Lambda?: number;
 };
-
-/** Optional modules of the option set that may not be present in every build (loaded on first use). */
-async function loadOptional<T>(name: string, exportName: string, option: string): Promise<T> {
-  let mod: Record<string, unknown>;
-  try {
-    const specifier = `./${name}`;
-    mod = (await import(/* @vite-ignore */ /* webpackIgnore: true */ specifier)) as Record<string, unknown>;
-  } catch {
-    throw new SpectralError('unavailable', option, `not available in this build (module lib/spectral/${name}.ts missing)`);
-  }
-  const fn = mod[exportName];
-  if (typeof fn !== 'function') {
-    throw new SpectralError('unavailable', option, `not available in this build (lib/spectral/${name}.ts has no ${exportName})`);
-  }
-  return fn as T;
-}
 
 async function runFit(evals: Float64Array, options: AnalysisOptions): Promise<FitWithExtras> {
   const xmax = options.xmax ?? null;
@@ -103,10 +89,7 @@ export async function analyzeMatrix(
     Object.assign(extras, mp);
   }
   if (options.randomize) {
-    const randomizeLayer = await loadOptional<
-      (d: Matrix, r: number, c: number, e: Float64Array, o: { seed?: number }) => Promise<OptionalLayerMetrics>
-    >('randomize', 'randomizeLayer', '--randomize');
-    Object.assign(extras, await randomizeLayer(data, rows, cols, evals, { seed: options.seed }));
+    Object.assign(extras, await randomizeColumns(data, rows, cols, evals, { seed: options.seed }));
   }
   if (options.detX) Object.assign(extras, detX(evals));
   const norms = normColumns(evals, fit.alpha, esd.N);
@@ -125,7 +108,7 @@ export async function analyzeMatrix(
     ...norms,
     ...extras,
   };
-  const phase = await phaseOf(metrics);
+  const phase = classifyPhase(metrics, evals);
   return {
     metrics,
     esd: buildEsdData(
@@ -137,17 +120,4 @@ export async function analyzeMatrix(
     timings: { eigen_s: (t1 - t0) / 1000, fit_s: (t2 - t1) / 1000 },
     route: spec.route,
   };
-}
-
-/** This project's phase label, when the phase module is present (null otherwise). */
-async function phaseOf(metrics: LayerMetrics & OptionalLayerMetrics): Promise<PhaseLabel | null> {
-  try {
-    const classify = await loadOptional<(m: LayerMetrics & OptionalLayerMetrics) => PhaseLabel | null>(
-      'phase', 'classifyPhase', 'phase',
-    );
-    return classify(metrics);
-  } catch (err) {
-    if (err instanceof SpectralError && err.code === 'unavailable') return null;
-    throw err;
-  }
 }

@@ -61,6 +61,38 @@ describe('default columns', () => {
   });
 });
 
+/** Option runs of the reference set: columns and tolerances (mp_fit/detX 1e-4, num_spikes within 1; fits 1e-6). */
+const OPTION_RUNS = [
+  { run: 'xmax_minus1', options: { xmax: -1 }, tol: 1e-6 },
+  { run: 'fix_fingers_clip_xmax', options: { fixFingers: 'clip_xmax' as const }, tol: 1e-6 },
+  { run: 'mp_fit_detX', options: { mpFit: true, detX: true }, tol: 1e-4 },
+];
+
+describe('option columns through analyzeMatrix', () => {
+  it.each(OPTION_RUNS)('$run', async ({ run, options, tol }) => {
+    const failures: string[] = [];
+    for (const t of tensors.filter((x) => x.analyzed && x.options?.[run])) {
+      const m = await readMatrix(t);
+      const { metrics } = await analyzeMatrix(m.data, m.rows, m.cols, options);
+      const got = metrics as unknown as Record<string, unknown>;
+      for (const [col, raw] of Object.entries(t.options![run])) {
+        const want = decodeNumber(raw);
+        const g = got[col];
+        if (typeof want === 'string' || want === null) {
+          if (g !== want) failures.push(`${t.key} ${col}: ${String(g)} vs ${String(want)}`);
+        } else if (col === 'num_spikes') {
+          if (Math.abs((g as number) - (want as number)) > 1) failures.push(`${t.key} ${col}: ${g} vs ${want}`);
+        } else if (['num_pl_spikes', 'num_fingers', 'detX_num'].includes(col)) {
+          if (g !== want) failures.push(`${t.key} ${col}: ${g} vs ${want}`);
+        } else if (!(relErr(g as number, want as number) <= tol)) {
+          failures.push(`${t.key} ${col}: ${g} vs ${want}`);
+        }
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+});
+
 describe('model summaries (get_summary)', () => {
   it.each(files)('%s', async (file) => {
     const layers: LayerResult[] = [];

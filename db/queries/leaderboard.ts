@@ -114,10 +114,13 @@ interface RawRow {
   sha: string | null; ref: string | null; step: number | null; benchmarks: Record<string, number> | null; total: number;
 }
 
-/** The latest done-or-running analysis per model (else its latest analysis of any status). */
+/**
+ * The latest done-or-running analysis per model (else its latest analysis of any status). Narrow on purpose:
+ * ranking carries only ids and the sort key through DISTINCT ON, the window count and the sort; the wide columns
+ * (summary jsonb, metadata) are joined for the page's rows only.
+ */
 const LATEST_ANALYSIS = sql`
-  SELECT DISTINCT ON (a.model_id) a.id, a.model_id, a.revision_id, a.status, a.layers_done, a.layers_total,
-         a.error, a.summary, a.finished_at, a.updated_at
+  SELECT DISTINCT ON (a.model_id) a.id, a.model_id, a.status
   FROM analyses a
   ORDER BY a.model_id, (a.status IN ('done', 'running')) DESC, a.id DESC`;
 
@@ -125,29 +128,35 @@ async function queryLeaderboard(p: LeaderboardParams): Promise<LeaderboardPage> 
   const dir = p.dir ?? defaultDir(p.sort);
   const offset = (p.page - 1) * p.pageSize;
   const rows = await selectRows<RawRow>(sql`
-    WITH l AS (${LATEST_ANALYSIS}),
-    page AS (
-      SELECT m.id, m.owner, m.name, m.family, m.architecture, m.parameter_count::float8 AS parameter_count, m.dtype,
-             m.license, m.gated, m.downloads, m.likes, m.synthetic, m.base_model,
-             l.id AS analysis_id, l.status, l.layers_done, l.layers_total, l.error, l.summary,
-             coalesce(l.finished_at, l.updated_at) AS analysed_at, r.sha, r.ref, r.step,
-             (count(*) OVER ())::int AS total
+    WITH latest AS (${LATEST_ANALYSIS}),
+    ranked AS (
+      SELECT m.id AS model_id, latest.id AS analysis_id, (count(*) OVER ())::int AS total,
+             row_number() OVER (ORDER BY ${orderBy(p.sort, dir)}) AS position
       FROM models m
-      LEFT JOIN l ON l.model_id = m.id
+      LEFT JOIN latest ON latest.model_id = m.id
+      LEFT JOIN analyses l ON l.id = latest.id
       LEFT JOIN revisions r ON r.id = l.revision_id
       WHERE ${whereClause(p)}
-      ORDER BY ${orderBy(p.sort, dir)}
+      ORDER BY position
       LIMIT ${p.pageSize} OFFSET ${offset}
     )
-    SELECT page.*,
-      (SELECT jsonb_object_agg(b.benchmark, b.score) FROM benchmark_scores b WHERE b.model_id = page.id) AS benchmarks
-    FROM page`);
+    SELECT m.id, m.owner, m.name, m.family, m.architecture, m.parameter_count::float8 AS parameter_count, m.dtype,
+           m.license, m.gated, m.downloads, m.likes, m.synthetic, m.base_model,
+           l.id AS analysis_id, l.status, l.layers_done, l.layers_total, l.error, l.summary,
+           coalesce(l.finished_at, l.updated_at) AS analysed_at, r.sha, r.ref, r.step, ranked.total,
+           (SELECT jsonb_object_agg(b.benchmark, b.score) FROM benchmark_scores b WHERE b.model_id = m.id) AS benchmarks
+    FROM ranked
+    JOIN models m ON m.id = ranked.model_id
+    LEFT JOIN analyses l ON l.id = ranked.analysis_id
+    LEFT JOIN revisions r ON r.id = l.revision_id
+    ORDER BY ranked.position`);
   // The window count is only present when the page has rows; past the end, count separately.
   let total = rows[0]?.total ?? 0;
   if (rows.length === 0 && offset > 0) {
     const [c] = await selectRows<{ n: number }>(sql`
-      WITH l AS (${LATEST_ANALYSIS})
-      SELECT count(*)::int AS n FROM models m LEFT JOIN l ON l.model_id = m.id WHERE ${whereClause(p)}`);
+      WITH latest AS (${LATEST_ANALYSIS})
+      SELECT count(*)::int AS n FROM models m LEFT JOIN latest ON latest.model_id = m.id
+      LEFT JOIN analyses l ON l.id = latest.id WHERE ${whereClause(p)}`);
     total = c?.n ?? 0;
   }
   return {

@@ -6,6 +6,15 @@ import { esdQuerySchema, layerParamSchema } from './schema';
 
 export const dynamic = 'force-dynamic';
 
+/** Route params may arrive still percent-encoded; a malformed escape is left as is (and then fails validation). */
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
 type Ctx = { params: Promise<{ owner: string; name: string; layer: string }> };
 
 /** GET /api/v1/models/{owner}/{name}/layers/{layer}/esd[?revision=] — one layer's eigenvalues and fit. */
@@ -13,7 +22,7 @@ export async function GET(req: Request, ctx: Ctx): Promise<Response> {
   return readResponse(req, 'GET /api/v1/models/{owner}/{name}/layers/{layer}/esd', async () => {
     const { owner, name, layer: rawLayer } = await ctx.params;
     const id = repoIdOf(owner, name);
-    const layerParsed = layerParamSchema.safeParse(decodeURIComponent(rawLayer));
+    const layerParsed = layerParamSchema.safeParse(safeDecode(rawLayer));
     if (!layerParsed.success) throw badInput(layerParsed.error, 'path parameter "layer"');
     const { revision } = parseQuery(esdQuerySchema, new URL(req.url).searchParams);
     const analysis = await resolveAnalysis(id, revision);

@@ -1,0 +1,161 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import autocannon from 'autocannon';
+
+/**
+ * `npm run bench:web`: the web tier under load. Seeds 1,000 models × 300 layers into a fresh embedded database
+ * (e2e/.artifacts/bench-data), builds the app when sources changed, starts `next start` on a free port, and runs
+ * autocannon against the API and the pages, printing requests/s and p50/p99 latency.
+ * Targets on a 2-core machine: /api/v1/models ≥ 300 req/s with p99 < 100 ms; pages p99 < 300 ms.
+ *
+ * Two passes: the default configuration (short-lived read cache + body memo, as served), then a pass with
+ * READ_CACHE_TTL_MS=0 where every request runs its SQL, to show the uncached cost.
+ * Options (env): BENCH_MODELS (1000), BENCH_LAYERS (300), BENCH_SECONDS (10), BENCH_CONNECTIONS (10),
+ * BENCH_SKIP_UNCACHED=1.
+ */
+
+const ROOT = process.cwd();
+const DATA = path.join(ROOT, 'e2e/.artifacts/bench-data');
+const MODELS = Number(process.env.BENCH_MODELS ?? 1000);
+const LAYERS = Number(process.env.BENCH_LAYERS ?? 300);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function runNext(args: string[], env: NodeJS.ProcessEnv, quiet = false): ChildProcess {
+  return spawn(process.execPath, [path.join(ROOT, 'node_modules/next/dist/bin/next'), ...args], {
+    env,
+    stdio: quiet ? ['ignore', 'ignore', 'inherit'] : 'inherit',
+  });
+}
+
+async function waitFor(url: string, child: ChildProcess, timeoutMs = 120_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+    try {
+      const res = await fetch(url);
+      await res.arrayBuffer();
+      if (res.ok) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`server did not answer ${url} within ${timeoutMs / 1000} s`);
+}
+
+interface Row {
+  target: string;
+  reqs: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+async function measure(base: string, target: string): Promise<Row> {
+  // Warm up: compile caches, open the database, fill the read cache.
+  for (let i = 0; i < 5; i++) await (await fetch(base + target)).arrayBuffer();
+  const result = await autocannon({ url: base + target, connections: CONNECTIONS, duration: SECONDS });
+  return {
+    target,
+    reqs: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors,
+    non2xx: result.non2xx,
+  };
+}
+
+function print(title: string, rows: Row[]) {
+  console.log(`\n${title}  (${CONNECTIONS} connections, ${SECONDS} s each)`);
+  console.log('target'.padEnd(52), 'req/s'.padStart(8), 'p50 ms'.padStart(8), 'p99 ms'.padStart(8), 'errors'.padStart(7));
+  for (const r of rows) {
+    console.log(r.target.padEnd(52), r.reqs.toFixed(0).padStart(8), String(r.p50).padStart(8), String(r.p99).padStart(8), String(r.errors + r.non2xx).padStart(7));
+  }
+}
+
+async function pass(label: string, extraEnv: Record<string, string>): Promise<Row[]> {
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = Object.assign({}, process.env, {
+    NODE_ENV: 'production',
+    DATA_DIR: path.join(DATA, 'pglite'),
+    HF_ENDPOINT: 'http://127.0.0.1:9',
+    HF_HUB_RETRIES: '0',
+    WATCHLIST: 'none',
+    LOG_LEVEL: 'warn',
+    ...extraEnv,
+  });
+  delete env.DATABASE_URL;
+  const server = runNext(['start', '-p', String(port), '-H', '127.0.0.1'], env, true);
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    await waitFor(`${base}/api/v1/openapi.json`, server);
+    const targets = [
+      '/api/v1/models',
+      '/api/v1/models?sort=mean_D&dir=desc&page=3&family=llama',
+      '/api/v1/models/bench/model-0001/layers',
+      '/',
+      '/models/bench/model-0001',
+    ];
+    const rows: Row[] = [];
+    for (const t of targets) rows.push(await measure(base, t));
+    print(label, rows);
+    return rows;
+  } finally {
+    server.kill('SIGTERM');
+    await new Promise((r) => server.once('exit', r));
+  }
+}
+
+async function main() {
+  fs.rmSync(DATA, { recursive: true, force: true });
+  fs.mkdirSync(DATA, { recursive: true });
+  process.env.DATA_DIR = path.join(DATA, 'pglite');
+  delete process.env.DATABASE_URL;
+  const t0 = Date.now();
+  const { seedBenchData } = await import('./seed-bench');
+  const { closeDb } = await import('@/db/client');
+  await seedBenchData({ models: MODELS, layers: LAYERS });
+  await closeDb();
+  console.log(`seeded ${MODELS} models × ${LAYERS} layers in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+  const { needsBuild } = await import('@/jobs/start');
+  if (needsBuild(ROOT)) {
+    console.log('building the app (next build)...');
+    const build = runNext(['build'], Object.assign({}, process.env, { NODE_ENV: 'production' }));
+    const code = await new Promise<number>((r) => build.once('exit', (c) => r(c ?? 1)));
+    if (code !== 0) throw new Error(`next build failed (${code})`);
+  }
+
+  const cached = await pass('default (read cache on)', {});
+  const targetsMet = (rows: Row[]) => {
+    const api = rows.find((r) => r.target === '/api/v1/models')!;
+    const pages = rows.filter((r) => !r.target.startsWith('/api/'));
+    return { api: api.reqs >= 300 && api.p99 < 100, pages: pages.every((p) => p.p99 < 300) };
+  };
+  const met = targetsMet(cached);
+  console.log(`\ntargets: /api/v1/models ≥300 req/s & p99<100 ms: ${met.api ? 'met' : 'MISSED'}; pages p99<300 ms: ${met.pages ? 'met' : 'MISSED'}`);
+  if (process.env.BENCH_SKIP_UNCACHED !== '1') await pass('uncached (READ_CACHE_TTL_MS=0: every request runs its SQL)', { READ_CACHE_TTL_MS: '0' });
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error('bench:web failed:', err);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,82 @@
+import { sql } from 'drizzle-orm';
+import { getDb } from '@/db/client';
+
+/**
+ * Synthetic load-test data written straight in SQL (generate_series), so 1,000 models × 300 layers take seconds:
+ * models with Hub-like metadata, one revision and one analysis each (a few running or failed), every layer with
+ * the WeightWatcher columns the pages read, summaries aggregated from the stored layers exactly as the pipeline's
+ * do, stored ESDs for one model, and benchmark scores for a third of the models.
+ * Values are random within realistic ranges; this is load data, not analyses.
+ */
+export async function seedBenchData({ models, layers }: { models: number; layers: number }): Promise<void> {
+  const db = await getDb();
+  const families = ['llama', 'qwen2', 'mistral', 'falcon', 'gpt2', 'gpt_neox', 'phi3', 'olmo'];
+  const roles = ['q', 'k', 'v', 'o', 'gate', 'up', 'down'];
+  const famArr = sql.raw(`ARRAY[${families.map((f) => `'${f}'`).join(',')}]`);
+  const roleArr = sql.raw(`ARRAY[${roles.map((r) => `'${r}'`).join(',')}]`);
+  // Integers inlined as literals: PGlite types bound parameters inside CASE as text.
+  const int = (n: number) => sql.raw(String(Math.trunc(n)));
+  const L = int(layers);
+  const HALF = int(Math.floor(layers / 2));
+  await db.execute(sql`SELECT setseed(0.42)`);
+  await db.execute(sql`
+    INSERT INTO models (id, owner, name, family, architecture, parameter_count, dtype, license, gated, downloads, likes, source)
+    SELECT 'bench/model-' || lpad(g::text, 4, '0'), 'bench', 'model-' || lpad(g::text, 4, '0'),
+           (${famArr})[1 + g % 8], initcap((${famArr})[1 + g % 8]) || 'ForCausalLM',
+           (50 + floor(random() * 70000))::bigint * 1000000, CASE WHEN g % 3 = 0 THEN 'F16' ELSE 'BF16' END,
+           CASE WHEN g % 4 = 0 THEN 'llama3' ELSE 'apache-2.0' END, CASE WHEN g % 10 = 0 THEN 'manual' ELSE NULL END,
+           floor(random() * 100000)::int, floor(random() * 500)::int, 'discovery'
+    FROM generate_series(1, ${int(models)}) g`);
+  await db.execute(sql`
+    INSERT INTO revisions (model_id, sha, ref, committed_at)
+    SELECT id, md5(id) || substr(md5(id || 'x'), 1, 8), 'main', now() - (random() * interval '300 days') FROM models WHERE owner = 'bench'`);
+  await db.execute(sql`
+    INSERT INTO analyses (model_id, revision_id, status, error, error_kind, layers_total, layers_done, seconds_per_layer, queued_at, started_at, finished_at)
+    SELECT r.model_id, r.id,
+           CASE WHEN r.id % 50 = 0 THEN 'running' WHEN r.id % 97 = 0 THEN 'failed' ELSE 'done' END,
+           CASE WHEN r.id % 97 = 0 AND r.id % 50 <> 0 THEN 'gated: needs a token with access' END,
+           CASE WHEN r.id % 97 = 0 AND r.id % 50 <> 0 THEN 'gated' END,
+           ${L}, CASE WHEN r.id % 50 = 0 THEN ${HALF} ELSE ${L} END, 0.8,
+           now() - interval '2 days', now() - interval '2 days', now() - interval '1 day'
+    FROM revisions r JOIN models m ON m.id = r.model_id WHERE m.owner = 'bench'`);
+  const blocks = Math.ceil(layers / roles.length);
+  await db.execute(sql`
+    INSERT INTO layers (analysis_id, ordinal, tensor, name, block_index, relative_depth, role, fused, shape, dtype, status,
+      "N", "M", "Q", num_evals, sv_max, sv_min, rank_loss, weak_rank_loss, lambda_max, alpha, pl_xmin, pl_xmax, "D", sigma,
+      num_pl_spikes, warning, norm, log_norm, spectral_norm, log_spectral_norm, alpha_weighted, log_alpha_norm, stable_rank,
+      matrix_rank, entropy, phase)
+    SELECT a.id, o, 'model.layers.' || (o / 7) || '.' || (${roleArr})[1 + o % 7] || '.weight',
+           'model.layers.' || (o / 7) || '.' || (${roleArr})[1 + o % 7], o / 7, (o / 7)::real / ${int(Math.max(1, blocks - 1))},
+           (${roleArr})[1 + o % 7], false, '[4096, 4096]'::jsonb, 'BF16', 'success',
+           4096, 4096, 1, 4096, 10 + random() * 20, random() * 0.01, 0, 0, 100 + random() * 400,
+           x.alpha, 1 + random(), 500, 0.02 + random() * 0.1, 0.05, 50 + floor(random() * 200)::int,
+           CASE WHEN x.alpha < 2 THEN 'over-trained' WHEN x.alpha > 6 THEN 'under-trained' ELSE '' END,
+           1000 + random() * 5000, 3 + random(), 100 + random() * 400, 2 + random() * 0.6, x.alpha * (2 + random() * 0.6),
+           x.alpha * 2.5, 5 + random() * 40, 4096, 0.8 + random() * 0.2, 'heavy-tailed'
+    FROM analyses a
+    CROSS JOIN generate_series(0, ${int(layers - 1)}) o
+    CROSS JOIN LATERAL (SELECT 1.5 + random() * 5 + (a.id % 7) * 0.1 + o * 0 AS alpha) x
+    WHERE a.model_id LIKE 'bench/%' AND (a.status <> 'running' OR o < ${HALF}) AND a.status <> 'failed'`);
+  await db.execute(sql`
+    UPDATE analyses a SET summary = s.summary FROM (
+      SELECT analysis_id, jsonb_build_object(
+        'log_norm', avg(log_norm), 'alpha', avg(alpha), 'alpha_weighted', avg(alpha_weighted), 'log_alpha_norm', avg(log_alpha_norm),
+        'log_spectral_norm', avg(log_spectral_norm), 'stable_rank', avg(stable_rank), 'layers_analyzed', count(*),
+        'median_alpha', percentile_cont(0.5) WITHIN GROUP (ORDER BY alpha), 'mean_D', avg("D"),
+        'share_alpha_lt_2', avg((alpha < 2)::int), 'share_alpha_gt_6', avg((alpha > 6)::int), 'correlation_traps', NULL) AS summary
+      FROM layers GROUP BY analysis_id) s
+    WHERE s.analysis_id = a.id AND a.status = 'done'`);
+  // Stored spectra for the first model (the ESD endpoint's payload): 1,024 eigenvalues per layer.
+  await db.execute(sql`
+    INSERT INTO layer_esd (layer_id, esd)
+    SELECT l.id, jsonb_build_object(
+      'evals', (SELECT jsonb_agg(v ORDER BY v) FROM (SELECT power(1 - random(), -1 / (l.alpha - 1)) * 0.5 AS v FROM generate_series(1, 1024)) e),
+      'complete', false,
+      'fit', jsonb_build_object('alpha', l.alpha, 'xmin', l.pl_xmin, 'xmax', l.pl_xmax, 'D', l."D", 'status', 'success'))
+    FROM layers l JOIN analyses a ON a.id = l.analysis_id WHERE a.model_id = 'bench/model-0001'`);
+  await db.execute(sql`
+    INSERT INTO benchmark_scores (model_id, benchmark, score, source)
+    SELECT m.id, b, 20 + random() * 60, 'bench' FROM models m CROSS JOIN unnest(ARRAY['mmlu', 'truthfulqa']) b
+    WHERE m.owner = 'bench' AND right(m.id, 1) IN ('0', '3', '6')`);
+  await db.execute(sql`ANALYZE`);
+}

@@ -44,7 +44,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { openLocalCheckpoint } from '@/lib/safetensors/checkpoint';
+import { writeSafetensorsFile } from '@/lib/safetensors/write';
+
+import { analyzeMatrix } from './analyze-matrix';
 import { eigenvaluesWasmDetailed, wasmAvailable } from './eigen-wasm';
+import { gramNeedsSvd } from './eigen-js';
+import { fitPowerLaw } from './powerlaw';
 import { configurePool, shutdown } from './wasm/pool';
 import { createRng } from './rng';
 
@@ -114,27 +120,9 @@ function table(header: string[], rows: (string | number)[][]): string {
   }).join('\n');
 }
 
-/** Optional modules of the spectral core: the bench reports what exists. */
-async function loadAnalysis() {
-  let fitPowerLaw: ((evals: Float64Array) => unknown) | null = null;
-  let analyzeMatrix: ((d: Float32Array, r: number, c: number, o?: object) => Promise<{ timings: { eigen_s: number; fit_s: number }; route?: string }>) | null = null;
-  try {
-    fitPowerLaw = (await import('./powerlaw')).fitPowerLaw as typeof fitPowerLaw;
-  } catch {
-    fitPowerLaw = null;
-  }
-  try {
-    analyzeMatrix = (await import('./index')).analyzeMatrix as unknown as typeof analyzeMatrix;
-  } catch {
-    analyzeMatrix = null;
-  }
-  return { fitPowerLaw, analyzeMatrix };
-}
-
 async function benchShapes(args: Args): Promise<void> {
   const shapes: [number, number][] = args.quick ? [[1024, 4096], [2048, 2048]] : [[1024, 4096], [4096, 4096], [4096, 11008]];
   if (args.big) shapes.push([8192, 8192]);
-  const { fitPowerLaw, analyzeMatrix } = await loadAnalysis();
   const rows: (string | number)[][] = [];
   for (const [r, c] of shapes) {
     const w = gaussianMatrix(r, c, r * 31 + c);
@@ -153,20 +141,13 @@ async function benchShapes(args: Args): Promise<void> {
     const gram = pick((t) => t.gram_s);
     const tri = pick((t) => t.tridiag_s);
     const tql = pick((t) => t.tql_s);
-    let fit = Number.NaN;
-    if (fitPowerLaw) {
-      const t0 = performance.now();
-      fitPowerLaw(evals);
-      fit = (performance.now() - t0) / 1000;
-    }
-    let e2e = Number.NaN;
-    let route = '';
-    if (analyzeMatrix) {
-      const t0 = performance.now();
-      const res = await analyzeMatrix(w, r, c, { subject: `bench ${r}x${c}` });
-      e2e = (performance.now() - t0) / 1000;
-      route = res.route ?? '';
-    }
+    const tf = performance.now();
+    fitPowerLaw(evals);
+    const fit = (performance.now() - tf) / 1000;
+    const te = performance.now();
+    await analyzeMatrix(w, r, c, { subject: `bench ${r}x${c}`, route: 'gram' });
+    const e2e = (performance.now() - te) / 1000;
+    const route = gramNeedsSvd(evals) ? 'svd*' : 'gram';
     rows.push([
       `${r}x${c}`, fmt(median(totals)), fmt(gram), fmt(tri), fmt(tql, 3), fmt(fit, 3), fmt(e2e), route,
       fmt((n * n * k) / gram / 1e9, 1), fmt(((4 / 3) * n ** 3) / tri / 1e9, 1), fmt(peakRssMb(), 0),
@@ -174,10 +155,12 @@ async function benchShapes(args: Args): Promise<void> {
     process.stderr.write(`  ${r}x${c} done\n`);
   }
   console.log(table(
-    ['shape', 'eigen s', 'gram s', 'tridiag s', 'ql s', 'fit s', 'end-to-end s', 'route', 'gram GF/s', 'reduction GF/s', 'peak RSS MB'],
+    ['shape', 'eigen s', 'gram s', 'tridiag s', 'ql s', 'fit s', 'end-to-end s', 'auto route', 'gram GF/s', 'reduction GF/s', 'peak RSS MB'],
     rows,
   ));
-  console.log('  eigen s = median of the WASM eigenvalue step (copy + gram + tridiag + ql); end-to-end = analyzeMatrix (eigen + fit + all columns), one run.');
+  console.log('  eigen s = median of the WASM eigenvalue step (copy + gram + tridiag + ql); end-to-end = analyzeMatrix on the Gram route');
+  console.log('  (eigen + fit + every column), one run. auto route: what eigen.ts would pick for this spectrum; svd* = lambda_min/lambda_max');
+  console.log('  is below its Gram trust ratio (square Gaussians: ~1/(4n^2)), so production recomputes such a layer with the SVD.');
   console.log('  GFLOP/s: Gram n²k (half Gram, 2 flops per multiply-add), reduction 4n³/3.');
 }
 
@@ -236,14 +219,34 @@ function toBf16Bytes(x: Float32Array): Uint8Array {
   return new Uint8Array(out.buffer);
 }
 
+/**
+ * Test tensors for the block: N(0, 0.02²) entries; square ones get a random signed-permutation
+ * component of norm 2.2·0.02·√n so that σ_min stays well away from 0 (a square Gaussian's
+ * λ_min/λ_max ≈ 1/(4n²) would send it to the SVD route, which trained attention matrices do not need).
+ * The eigenvalue cost does not depend on the spectrum's shape.
+ */
+function blockTensor(rows: number, cols: number, seed: number): Float32Array {
+  const w = gaussianMatrix(rows, cols, seed, 0.02);
+  if (rows === cols) {
+    const rng = createRng(seed + 1);
+    const perm = Array.from({ length: rows }, (_, i) => i);
+    for (let i = rows - 1; i > 0; i--) {
+      const j = rng.nextBelow(i + 1);
+      [perm[i], perm[j]] = [perm[j], perm[i]];
+    }
+    const c = 2.2 * 0.02 * Math.sqrt(rows);
+    for (let i = 0; i < rows; i++) w[i * cols + perm[i]] += rng.nextFloat() < 0.5 ? -c : c;
+  }
+  return w;
+}
+
 async function writeBlock(file: string): Promise<void> {
-  const { writeSafetensorsFile } = await import('@/lib/safetensors/write');
   const specs = LLAMA_BLOCK.map(({ name, shape }, i) => ({
     name,
     dtype: 'BF16' as const,
     shape,
     get raw() {
-      return toBf16Bytes(gaussianMatrix(shape[0], shape[1], 1000 + i, 0.02));
+      return toBf16Bytes(blockTensor(shape[0], shape[1], 1000 + i));
     },
   }));
   await writeSafetensorsFile(file, specs);
@@ -251,8 +254,6 @@ async function writeBlock(file: string): Promise<void> {
 
 /** Runs in a child process (--block-only) so that its peak RSS is the block's alone. */
 async function benchBlockChild(): Promise<void> {
-  const { openLocalCheckpoint } = await import('@/lib/safetensors/checkpoint');
-  const { analyzeMatrix } = await loadAnalysis();
   const dir = await mkdtemp(path.join(tmpdir(), 'alphaboard-bench-'));
   try {
     const file = path.join(dir, 'model.safetensors');
@@ -267,23 +268,14 @@ async function benchBlockChild(): Promise<void> {
       const t0 = performance.now();
       const tensor = await ckpt.read(entry);
       const t1 = performance.now();
-      let eigen = Number.NaN;
-      let fit = Number.NaN;
-      if (analyzeMatrix) {
-        const res = await analyzeMatrix(tensor.data as Float32Array, tensor.rows, tensor.cols, { subject: entry.name });
-        eigen = res.timings.eigen_s;
-        fit = res.timings.fit_s;
-      } else {
-        const t = performance.now();
-        await eigenvaluesWasmDetailed(tensor.data, tensor.rows, tensor.cols);
-        eigen = (performance.now() - t) / 1000;
-      }
+      const { timings, route } = await analyzeMatrix(tensor.data, tensor.rows, tensor.cols, { subject: entry.name });
+      const { eigen_s: eigen, fit_s: fit } = timings;
       const t2 = performance.now();
       const s = (t2 - t0) / 1000;
       total += s;
-      rows.push([entry.name, `${tensor.rows}x${tensor.cols}`, fmt((t1 - t0) / 1000), fmt(eigen), fmt(fit, 3), fmt(s), fmt(peakRssMb(), 0)]);
+      rows.push([entry.name, `${tensor.rows}x${tensor.cols}`, fmt((t1 - t0) / 1000), fmt(eigen), fmt(fit, 3), route, fmt(s), fmt(peakRssMb(), 0)]);
     }
-    console.log(table(['tensor (BF16)', 'shape', 'read+decode s', 'eigen s', 'fit s', 'total s', 'peak RSS MB'], rows));
+    console.log(table(['tensor (BF16)', 'shape', 'read+decode s', 'eigen s', 'fit s', 'route', 'total s', 'peak RSS MB'], rows));
     console.log(`  block total ${fmt(total)} s -> projected 32 blocks (224 matrices): ${fmt((total * 32) / 60, 1)} min`);
     console.log(`  peak RSS ${fmt(peakRssMb(), 0)} MB (after writing the ${fmt(writeS, 1)} s test file: ${fmt(rssAfterWrite, 0)} MB); bound 1536 MB`);
   } finally {

@@ -79,7 +79,7 @@ let cachedModule: WebAssembly.Module | null | undefined;
  * baseline code (measured 3-4x slower). The flags are set only around this compilation and then
  * restored to V8's defaults, so other WebAssembly in the process (PGlite) is unaffected.
  */
-function compileOptimized(bytes: Uint8Array): WebAssembly.Module {
+function compileOptimized(bytes: Uint8Array<ArrayBuffer>): WebAssembly.Module {
   v8.setFlagsFromString('--no-liftoff');
   v8.setFlagsFromString('--no-wasm-lazy-compilation');
   try {
@@ -99,7 +99,7 @@ export function loadKernelModule(): WebAssembly.Module | null {
     const file = resolveWasmFile('build/spectral.wasm');
     const worker = resolveWasmFile('worker.mjs');
     if (!file || !worker) return null;
-    const bytes = readFileSync(file);
+    const bytes = new Uint8Array(readFileSync(file));
     if (!WebAssembly.validate(bytes)) return null;
     cachedModule = compileOptimized(bytes);
   } catch {

@@ -25,7 +25,7 @@ describe('stand-in Hub endpoints', () => {
     let url: string | undefined = `${hub.url}/api/models?limit=100&sort=downloads&expand=downloads&expand=safetensors`;
     let pages = 0;
     while (url) {
-      const res = await fetch(url);
+      const res: Response = await fetch(url);
       const body = (await res.json()) as Array<{ id: string; _id: string; downloads: number; likes?: number }>;
       for (const m of body) {
         expect(m._id).toMatch(/^[0-9a-f]{24}$/);

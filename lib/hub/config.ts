@@ -57,7 +57,7 @@ export function validateToken(token: string | undefined): string | undefined {
 }
 
 /** Settings from `env` (default process.env), with explicit overrides winning. Throws HubConfigError on bad values. */
-export function hubConfig(overrides: Partial<HubConfig> = {}, env: NodeJS.ProcessEnv = process.env): HubConfig {
+export function hubConfig(overrides: Partial<HubConfig> = {}, env: Record<string, string | undefined> = process.env): HubConfig {
   return {
     hubUrl: normalizeHubUrl(overrides.hubUrl ?? env.HF_ENDPOINT ?? DEFAULT_HUB_URL),
     accessToken: validateToken('accessToken' in overrides ? overrides.accessToken : env.HF_TOKEN),

@@ -50,6 +50,18 @@ describe('getModelInfo', () => {
     expect(after.sha).toBe(sha);
   });
 
+  it('times out a slow Hub and retries, and retries a 500', async () => {
+    hub.setFaults({ scope: 'all', next: ['slow', 'server_error'], slowMs: 800 });
+    try {
+      const retries: string[] = [];
+      const info = await getModelInfo({ ...at(), timeoutMs: 200, repo: 'test/tiny-sharded', revision: 'v1', onRetry: (i) => retries.push(i.error.kind) });
+      expect(info.sha).toBe(fx.shas.shardedV1);
+      expect(retries).toEqual(['network', 'server']);
+    } finally {
+      hub.setFaults({});
+    }
+  });
+
   it('reports gated repos (metadata stays readable without a token)', async () => {
     expect((await getModelInfo({ ...at(), repo: 'test/gated-model' })).gated).toBe('manual');
   });

@@ -3,7 +3,8 @@
  * through the client's `downloadFile(...)` blob (`blob.slice(a, b).arrayBuffer()` → `Range: bytes=a-(b-1)`), so
  * only the bytes asked for travel — never a whole shard.
  *
- * Every read: its own timeout (AbortSignal), a byte-count check (a body shorter than the range is a retryable
+ * Every read: its own timeout (AbortSignal; HF_HUB_TIMEOUT_MS plus one second per MiB requested, so a large tensor
+ * on a slow link is not cut off while a stalled small read still is), a byte-count check (a body shorter than the range is a retryable
  * `network` error, never short data), retries with full-jitter backoff for resets, timeouts, 5xx and 429 (waiting
  * Retry-After when sent), and fail-fast for 401/403/404. A response that ignores Range (200 instead of 206) is
  * refused before its body is read. Requests, bytes and retries are counted in `stats` for progress and the fault
@@ -15,6 +16,8 @@ import { HubError, toHubError, type HubErrorContext } from './errors';
 import { attemptSignal, isRetryableStatus, retryableResponseError } from './hub-fetch';
 import { parseRepoId, resolveHub, type HubCallParams } from './hub-params';
 import { createHubStats, withRetries, type HubStats } from './retry';
+
+const MIB = 1024 * 1024;
 
 export interface RemoteSourceParams extends HubCallParams {
   repo: string;
@@ -83,7 +86,7 @@ export async function remoteSource(params: RemoteSourceParams): Promise<RemoteSo
       if (end === start) return new Uint8Array(0);
       return withRetries(
         async () => {
-          const attempt = attemptSignal(config.timeoutMs, signal, params.signal);
+          const attempt = attemptSignal(config.timeoutMs + Math.round(((end - start) / MIB) * 1000), signal, params.signal);
           const blob = await downloadFile({
             ...client,
             repo,

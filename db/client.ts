@@ -35,6 +35,11 @@ export interface DbHandle {
   location: string;
   /** Set when kind = postgres. */
   connectionString?: string;
+  /**
+   * Run `fn` while holding a session advisory lock `key` (PostgreSQL), so that several processes starting at once do
+   * one-time setup one after another. On PGlite (a single process) it just runs `fn`.
+   */
+  withAdvisoryLock<T>(key: number, fn: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -69,6 +74,7 @@ async function openPglite(dir: string): Promise<DbHandle> {
       db,
       sql,
       location: dir,
+      withAdvisoryLock: (_key, fn) => fn(),
       async close() {
         try {
           await client.close();
@@ -104,7 +110,26 @@ async function openPostgres(url: string): Promise<DbHandle> {
     await pool.end();
     throw err;
   }
-  return { kind: 'postgres', db, sql, location: maskUrl(url), connectionString: url, async close() { await pool.end(); } };
+  return {
+    kind: 'postgres',
+    db,
+    sql,
+    location: maskUrl(url),
+    connectionString: url,
+    async withAdvisoryLock(key, fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('SELECT pg_advisory_lock($1)', [key]);
+        return await fn();
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1)', [key]).catch(() => {});
+        client.release();
+      }
+    },
+    async close() {
+      await pool.end();
+    },
+  };
 }
 
 const KEY = Symbol.for('alphaboard.db');

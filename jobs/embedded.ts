@@ -1,6 +1,7 @@
 import { closeDb, getDbHandle } from '@/db/client';
 import { closeComputePool } from './compute-pool';
 import { logger } from './logger';
+import { installProcessGuards } from './process-guards';
 import { probeHub } from './hub-status';
 import { getQueue, sendDiscoverJob, stopQueue } from './queue';
 import { ensureDiscoverySchedule } from './schedule';
@@ -22,6 +23,7 @@ export function startEmbedded(): Promise<void> {
 }
 
 async function start(): Promise<void> {
+  installProcessGuards();
   const handle = await getDbHandle();
   logger.info({ database: handle.kind, location: handle.location }, 'database open');
   const hub = await probeHub();

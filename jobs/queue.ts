@@ -84,7 +84,18 @@ async function createBoss(role: QueueRole): Promise<PgBoss> {
             },
           },
         });
-  boss.on('error', (err) => logger.error({ err }, 'queue error'));
+  // pg-boss error events can carry whole pg client objects; log the message only.
+  boss.on('error', (err: Error & { queue?: string }) => logger.error({ err: err.message, queue: err.queue }, 'queue error'));
+  // Several workers starting at once on a fresh PostgreSQL deadlock in pg-boss's schema and queue creation (both
+  // create tables and attach partitions); one process at a time does it.
+  await handle.withAdvisoryLock(QUEUE_SETUP_LOCK_KEY, () => setUp(boss, cfg, leaseSeconds));
+  return boss;
+}
+
+/** Arbitrary constant key for pg_advisory_lock: "alphaboard queue setup". */
+const QUEUE_SETUP_LOCK_KEY = 7_351_002;
+
+async function setUp(boss: PgBoss, cfg: ReturnType<typeof jobsConfig>, leaseSeconds: number): Promise<void> {
   await boss.start();
   await ensureQueue(boss, DISCOVER_QUEUE, {
     name: DISCOVER_QUEUE,
@@ -103,7 +114,6 @@ async function createBoss(role: QueueRole): Promise<PgBoss> {
     retryBackoff: true,
     expireInSeconds: leaseSeconds,
   });
-  return boss;
 }
 
 /** Create the queue if missing and bring its retry/lease policy up to date (settings may change between runs). */

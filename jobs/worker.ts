@@ -2,6 +2,7 @@ import { closeDb, databaseUrl, getDbHandle } from '@/db/client';
 import { closeComputePool } from './compute-pool';
 import { probeHub } from './hub-status';
 import { logger } from './logger';
+import { installProcessGuards } from './process-guards';
 import { getQueue, sendDiscoverJob, stopQueue } from './queue';
 import { ensureDiscoverySchedule } from './schedule';
 import { requestShutdown, startWorkers } from './work';
@@ -21,6 +22,7 @@ async function main(): Promise<void> {
     );
     process.exit(2);
   }
+  installProcessGuards();
   const handle = await getDbHandle();
   logger.info({ database: handle.kind, location: handle.location }, 'worker starting');
   const hub = await probeHub();
@@ -30,10 +32,15 @@ async function main(): Promise<void> {
   await ensureDiscoverySchedule(boss);
   if (hub.reachable && process.env.DISCOVER_ON_START !== '0') await sendDiscoverJob();
 
-  let stopping = false;
+  let stoppingSince = 0;
   const stop = async (signal: string) => {
-    if (stopping) process.exit(130);
-    stopping = true;
+    // A signal to the process group reaches this process twice (directly and relayed by npm/tsx); only a second
+    // signal a moment later means "exit now".
+    if (stoppingSince) {
+      if (Date.now() - stoppingSince > 1000) process.exit(130);
+      return;
+    }
+    stoppingSince = Date.now();
     logger.info({ signal }, 'worker stopping');
     requestShutdown();
     await stopQueue(30_000).catch((err) => logger.error({ err }, 'queue stop failed'));

@@ -15,8 +15,8 @@ export interface PostgresCluster {
   port: number;
   dir: string;
   stop(): Promise<void>;
-  /** Fast shutdown and start again on the same port (clients see their connections dropped). */
-  restart(): void;
+  /** Fast shutdown, `downMs` without a server, then start again on the same port (clients lose their connections). */
+  restart(downMs?: number): Promise<void>;
 }
 
 /** The newest installed server's bin folder, or null when PostgreSQL is not installed. */
@@ -64,8 +64,9 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
     url: `postgres://alphaboard@127.0.0.1:${port}/alphaboard`,
     port,
     dir,
-    restart() {
+    async restart(downMs = 0) {
       run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
+      await new Promise((r) => setTimeout(r, downMs));
       start();
     },
     async stop() {

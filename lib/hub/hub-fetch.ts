@@ -78,11 +78,21 @@ export function createHubFetch(opts: HubFetchOptions): typeof fetch {
         const declared = Number(res.headers.get('content-length') ?? NaN);
         if (declared > MAX_BUFFERED_BYTES) return res;
         const body = await res.arrayBuffer();
-        if (Number.isFinite(declared) && body.byteLength !== declared) {
+        // Content-Length counts encoded bytes: compare only identity bodies (fetch decodes gzip/br and itself
+        // fails on a cut compressed stream)
+        const encoding = res.headers.get('content-encoding');
+        const identity = !encoding || encoding === 'identity';
+        if (identity && Number.isFinite(declared) && body.byteLength !== declared) {
           throw new HubError('network', `network: truncated body: got ${body.byteLength} of ${declared} bytes (${url})`, { url });
         }
         if (opts.stats) opts.stats.bytesRead += body.byteLength;
-        const copy = new Response(res.status === 204 ? null : body, { status: res.status, statusText: res.statusText, headers: res.headers });
+        const headers = new Headers(res.headers);
+        if (!identity) {
+          // the body is decoded now: drop the headers that describe the encoded form
+          headers.delete('content-encoding');
+          headers.delete('content-length');
+        }
+        const copy = new Response(res.status === 204 ? null : body, { status: res.status, statusText: res.statusText, headers });
         Object.defineProperty(copy, 'url', { value: res.url || url });
         return copy;
       },

@@ -18,6 +18,8 @@ describe('HubError mapping', () => {
     const withToken = toHubError(apiError(403, 'not in the authorized list'), { repo: 'a/b', hadToken: true });
     expect(withToken.kind).toBe('gated');
     expect(withToken.message).toContain('the HF_TOKEN given has no access');
+    const invalid = toHubError(apiError(401, 'Invalid credentials in Authorization header'), { repo: 'a/b', hadToken: true });
+    expect(invalid.message).toMatch(/^gated: needs a token with access .*rejected as invalid/);
   });
 
   it('maps 404 (and 401 "Repository not found") to not_found', () => {

@@ -93,7 +93,12 @@ export function errorForStatus(
     (status === 401 && /repository not found/i.test(detail));
   if (notFound) return new HubError('not_found', `not found: ${where} (${tail})`, { ...init, status });
   if (status === 401 || status === 403) {
-    const advice = ctx.hadToken ? 'the HF_TOKEN given has no access to it' : 'set HF_TOKEN to a token that has access';
+    const invalid = status === 401 && /invalid (credentials|token|username)/i.test(detail);
+    const advice = invalid
+      ? 'the HF_TOKEN given was rejected as invalid'
+      : ctx.hadToken
+        ? 'the HF_TOKEN given has no access to it'
+        : 'set HF_TOKEN to a token that has access';
     return new HubError('gated', `gated: needs a token with access (${where}; ${advice}; ${tail})`, { ...init, status });
   }
   if (status === 429) {

@@ -112,10 +112,13 @@ describe('stand-in Hub endpoints', () => {
     expect(none.status).toBe(401);
     expect(none.headers.get('x-error-code')).toBe('GatedRepo');
     expect((await get(url, { Range: 'bytes=0-7', Authorization: 'Bearer hf_other' })).status).toBe(403);
+    const unknown = await get(url, { Range: 'bytes=0-7', Authorization: 'Bearer hf_unknown' });
+    expect(unknown.status).toBe(401);
+    expect(((await unknown.json()) as { error: string }).error).toBe('Invalid credentials in Authorization header');
     expect((await get(url, { Range: 'bytes=0-7', Authorization: 'Bearer hf_reader' })).status).toBe(206);
     // metadata stays public, as on the Hub
     expect((await get('/api/models/test/gated-model/revision/main?expand=gated')).status).toBe(200);
-    expect(hub.stats().injected.gated).toBe(2);
+    expect(hub.stats().injected.gated).toBe(3);
   });
 
   it('a new commit on main moves the sha the Hub reports', async () => {

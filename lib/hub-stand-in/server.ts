@@ -161,15 +161,19 @@ export async function startStandInHub(options: StandInHubOptions): Promise<Stand
 
   const gatedMode = (repo: StoredRepo) => (faults.isGated(repo.manifest.id) ? 'manual' : (repo.manifest.gated ?? false));
 
-  /** The Hub's answers for a gated repo: 401 without (valid) credentials, 403 with a token lacking access. */
+  /** The Hub's answers for a gated repo: 401 without a token or with one it does not know, 403 with a token lacking access. */
   const checkAccess = (req: http.IncomingMessage, repo: StoredRepo) => {
     if (!gatedMode(repo)) return;
     const id = repo.manifest.id;
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     const grants = token ? options.tokens?.[token] : undefined;
-    if (!token || !grants) {
+    if (!token) {
       stats.injected.gated += 1;
       throw new HttpError(401, `Access to model ${id} is restricted. You must have access to it and be authenticated to access it. Please log in.`, 'GatedRepo');
+    }
+    if (!grants) {
+      stats.injected.gated += 1;
+      throw new HttpError(401, 'Invalid credentials in Authorization header');
     }
     if (grants !== '*' && !grants.includes(id)) {
       stats.injected.gated += 1;

@@ -32,9 +32,12 @@ export class LeaderboardPage {
     );
   }
 
+  /** Clicks a column header and waits for the navigation it causes (the view lives in the URL). */
   async sortBy(col: string) {
+    const before = this.page.url();
     await this.page.getByTestId(`col-${col}`).getByRole('link').click();
-    await this.page.waitForURL(/sort=|dir=/);
+    await this.page.waitForURL((u) => u.href !== before);
+    await expect(this.page.getByTestId(`col-${col}`)).toHaveAttribute('aria-sort', /ascending|descending/);
   }
 
   async search(text: string) {

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { Logger } from 'pino';
-import { layerSkipReason, summarize } from '@/lib/spectral';
+// Selection and summary only (no eigen kernels): this module also runs inside the Next server bundle.
+import { layerSkipReason } from '@/lib/spectral/select';
+import { summarize } from '@/lib/spectral/summary';
 import { blockCount, familyFromConfig, familyFromTensorNames, parseTensorName, relativeDepth } from '@/lib/tensor-names';
 import type { LayerResult } from '@/lib/types';
 import {

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { AnalysisOptions } from '@/lib/types';
-import type { analyzeMatrix } from '@/lib/spectral';
+import type { analyzeMatrix } from '@/lib/spectral/analyze-matrix';
 
 /**
  * A small pool of worker threads running the spectral core's `analyzeMatrix`, so the eigen-solve (seconds per

@@ -1,7 +1,8 @@
 /**
  * One layer, end to end: WeightWatcher 0.7.5.5's per-layer pipeline (spec §0) on a 2-D weight matrix.
  *
- * Order (as WeightWatcher's): guards → eigenvalues (apply_esd) → power-law fit (apply_powerlaw; default PL, or
+ * Order (as WeightWatcher's): guards → eigenvalues (apply_esd; on the Gram route, the fit's sensitivity to its
+ * eigenvalue errors is checked and the SVD route taken when it could matter — see eigen-js.ts, fit-stability.ts) → power-law fit (apply_powerlaw; default PL, or
  * clip_xmax fingers / TPL when asked) → [MP fit] → [randomized ESD] → [detX] → norm metrics → this project's phase
  * label (this project's heuristic, phase.ts; never a WeightWatcher output). None of the optional steps changes the eigenvalues or a default column: option columns are only added.
  *
@@ -18,6 +19,7 @@ import { SpectralError } from './errors';
 import { buildEsdData } from './esd-data';
 import { esdColumns } from './esd';
 import { fitClipXmax } from './fingers';
+import { gramFitIsStable } from './fit-stability';
 import { mpFit } from './mp-fit';
 import { normColumns } from './norms';
 import { classifyPhase } from './phase';
@@ -72,7 +74,11 @@ export async function analyzeMatrix(
 ): Promise<AnalyzeMatrixResult> {
   const subject = options.subject ?? 'matrix';
   const t0 = performance.now();
-  const spec = await computeSpectrum(data, rows, cols, { route: options.route, subject });
+  let spec = await computeSpectrum(data, rows, cols, { route: options.route, subject });
+  if (spec.route === 'gram' && (options.route ?? 'auto') === 'auto' && !gramFitIsStable(spec.evals, options.xmax ?? null)) {
+    // The Gram-route eigenvalues could change the fit (fit-stability.ts): take WeightWatcher's SVD route instead.
+    spec = await computeSpectrum(data, rows, cols, { route: 'svd', subject });
+  }
   const evals = spec.evals;
   const t1 = performance.now();
 

@@ -22,13 +22,22 @@
  *    LINPACK/JAMA formulation, values only). Absolute error ~ε·σ_max on every σ, as LAPACK gesdd, so exact
  *    rank deficiency is resolved the same way WeightWatcher sees it.
  *
- * When the Gram route is not trusted (`gramNeedsSvd`): if its smallest eigenvalue is below GRAM_TRUST_RATIO·λ_max
- * (1e-8, i.e. σ_min < 1e-4·σ_max), or if any eigenvalue lies within the error margin of one of WeightWatcher's
- * absolute thresholds (1e-5 for the fit, 1e-6 for weak_rank_loss), the singular values are recomputed by the SVD
- * route. Above the ratio, σ_min's error is ≤ c·ε/(2·1e-4)·σ_max ≈ c·1.1e-12·σ_max — far inside the sv_min tolerance
- * (1e-7·σ_max) for any plausible c — no σ can be under the rank tolerance σ_max·N·ε, and the small eigenvalues that
- * enter the fit are exact to c·2.2e-8 relative. Small matrices (N·M² ≤ SVD_DIRECT_WORK) go straight to the SVD
- * route, which costs well under a second there.
+ * When the Gram route is not trusted (`gramNeedsSvd`), the singular values are recomputed by the SVD route:
+ *  - its smallest eigenvalue is below GRAM_TRUST_RATIO·λ_max (1e-11, i.e. σ_min < 3.2e-6·σ_max). Above it, every
+ *    σ has an absolute error ≤ c·ε·σ_max/(2·3.2e-6) ≈ c·3.5e-11·σ_max — inside the sv_min tolerance (1e-7·σ_max) for
+ *    any c up to ~2800 (observed c ≲ 10) — and no σ can be near the rank tolerance σ_max·N·ε (≤ 1.1e-11·σ_max), so
+ *    rank_loss, matrix_rank, sv_min and entropy are exact;
+ *  - or an eigenvalue lies within GRAM_THRESHOLD_MARGIN·ε·λ_max of WeightWatcher's absolute thresholds (1e-5 for
+ *    the fit, 1e-6 for weak_rank_loss), where its error could change a count;
+ *  - or λ_max ≤ 0.
+ * The fit columns need RELATIVE accuracy of the eigenvalues in the fitted tail, which the ratio above does not
+ * give for tiny ones; analyzeMatrix therefore also checks the fit's sensitivity (fit-stability.ts) and switches to
+ * the SVD route when the Gram-route fit could differ from WeightWatcher's. Small matrices (N·M² ≤ SVD_DIRECT_WORK)
+ * go straight to the SVD route, which costs well under a second there.
+ *
+ * Cost of the fallback: the JS SVD route runs at ~0.5 GFLOP/s (≈ 4·N·M² flops: 1.5 s at 512×1024, 34 s at
+ * 1024×4096), so the policy above is tuned to send only spectra that need it (a random square 4096² Gaussian, the
+ * worst common case, has λ_min/λ_max ≈ 1.5e-8 and stays on the Gram route unless σ_min is ~40× below typical).
  *
  * Ordering: every function returns values ASCENDING. Failure: a QR/QL iteration that does not converge in 60·n
  * sweeps throws SpectralError('no_convergence') (never observed on finite input); inputs are assumed finite
@@ -38,8 +47,8 @@ import { SpectralError } from './errors';
 
 const EPS = 2.220446049250313e-16;
 
-/** σ_min/σ_max below √GRAM_TRUST_RATIO (= 1e-4) sends a matrix to the SVD route. */
-export const GRAM_TRUST_RATIO = 1e-8;
+/** λ_min/λ_max below GRAM_TRUST_RATIO (σ_min/σ_max < 3.2e-6) sends a matrix to the SVD route. */
+export const GRAM_TRUST_RATIO = 1e-11;
 /** Error margin, in units of ε·λ_max, for eigenvalues near WeightWatcher's absolute thresholds. */
 export const GRAM_THRESHOLD_MARGIN = 1e4;
 /** WeightWatcher's absolute thresholds that turn tiny eigenvalue errors into count changes. */

@@ -108,7 +108,8 @@ export function applyXmax(evals: Float64Array, xmax: number | null | undefined):
   return evals.subarray(0, Math.max(0, evals.length + xmax));
 }
 
-function logsOf(x: Float64Array): Float64Array {
+/** ln of every value (the per-candidate formulas work on these). */
+export function logsOf(x: Float64Array): Float64Array {
   const out = new Float64Array(x.length);
   for (let j = 0; j < x.length; j++) out[j] = Math.log(x[j]);
   return out;
@@ -258,6 +259,12 @@ function result(x: Float64Array, alpha: number, D: number, index: number): WwFit
     index,
     n,
   };
+}
+
+/** Candidate i's literal α_i and D_i (no pruning); `logx` = logsOf(x). O(n − i). */
+export function wwCandidateAt(x: Float64Array, logx: Float64Array, i: number): { alpha: number; D: number } {
+  const alpha = candidateAlpha(logx, i, x.length);
+  return { alpha, D: alpha > 1 ? candidateD(x, i, alpha, Infinity) : 1 };
 }
 
 /** Every candidate's xmin, α, D and σ (no pruning), as WWFit's `xmins`, `alphas`, `Ds`, `sigmas` arrays. */

@@ -1,0 +1,66 @@
+/**
+ * Is a power-law fit computed from Gram-route eigenvalues the fit WeightWatcher's SVD eigenvalues would give?
+ *
+ * The Gram route's eigenvalues carry an absolute error of about c·ε·λ_max (eigen-js.ts), i.e. a RELATIVE error
+ * rel(x) ≤ C·ε·λ_max / x on an eigenvalue x, with C = GRAM_ERROR_CONSTANT = 1000 (observed c ≲ 10). The fit only
+ * sees relative quantities, so this propagates as follows (first order, for candidate i with tail ratios r = x_j/x_i):
+ *  - every ln r_j moves by ≤ 2·rel(x_i), so Σ ln r moves by ≤ 2n·rel(x_i) and α_i − 1 = n/Σ ln r by a relative
+ *    κ ≤ 2·rel(x_i)·(α_i − 1);
+ *  - each KS term moves by ≤ r^{−(α−1)}·|Δ((α−1)·ln r)| ≤ 2·rel(x_i)·(α_i − 1)·(1 + 1/e) (using y·e^{−y} ≤ 1/e),
+ *    so |ΔD_i| ≤ S_i = 3·rel(x_i)·(α_i − 1);
+ *  - the reported α moves by ≤ 2·rel(xmin)·(α − 1)².
+ * The fit is accepted when the reported xmin, α and D are stable to 1e-8 relative (100× inside the 1e-6 tolerance,
+ * with the error constant itself ~100× pessimistic) and no
+ * candidate whose D could move by more than 1e-9 can overtake the winner (D_i − S_i > D_w + S_w). Candidates with
+ * smaller S_i are not re-checked: a tie within 1e-9 is decided by rounding in WeightWatcher itself.
+ * A failed fit (α = −1) is accepted only when λ_min ≥ 1e-8·λ_max, because log_alpha_norm = log10 Σ 1/λ_i is then
+ * dominated by the smallest eigenvalue.
+ *
+ * In practice only spectra whose fitted tail reaches down to ~1e-4·λ_max or below are sent to the SVD route.
+ */
+import { aboveThreshold, applyXmax, logsOf, wwCandidateAt, wwFit } from './powerlaw';
+
+const EPS = 2.220446049250313e-16;
+/** Bound on the Gram route's eigenvalue error in units of ε·λ_max (observed ≲ 10). */
+export const GRAM_ERROR_CONSTANT = 1e3;
+/** Relative accuracy required of the reported α. */
+export const ALPHA_STABILITY = 1e-8;
+/** Candidates whose D may move by more than this are re-checked against the winner. */
+export const D_SENSITIVITY_FLOOR = 1e-9;
+/** With a failed fit, λ_min/λ_max below this sends the layer to the SVD route. */
+export const FAILED_FIT_MIN_RATIO = 1e-8;
+
+/**
+ * True when WeightWatcher's default fit of `evals` (ascending, Gram route) is insensitive to the Gram route's
+ * eigenvalue errors. `xmax` is the fit's integer option (the check follows the same data the fit sees).
+ */
+export function gramFitIsStable(evals: Float64Array, xmax: number | null = null): boolean {
+  const n = evals.length;
+  if (n === 0) return true;
+  const lmax = evals[n - 1];
+  const x = aboveThreshold(applyXmax(evals, xmax));
+  if (x.length < 2) return evals[0] >= FAILED_FIT_MIN_RATIO * lmax;
+  const fit = wwFit(x);
+  if (!Number.isFinite(fit.alpha) || !Number.isFinite(fit.D)) return false;
+  const unit = GRAM_ERROR_CONSTANT * EPS * lmax;
+  const relW = unit / fit.xmin;
+  const am1 = fit.alpha - 1;
+  if (relW > ALPHA_STABILITY) return false; // xmin itself (and xmax ≥ xmin)
+  if ((2 * relW * am1 * am1) / Math.abs(fit.alpha) > ALPHA_STABILITY) return false;
+  const Sw = 3 * relW * am1;
+  if (Sw > ALPHA_STABILITY * fit.D) return false;
+  const logx = logsOf(x);
+  for (let i = 0; i < x.length - 1; i++) {
+    if (i === fit.index) continue;
+    // Cheap O(1) bound first: Σ ln r ≥ ln(x_max/x_i), so α_i − 1 ≤ n_i / ln(x_max/x_i).
+    const relI = unit / x[i];
+    const span = logx[x.length - 1] - logx[i];
+    if (span > 0 && (3 * relI * (x.length - i)) / span <= D_SENSITIVITY_FLOOR) continue;
+    const c = wwCandidateAt(x, logx, i);
+    if (!(c.alpha > 1)) continue; // D_i = 1 whatever the rounding (Σ ln r ≥ 0 keeps α_i ≥ 1)
+    const Si = 3 * relI * (c.alpha - 1);
+    if (Si <= D_SENSITIVITY_FLOOR) continue;
+    if (!(c.D - Si > fit.D + Sw)) return false;
+  }
+  return true;
+}

@@ -34,6 +34,8 @@ export interface AnalyzeMatrixOptions extends AnalysisOptions {
   subject?: string;
   /** Force an eigenvalue route (tests, benchmarks); default: the documented automatic policy. */
   route?: 'auto' | EigenRoute;
+  /** 'js' forces the pure-JS eigen backend (tests, bisecting); default: the fastest self-checked backend. */
+  backend?: 'auto' | 'js';
 }
 
 export interface AnalyzeMatrixResult {
@@ -74,10 +76,11 @@ export async function analyzeMatrix(
 ): Promise<AnalyzeMatrixResult> {
   const subject = options.subject ?? 'matrix';
   const t0 = performance.now();
-  let spec = await computeSpectrum(data, rows, cols, { route: options.route, subject });
+  const backend = options.backend;
+  let spec = await computeSpectrum(data, rows, cols, { route: options.route, subject, backend });
   if (spec.route === 'gram' && (options.route ?? 'auto') === 'auto' && !gramFitIsStable(spec.evals, options.xmax ?? null)) {
     // The Gram-route eigenvalues could change the fit (fit-stability.ts): take WeightWatcher's SVD route instead.
-    spec = await computeSpectrum(data, rows, cols, { route: 'svd', subject });
+    spec = await computeSpectrum(data, rows, cols, { route: 'svd', subject, backend });
   }
   const evals = spec.evals;
   const t1 = performance.now();

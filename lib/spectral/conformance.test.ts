@@ -45,6 +45,17 @@ describe('default columns', () => {
     expect(problems).toEqual([]);
   });
 
+  it('the pure-JS backend meets every tolerance too', async () => {
+    const failures: string[] = [];
+    for (const t of analysed) {
+      const m = await readMatrix(t);
+      const { metrics } = await analyzeMatrix(m.data, m.rows, m.cols, { backend: 'js' });
+      const { problems } = compareDefaultColumns(metrics as unknown as Record<string, unknown>, t.default!);
+      failures.push(...problems.map((p) => `${t.key} ${p}`));
+    }
+    expect(failures).toEqual([]);
+  });
+
   it('Gram route alone keeps every fit and norm column on full-rank cases', async () => {
     const failures: string[] = [];
     for (const t of analysed) {

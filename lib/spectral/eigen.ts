@@ -78,11 +78,12 @@ export async function computeSpectrum(
   data: Matrix,
   rows: number,
   cols: number,
-  options: Pick<SpectrumOptions, 'route'> & { subject?: string } = {},
+  options: Pick<SpectrumOptions, 'route'> & { subject?: string; backend?: 'auto' | 'js' } = {},
 ): Promise<Spectrum> {
   const subject = options.subject ?? 'matrix';
   assertMatrixShape(data, rows, cols, subject);
   assertFinite(data, subject, cols);
+  if (options.backend === 'js') return jsSpectrum(data, rows, cols, { route: options.route });
   backendPromise ??= loadBackend();
   const backend = await backendPromise;
   return jsSpectrum(data, rows, cols, { route: options.route, gramEigen: backend.gramEigen ?? undefined });

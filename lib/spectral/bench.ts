@@ -220,15 +220,28 @@ function toBf16Bytes(x: Float32Array): Uint8Array {
 }
 
 /**
- * Test tensors for the block: N(0, 0.02²) entries; square ones get a random signed-permutation
- * component of norm 2.2·0.02·√n so that σ_min stays well away from 0 (a square Gaussian's
- * λ_min/λ_max ≈ 1/(4n²) would send it to the SVD route, which trained attention matrices do not need).
- * The eigenvalue cost does not depend on the spectrum's shape.
+ * Test tensors for the block, ~N(0, 0.02²): rows are windows of one pool of 2^22 Box-Muller values at
+ * random offsets with random sign flips (generating 200M fresh Gaussians in JS would take minutes);
+ * square ones get a random signed-permutation component of norm 2.2·0.02·√n so that σ_min stays well
+ * away from 0 (a square Gaussian's λ_min/λ_max ≈ 1/(4n²) would send it to the SVD route, which trained
+ * attention matrices do not need). The eigenvalue cost does not depend on the spectrum's shape.
  */
+let gaussianPool: Float32Array | null = null;
 function blockTensor(rows: number, cols: number, seed: number): Float32Array {
-  const w = gaussianMatrix(rows, cols, seed, 0.02);
+  const POOL = (gaussianPool ??= gaussianMatrix(1, 1 << 22, 4242, 0.02));
+  const rng = createRng(seed);
+  const w = new Float32Array(rows * cols);
+  for (let i = 0; i < rows; i++) {
+    const start = rng.nextBelow(POOL.length - cols);
+    const row = i * cols;
+    let bits = 0;
+    for (let j = 0; j < cols; j++) {
+      if ((j & 31) === 0) bits = rng.nextUint32();
+      const x = POOL[start + j];
+      w[row + j] = (bits >>> (j & 31)) & 1 ? -x : x;
+    }
+  }
   if (rows === cols) {
-    const rng = createRng(seed + 1);
     const perm = Array.from({ length: rows }, (_, i) => i);
     for (let i = rows - 1; i > 0; i--) {
       const j = rng.nextBelow(i + 1);

@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { eigenvaluesWasm, eigenvaluesWasmDetailed, wasmAvailable } from './eigen-wasm';
 import { gramEigenvalues } from './eigen-js';
@@ -152,6 +155,18 @@ describe.skipIf(!available)('eigenvaluesWasm', () => {
   it('reports the time of each step', async () => {
     const { timings } = await eigenvaluesWasmDetailed(gaussianMatrix(64, 128, 3), 64, 128);
     for (const key of ['copy_s', 'gram_s', 'tridiag_s', 'tql_s'] as const) expect(timings[key]).toBeGreaterThanOrEqual(0);
+  });
+
+  it('does not keep a process alive once the job is done, and workers ignore the parent\'s flags', async () => {
+    // --input-type=module is inherited by workers by default and would crash them at start
+    const entry = path.resolve(__dirname, 'eigen-wasm.ts');
+    const code = `import { eigenvaluesWasm } from ${JSON.stringify(entry)};
+      const v = await eigenvaluesWasm(new Float32Array([3, 0, 0, 4]), 2, 2);
+      console.log(Array.from(v).join(','));`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+      timeout: 30_000,
+    });
+    expect(stdout.trim()).toBe('9,16');
   });
 
   it('rejects bad shapes and non-finite values by name', async () => {

@@ -178,8 +178,8 @@ export class KernelPool {
     if (!module || !script) throw new Error('WebAssembly kernels unavailable (spectral.wasm or worker.mjs missing, or no SharedArrayBuffer)');
     this.memory ??= new WebAssembly.Memory({ initial: 64, maximum: MAX_PAGES, shared: true });
     for (let tid = 0; tid < this.threads; tid++) {
-      const w = new Worker(script, { workerData: { module, memory: this.memory, tid } });
-      w.unref();
+      // plain .mjs: no loader needed, and the parent's flags (tsx hooks, --input-type, ...) must not leak in
+      const w = new Worker(script, { workerData: { module, memory: this.memory, tid }, execArgv: [] });
       w.on('message', (msg: WorkerReply) => {
         const key = `${msg.id}:${tid}`;
         const p = this.pending.get(key);
@@ -191,6 +191,7 @@ export class KernelPool {
       w.on('exit', (code) => {
         if (this.workers.includes(w)) this.fail(new Error(`spectral kernel worker ${tid} exited (code ${code})`));
       });
+      w.unref(); // ref'ed only while a job runs (runEigen)
       this.workers.push(w);
     }
   }
@@ -240,12 +241,21 @@ export class KernelPool {
 
     const id = this.nextId++;
     const job = { op: 'eigen', id, nthreads: this.threads, layout, isF64, rows, cols, n, nb: this.nb, kc: this.kc };
-    const replies = await Promise.all(
-      this.workers.map((w, tid) => new Promise<WorkerReply>((resolve, reject) => {
-        this.pending.set(`${id}:${tid}`, { resolve, reject });
-        w.postMessage(job);
-      })),
-    );
+    // Workers are ref'ed only while a job runs: an awaited job keeps the process alive, idle
+    // kernels never do.
+    const workers = this.workers;
+    for (const w of workers) w.ref();
+    let replies: WorkerReply[];
+    try {
+      replies = await Promise.all(
+        workers.map((w, tid) => new Promise<WorkerReply>((resolve, reject) => {
+          this.pending.set(`${id}:${tid}`, { resolve, reject });
+          w.postMessage(job);
+        })),
+      );
+    } finally {
+      for (const w of workers) w.unref();
+    }
     for (const r of replies) if (!r.ok) throw new Error(`spectral kernel failed: ${r.error}`);
     const lead = replies[0];
     if (lead.failed) throw new Error(`tridiagonal QL did not converge (eigenvalue ${lead.failed - 1} of ${n})`);

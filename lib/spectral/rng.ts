@@ -38,11 +38,16 @@ function rotl(x: number, k: number): number {
 export function createRng(seed: number): Rng {
   if (!Number.isFinite(seed)) throw new RangeError(`rng seed must be a finite number, got ${seed}`);
   const init = { s: Math.trunc(seed) >>> 0 };
-  let s0 = splitmix32(init);
-  let s1 = splitmix32(init);
-  let s2 = splitmix32(init);
-  let s3 = splitmix32(init);
-  if ((s0 | s1 | s2 | s3) === 0) s0 = 1; // the all-zero state is the one fixed point; SplitMix32 never yields it, but be safe
+  return xoshiro128ss(splitmix32(init), splitmix32(init), splitmix32(init), splitmix32(init));
+}
+
+/** xoshiro128** from an explicit 128-bit state (four 32-bit words, not all zero). */
+export function xoshiro128ss(a: number, b: number, c: number, d: number): Rng {
+  let s0 = a >>> 0;
+  let s1 = b >>> 0;
+  let s2 = c >>> 0;
+  let s3 = d >>> 0;
+  if ((s0 | s1 | s2 | s3) === 0) throw new RangeError('xoshiro128** state must not be all zero');
 
   const nextUint32 = (): number => {
     const result = Math.imul(rotl(Math.imul(s1, 5) >>> 0, 7), 9) >>> 0;

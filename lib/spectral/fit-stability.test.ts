@@ -56,3 +56,11 @@ describe('gramFitIsStable', () => {
     expect(gramFitIsStable(Float64Array.from([1e-16, 2e-7, 3e-6]))).toBe(false);
   });
 });
+
+describe('near-degenerate spectra', () => {
+  it('an orthogonal-like spectrum (λ ≈ 1 ± 1e-7) stays on the Gram route: the SVD route is no more accurate there', () => {
+    const rand = seededRandom(9);
+    const ev = Float64Array.from({ length: 256 }, () => 1 + 1e-7 * (2 * rand() - 1)).sort();
+    expect(gramFitIsStable(ev)).toBe(true);
+  });
+});

@@ -13,6 +13,8 @@
  * with the error constant itself ~100× pessimistic) and no
  * candidate whose D could move by more than 1e-9 can overtake the winner (D_i − S_i > D_w + S_w). Candidates with
  * smaller S_i are not re-checked: a tie within 1e-9 is decided by rounding in WeightWatcher itself.
+ * Only eigenvalues below SVD_HELPS_BELOW·λ_max are held to this: above it the SVD route is no more accurate, so
+ * switching would not bring the fit closer to WeightWatcher's.
  * A failed fit (α = −1) is accepted only when λ_min ≥ 1e-8·λ_max, because log_alpha_norm = log10 Σ 1/λ_i is then
  * dominated by the smallest eigenvalue.
  *
@@ -27,6 +29,13 @@ export const GRAM_ERROR_CONSTANT = 1e3;
 export const ALPHA_STABILITY = 1e-8;
 /** Candidates whose D may move by more than this are re-checked against the winner. */
 export const D_SENSITIVITY_FLOOR = 1e-9;
+/**
+ * The SVD route only helps for eigenvalues well below λ_max: its error on σ is absolute (~ε·σ_max), i.e. a relative
+ * error 2·c·ε·√(λ_max/λ) on λ, against c·ε·λ_max/λ for the Gram route — and its constant c is ~10× larger here.
+ * Above λ = 1e-2·λ_max the Gram route is at least as accurate, so an instability coming only from such eigenvalues
+ * (a near-degenerate spectrum, e.g. an orthogonal matrix with α ~ 1e8) is not a reason to switch routes.
+ */
+export const SVD_HELPS_BELOW = 1e-2;
 /** With a failed fit, λ_min/λ_max below this sends the layer to the SVD route. */
 export const FAILED_FIT_MIN_RATIO = 1e-8;
 
@@ -45,13 +54,17 @@ export function gramFitIsStable(evals: Float64Array, xmax: number | null = null)
   const unit = GRAM_ERROR_CONSTANT * EPS * lmax;
   const relW = unit / fit.xmin;
   const am1 = fit.alpha - 1;
-  if (relW > ALPHA_STABILITY) return false; // xmin itself (and xmax ≥ xmin)
-  if ((2 * relW * am1 * am1) / Math.abs(fit.alpha) > ALPHA_STABILITY) return false;
+  const svdWouldHelp = (v: number) => v < SVD_HELPS_BELOW * lmax;
+  if (svdWouldHelp(fit.xmin)) {
+    if (relW > ALPHA_STABILITY) return false; // xmin itself (and xmax ≥ xmin)
+    if ((2 * relW * am1 * am1) / Math.abs(fit.alpha) > ALPHA_STABILITY) return false;
+    if (3 * relW * am1 > ALPHA_STABILITY * fit.D) return false;
+  }
   const Sw = 3 * relW * am1;
-  if (Sw > ALPHA_STABILITY * fit.D) return false;
   const logx = logsOf(x);
   for (let i = 0; i < x.length - 1; i++) {
     if (i === fit.index) continue;
+    if (!svdWouldHelp(x[i])) break; // ascending: every later candidate is as accurate on the Gram route
     // Cheap O(1) bound first: Σ ln r ≥ ln(x_max/x_i), so α_i − 1 ≤ n_i / ln(x_max/x_i).
     const relI = unit / x[i];
     const span = logx[x.length - 1] - logx[i];

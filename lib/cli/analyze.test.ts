@@ -145,6 +145,46 @@ describe('analyze CLI on bad input', () => {
   });
 });
 
+describe('analyze CLI on a local sharded folder', () => {
+  it('follows the index weight_map order and gives the same numbers as a single file', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'alphaboard-shards-'));
+    try {
+      const { writeFile } = await import('node:fs/promises');
+      const mk = (seed: number, r: number, c: number) =>
+        Float64Array.from({ length: r * c }, (_, i) => Math.sin(seed * 7.1 + i * 0.37) * Math.cos(i * 0.011 * seed));
+      const specs = [
+        { name: 'model.layers.0.mlp.up_proj.weight', dtype: 'BF16' as const, shape: [48, 20], data: mk(1, 48, 20) },
+        { name: 'model.layers.0.self_attn.q_proj.weight', dtype: 'F32' as const, shape: [20, 20], data: mk(2, 20, 20) },
+        { name: 'model.norm.weight', dtype: 'F32' as const, shape: [20], data: mk(3, 1, 20) },
+      ];
+      await writeSafetensorsFile(path.join(dir, 'model-00001-of-00002.safetensors'), [specs[0], specs[2]]);
+      await writeSafetensorsFile(path.join(dir, 'model-00002-of-00002.safetensors'), [specs[1]]);
+      await writeFile(
+        path.join(dir, 'model.safetensors.index.json'),
+        JSON.stringify({
+          metadata: {},
+          weight_map: {
+            [specs[1].name]: 'model-00002-of-00002.safetensors',
+            [specs[0].name]: 'model-00001-of-00002.safetensors',
+            [specs[2].name]: 'model-00001-of-00002.safetensors',
+          },
+        }),
+      );
+      const single = path.join(dir, 'single.safetensors');
+      const folder = await runCli([dir, '--json']);
+      expect(folder.code, folder.stderr).toBe(0);
+      const doc = JSON.parse(folder.stdout) as JsonDoc;
+      expect(doc.layers.map((l) => l.tensor)).toEqual([specs[1].name, specs[0].name, specs[2].name]);
+      expect(doc.layers.map((l) => l.status)).toEqual(['success', 'success', 'skipped']);
+      await writeSafetensorsFile(single, [specs[1], specs[0]]);
+      const one = JSON.parse((await runCli([single, '--json'])).stdout) as JsonDoc;
+      expect(doc.layers.slice(0, 2).map((l) => [l.alpha, l.D, l.entropy])).toEqual(one.layers.map((l) => [l.alpha, l.D, l.entropy]));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('analyze CLI on a Hub repo (stand-in Hub)', () => {
   let hub: StandInHub;
   let repos: FixtureRepos;

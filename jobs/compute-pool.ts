@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker as WorkerType } from 'node:worker_threads';
 import type { AnalysisOptions } from '@/lib/types';
 import type { analyzeMatrix } from '@/lib/spectral/analyze-matrix';
 
@@ -41,6 +41,11 @@ export class ComputeError extends Error {
     this.name = 'ComputeError';
   }
 }
+
+// Fetched at run time rather than imported: Next's bundler rewrites `new Worker(...)` calls it can see into bundled
+// worker chunks ("Cannot find module as expression is too dynamic"); these threads must load our sources as files.
+const { Worker } = process.getBuiltinModule('node:worker_threads') as typeof import('node:worker_threads');
+type Worker = WorkerType;
 
 const WORKER_BOOT = path.resolve(process.cwd(), 'jobs/compute-worker.boot.mjs');
 const WORKER_ENTRY = pathToFileURL(path.resolve(process.cwd(), 'jobs/compute-worker.ts')).href;

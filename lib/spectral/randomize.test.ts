@@ -38,6 +38,18 @@ describe('rng', () => {
     expect(() => r.nextBelow(0)).toThrow(RangeError);
   });
 
+  it('the inlined shuffle makes exactly the draws of nextBelow(i + 1), i = n−1 … 1', () => {
+    const a = Float64Array.from({ length: 500 }, (_, i) => i);
+    const b = Float64Array.from(a);
+    shuffleInPlace(a, createRng(9));
+    const r = createRng(9);
+    for (let i = b.length - 1; i > 0; i--) {
+      const j = r.nextBelow(i + 1);
+      [b[i], b[j]] = [b[j], b[i]];
+    }
+    expect(a).toEqual(b);
+  });
+
   it('shuffleInPlace permutes (same multiset) and moves entries', () => {
     const a = Float64Array.from({ length: 1000 }, (_, i) => i);
     shuffleInPlace(a, createRng(1));
@@ -91,25 +103,32 @@ describe('randomizeColumns', () => {
 
 describe('randomize against WeightWatcher (statistical)', () => {
   const byKey = (k: string): OptionCase => optionCases((c) => c.key === k)[0];
-  // [tensor, max_rand_eval rel tol, rand_distance abs tol floor, ww_softrank rel tol, rand_mp_softrank rel tol]
-  const light: Array<[string, number, number, number, number]> = [
-    ['mp.gauss_256x1024.weight', 0.05, 0.006, 0.05, 0.08],
-    ['spk.rank1_spike_256x256.weight', 0.05, 0.006, 0.05, 0.08],
-    ['model.layers.0.mlp.down_proj.weight', 0.05, 0.006, 0.05, 0.08],
-    ['model.layers.0.self_attn.k_proj.weight', 0.08, 0.006, 0.1, 0.08], // M = 64: 5 replicas, larger spread
+  /**
+   * Tolerance for statistics driven by the largest eigenvalue of a shuffled (i.e. random) matrix: 4 standard
+   * deviations of the difference of two independent draws, from the Tracy–Widom law: λ_max/μ has relative
+   * standard deviation ≈ 1.27·(1/√N + 1/√M)^(1/3)/(√N + √M) (Johnstone 2001; 1.27 = sd of TW₁).
+   */
+  const edgeTol = (M: number, N: number) => 4 * Math.SQRT2 * 1.27 * Math.cbrt(1 / Math.sqrt(N) + 1 / Math.sqrt(M)) / (Math.sqrt(N) + Math.sqrt(M));
+  const light = [
+    'mp.gauss_256x1024.weight',
+    'spk.rank1_spike_256x256.weight',
+    'model.layers.0.mlp.down_proj.weight',
+    'model.layers.0.self_attn.k_proj.weight', // M = 64: 5 replicas
   ];
 
-  it.each(light)('%s', async (key, tolMax, tolDist, tolSoft, tolMp) => {
+  it.each(light)('%s', async (key) => {
     const c = byKey(key);
     const want = c.options.randomize_seeded as Record<string, number>;
     const m = await caseMatrix(c);
     const evals = await caseEvals(c);
+    const tol = edgeTol(c.M, c.N);
     for (const seed of [1, 2]) {
       const got = await randomizeColumns(m.data, m.rows, m.cols, evals, { seed });
-      expect(Math.abs(got.max_rand_eval / want.max_rand_eval - 1)).toBeLessThan(tolMax);
-      expect(Math.abs(got.rand_distance - want.rand_distance)).toBeLessThan(Math.max(tolDist, 0.05 * want.rand_distance));
-      expect(Math.abs(got.ww_softrank / want.ww_softrank - 1)).toBeLessThan(tolSoft);
-      expect(Math.abs(got.rand_mp_softrank / want.rand_mp_softrank - 1)).toBeLessThan(tolMp);
+      expect(Math.abs(got.max_rand_eval / want.max_rand_eval - 1)).toBeLessThan(tol);
+      expect(Math.abs(got.ww_softrank / want.ww_softrank - 1)).toBeLessThan(tol);
+      expect(Math.abs(got.rand_mp_softrank / want.rand_mp_softrank - 1)).toBeLessThan(tol);
+      // rand_distance of a random-like layer is itself noise of order 1/√M
+      expect(Math.abs(got.rand_distance - want.rand_distance)).toBeLessThan(Math.max(0.1 / Math.sqrt(c.M), 0.05 * want.rand_distance));
       expect(got.rand_num_spikes).toBe(want.rand_num_spikes);
       expect(got.rand_W_scale).toBeCloseTo(want.rand_W_scale, 10); // the shuffle keeps Σλ = ‖W‖²_F
     }
@@ -125,8 +144,8 @@ describe('randomize against WeightWatcher (statistical)', () => {
       expect(Math.abs(got.max_rand_eval / want.max_rand_eval - 1)).toBeLessThan(0.15);
       expect(got.rand_num_spikes).toBeGreaterThan(0);
       expect(Math.abs(got.rand_num_spikes - want.rand_num_spikes)).toBeLessThanOrEqual(0.4 * want.rand_num_spikes);
-      expect(got.rand_distance / want.rand_distance).toBeGreaterThan(0.5);
-      expect(got.rand_distance / want.rand_distance).toBeLessThan(2);
+      expect(got.rand_distance / want.rand_distance).toBeGreaterThan(0.4);
+      expect(got.rand_distance / want.rand_distance).toBeLessThan(2.5);
     }
   });
 });

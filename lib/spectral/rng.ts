@@ -12,11 +12,15 @@
 export interface Rng {
   /** Uniform integer in [0, 2^32). */
   nextUint32(): number;
-  /** Uniform integer in [0, bound) for 1 ≤ bound ≤ 2^32, without modulo bias (rejection of the last partial block). */
+  /** Uniform integer in [0, bound) for 1 ≤ bound ≤ 2^32, exactly (bitmask rejection, no modulo bias). */
   nextBelow(bound: number): number;
   /** Uniform double in [0, 1) with 53 random bits. */
   nextFloat(): number;
+  /** Fisher–Yates shuffle of a numeric array in place (see `shuffleInPlace`). */
+  shuffle<T extends NumericArray>(a: T): T;
 }
+
+type NumericArray = { length: number; [i: number]: number };
 
 /** SplitMix32 step (used only to expand a seed into the xoshiro state). */
 function splitmix32(state: { s: number }): number {
@@ -27,8 +31,92 @@ function splitmix32(state: { s: number }): number {
   return (z ^ (z >>> 16)) >>> 0;
 }
 
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
+/** xoshiro128** with its state in four 32-bit fields. */
+class Xoshiro128ss implements Rng {
+  private s0: number;
+  private s1: number;
+  private s2: number;
+  private s3: number;
+
+  constructor(a: number, b: number, c: number, d: number) {
+    this.s0 = a >>> 0;
+    this.s1 = b >>> 0;
+    this.s2 = c >>> 0;
+    this.s3 = d >>> 0;
+    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) throw new RangeError('xoshiro128** state must not be all zero');
+  }
+
+  nextUint32(): number {
+    const s1 = this.s1;
+    const x = Math.imul(s1, 5);
+    const result = Math.imul((x << 7) | (x >>> 25), 9) >>> 0;
+    const t = s1 << 9;
+    const s2 = this.s2 ^ this.s0;
+    const s3 = this.s3 ^ s1;
+    this.s1 = (s1 ^ s2) >>> 0;
+    this.s0 = (this.s0 ^ s3) >>> 0;
+    this.s2 = (s2 ^ t) >>> 0;
+    this.s3 = ((s3 << 11) | (s3 >>> 21)) >>> 0;
+    return result;
+  }
+
+  nextBelow(bound: number): number {
+    if (!Number.isInteger(bound) || bound < 1 || bound > 0x100000000) {
+      throw new RangeError(`rng bound must be an integer in [1, 2^32], got ${bound}`);
+    }
+    if (bound === 0x100000000) return this.nextUint32();
+    // Bitmask rejection: draw ⌈log2 bound⌉ bits until the value is below bound (exactly uniform, < 2 draws on
+    // average, no division).
+    const mask = bound === 1 ? 0 : 0xffffffff >>> Math.clz32(bound - 1);
+    for (;;) {
+      const x = (this.nextUint32() & mask) >>> 0;
+      if (x < bound) return x;
+    }
+  }
+
+  nextFloat(): number {
+    const a = this.nextUint32() >>> 5; // 27 bits
+    const b = this.nextUint32() >>> 6; // 26 bits
+    return (a * 67108864 + b) / 9007199254740992;
+  }
+
+  /**
+   * Fisher–Yates (Durstenfeld) from the top: for i = n−1 … 1 swap a[i] with a[j], j uniform in [0, i] (the same
+   * draws as calling nextBelow(i + 1) each step). The generator runs in local variables inside the loop: on a
+   * 4096 × 11008 matrix the shuffle is bound by random memory access, not by call overhead.
+   */
+  shuffle<T extends NumericArray>(a: T): T {
+    let s0 = this.s0;
+    let s1 = this.s1;
+    let s2 = this.s2;
+    let s3 = this.s3;
+    for (let i = a.length - 1; i > 0; i--) {
+      const bound = i + 1;
+      const mask = 0xffffffff >>> Math.clz32(bound - 1);
+      let j: number;
+      for (;;) {
+        const x5 = Math.imul(s1, 5);
+        const r = Math.imul((x5 << 7) | (x5 >>> 25), 9) >>> 0;
+        const t = s1 << 9;
+        s2 ^= s0;
+        s3 ^= s1;
+        s1 ^= s2;
+        s0 ^= s3;
+        s2 ^= t;
+        s3 = (s3 << 11) | (s3 >>> 21);
+        j = (r & mask) >>> 0;
+        if (j < bound) break;
+      }
+      const tmp = a[i];
+      a[i] = a[j];
+      a[j] = tmp;
+    }
+    this.s0 = s0 >>> 0;
+    this.s1 = s1 >>> 0;
+    this.s2 = s2 >>> 0;
+    this.s3 = s3 >>> 0;
+    return a;
+  }
 }
 
 /**
@@ -38,61 +126,18 @@ function rotl(x: number, k: number): number {
 export function createRng(seed: number): Rng {
   if (!Number.isFinite(seed)) throw new RangeError(`rng seed must be a finite number, got ${seed}`);
   const init = { s: Math.trunc(seed) >>> 0 };
-  return xoshiro128ss(splitmix32(init), splitmix32(init), splitmix32(init), splitmix32(init));
+  return new Xoshiro128ss(splitmix32(init), splitmix32(init), splitmix32(init), splitmix32(init));
 }
 
 /** xoshiro128** from an explicit 128-bit state (four 32-bit words, not all zero). */
 export function xoshiro128ss(a: number, b: number, c: number, d: number): Rng {
-  let s0 = a >>> 0;
-  let s1 = b >>> 0;
-  let s2 = c >>> 0;
-  let s3 = d >>> 0;
-  if ((s0 | s1 | s2 | s3) === 0) throw new RangeError('xoshiro128** state must not be all zero');
-
-  const nextUint32 = (): number => {
-    const result = Math.imul(rotl(Math.imul(s1, 5) >>> 0, 7), 9) >>> 0;
-    const t = (s1 << 9) >>> 0;
-    s2 = (s2 ^ s0) >>> 0;
-    s3 = (s3 ^ s1) >>> 0;
-    s1 = (s1 ^ s2) >>> 0;
-    s0 = (s0 ^ s3) >>> 0;
-    s2 = (s2 ^ t) >>> 0;
-    s3 = rotl(s3, 11);
-    return result;
-  };
-
-  const nextBelow = (bound: number): number => {
-    if (!Number.isInteger(bound) || bound < 1 || bound > 0x100000000) {
-      throw new RangeError(`rng bound must be an integer in [1, 2^32], got ${bound}`);
-    }
-    if (bound === 0x100000000) return nextUint32();
-    // Reject the top partial block of [0, 2^32) so that x % bound is exactly uniform.
-    const limit = 0x100000000 - (0x100000000 % bound);
-    for (;;) {
-      const x = nextUint32();
-      if (x < limit) return x % bound;
-    }
-  };
-
-  const nextFloat = (): number => {
-    const a = nextUint32() >>> 5; // 27 bits
-    const b = nextUint32() >>> 6; // 26 bits
-    return (a * 67108864 + b) / 9007199254740992;
-  };
-
-  return { nextUint32, nextBelow, nextFloat };
+  return new Xoshiro128ss(a, b, c, d);
 }
 
 /**
  * Fisher–Yates (Durstenfeld) in-place shuffle: every permutation equally likely given a uniform `nextBelow`.
- * O(n), one random draw per element.
+ * O(n), one random draw (on average < 2 generator steps) per element.
  */
-export function shuffleInPlace<T extends { length: number; [i: number]: number }>(a: T, rng: Rng): T {
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = rng.nextBelow(i + 1);
-    const tmp = a[i];
-    a[i] = a[j];
-    a[j] = tmp;
-  }
-  return a;
+export function shuffleInPlace<T extends NumericArray>(a: T, rng: Rng): T {
+  return rng.shuffle(a);
 }

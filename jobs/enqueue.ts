@@ -23,7 +23,7 @@ async function main(): Promise<number> {
       console.error(
         `${err.message}.\nA running server owns the embedded database: enqueue through it with\n` +
           `  curl -X POST -H "Authorization: Bearer $ADMIN_TOKEN" -H 'content-type: application/json' \\\n` +
-          `       -d '{"repoId":"${parsed[0].repoId}"}' http://localhost:${process.env.PORT ?? 3000}/api/v1/analyses`,
+          `       -d '{"repo":"${parsed[0].repoId}"}' http://localhost:${process.env.PORT ?? 3000}/api/v1/analyses`,
       );
       return 1;
     }

@@ -46,18 +46,24 @@ describe('detX quirks', () => {
     expect(detXConstraint(Float64Array.of(0.5, 1, 1.2, 1.3))).toEqual({ num: 4, index: 1 });
   });
 
-  it('an overflowing tail product stays infinite: the walk runs to the end', () => {
-    // 1200 eigenvalues near 0 and 1200 near 2 (mean 1 after rescaling): 2^1200 overflows float64, so P_k never
-    // drops below 1 again, although mathematically it would after ~40 of the small ones
+  it('reproduces numpy\'s float64 product: underflow of the small values stops the walk where NumPy does', () => {
+    // 1200 eigenvalues near 0 and 1200 near 2: mathematically P_k stays above 1 until ~40 small values are in, but
+    // np.prod(evals[k:]) multiplies from the smallest upward and underflows to 0 first. WeightWatcher's
+    // detX_constraint on this input (numpy 2.4) gives detX_num = 1236 at index 1164.
     const m = 2400;
     const evals = new Float64Array(m);
     for (let i = 0; i < m; i++) evals[i] = i < 1200 ? 1e-9 * (1 + i * 1e-6) : 2 + (i - 1200) * 1e-9;
-    expect(detX(evals).detX_num).toBe(m);
-    // without overflow (a shorter tail) the walk stops inside the small values
-    const short = new Float64Array(400);
-    for (let i = 0; i < 400; i++) short[i] = i < 200 ? 1e-9 * (1 + i * 1e-6) : 2 + (i - 200) * 1e-9;
-    const r = detX(short).detX_num;
-    expect(r).toBeGreaterThan(200);
-    expect(r).toBeLessThan(400);
+    const r = detX(evals);
+    expect(r.detX_num).toBe(1236);
+    expect(r.detX_val).toBeCloseTo(evals[1164], 20);
+  });
+
+  it('an overflowing tail product (+Infinity) is handled as NumPy does', () => {
+    // 1470 values of ~e on top of 2530 small ones: the top product overflows float64; the walk continues until the
+    // small values underflow the product. WeightWatcher's detX_constraint (numpy 2.4): detX_num = 1586, index 2414.
+    const m = 4000;
+    const evals = new Float64Array(m);
+    for (let i = 0; i < m; i++) evals[i] = i < 2530 ? 0.0016 * (1 + i * 1e-6) : 2.718 + (i - 2530) * 1e-9;
+    expect(detX(evals).detX_num).toBe(1586);
   });
 });

@@ -7,11 +7,12 @@
  * product `P_k = Π_{j≥k} λ̃_j` is below 1: `detX_num = M − k`. If none is, `detX_num = M` with k = 1 (the loop's last
  * index — a WeightWatcher quirk: the count says "all" while the index is 1, not 0).
  *
- * Overflow, as in WeightWatcher: the product is plain float64; for very heavy tails the product of the largest
- * eigenvalues overflows to +Infinity and then never drops below 1, so the walk runs to the end (detX_num = M).
- * Here P_k is accumulated from the top (one multiply per step instead of WeightWatcher's recomputation); the
- * comparisons `P_k < 1` agree except within rounding of exactly 1.
- *
+ * Over- and underflow, as in WeightWatcher: each P_k is recomputed the way `np.prod(evals[k:])` does it — a plain
+ * float64 product taken sequentially from λ̃_k upward (numpy's multiply-reduce is a left-to-right loop; checked
+ * bit for bit). For very heavy or very wide spectra the partial product of the small values can underflow to 0
+ * (then P_k = 0 < 1 stops the walk early) and the product of the largest ones can overflow to +Infinity (never
+ * < 1); both depart from the mathematical product, and both are reproduced. Cost O((M − k)²/2) multiplies for a
+ * stop at k — a few million for M = 4096.
  * Naming quirk reproduced: **`detX_val` is in the original units** (λ̃_k / s², i.e. λ_k up to rounding) and
  * **`detX_val_unrescaled` is the rescaled value λ̃_k** — the names say the reverse of what the values are.
  *
@@ -34,9 +35,9 @@ export function detXConstraint(rescaled: Float64Array): { num: number; index: nu
   const m = rescaled.length;
   if (m < 2) return { num: 0, index: 0 };
   if (!(rescaled[0] < rescaled[m - 1])) return { num: 0, index: 0 };
-  let product = 1;
   for (let k = m - 1; k >= 1; k--) {
-    product *= rescaled[k];
+    let product = rescaled[k];
+    for (let j = k + 1; j < m; j++) product *= rescaled[j];
     if (product < 1.0) return { num: m - k, index: k };
   }
   return { num: m, index: 1 };

@@ -32,7 +32,7 @@ import { SpectralError } from './errors';
 type Matrix = Float32Array | Float64Array;
 
 /** Seed used when the caller gives none (reproducible by default). */
-export const DEFAULT_RANDOMIZE_SEED = 0x5eed;
+export const DEFAULT_RANDOMIZE_SEED = 0;
 
 /** WeightWatcher's randomize columns, under their WeightWatcher names. */
 export interface RandomizeResult {

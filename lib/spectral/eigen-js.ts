@@ -30,6 +30,8 @@
  *  - or an eigenvalue lies within GRAM_THRESHOLD_MARGIN·ε·λ_max of WeightWatcher's absolute thresholds (1e-5 for
  *    the fit, 1e-6 for weak_rank_loss), where its error could change a count;
  *  - or λ_max ≤ 0.
+ * Small matrices (N·M² ≤ SMALL_MATRIX_WORK) use the stricter GRAM_TRUST_RATIO_SMALL = 1e-8, which also keeps
+ * sv_min within ~1e-7 relative; the SVD route costs at most about a second there.
  * The fit columns need RELATIVE accuracy of the eigenvalues in the fitted tail, which the ratio above does not
  * give for tiny ones; analyzeMatrix therefore also checks the fit's sensitivity (fit-stability.ts) and switches to
  * the SVD route when the Gram-route fit could differ from WeightWatcher's. The policy is the same at every size:
@@ -51,6 +53,13 @@ const EPS = 2.220446049250313e-16;
 
 /** λ_min/λ_max below GRAM_TRUST_RATIO (σ_min/σ_max < 3.2e-6) sends a matrix to the SVD route. */
 export const GRAM_TRUST_RATIO = 1e-11;
+/**
+ * Stricter ratio for small matrices (N·M² ≤ SMALL_MATRIX_WORK, where the SVD route costs about a second at most):
+ * above 1e-8 the Gram route's σ_min is also within ~1e-7 RELATIVE (c·ε/(2·1e-8) ≈ c·1.1e-8), not only within the
+ * absolute 1e-7·σ_max of the tolerance.
+ */
+export const GRAM_TRUST_RATIO_SMALL = 1e-8;
+export const SMALL_MATRIX_WORK = 2 ** 28;
 /** Error margin, in units of ε·λ_max, for eigenvalues near WeightWatcher's absolute thresholds. */
 export const GRAM_THRESHOLD_MARGIN = 1e4;
 /** WeightWatcher's absolute thresholds that turn tiny eigenvalue errors into count changes. */
@@ -594,15 +603,16 @@ function bidiagonalQr(s: Float64Array, e: Float64Array, p0: number): void {
 
 /**
  * True when a Gram-route spectrum (ascending) cannot be trusted to WeightWatcher's tolerances (see the module
- * comment): its smallest eigenvalue is under GRAM_TRUST_RATIO·λ_max, or an eigenvalue is within
+ * comment): its smallest eigenvalue is under trustRatio·λ_max (GRAM_TRUST_RATIO by default;
+ * `spectrum` passes GRAM_TRUST_RATIO_SMALL for small matrices), or an eigenvalue is within
  * GRAM_THRESHOLD_MARGIN·ε·λ_max of an absolute threshold, or λ_max is not positive.
  */
-export function gramNeedsSvd(evals: Float64Array): boolean {
+export function gramNeedsSvd(evals: Float64Array, trustRatio = GRAM_TRUST_RATIO): boolean {
   const n = evals.length;
   if (n === 0) return false;
   const lmax = evals[n - 1];
   if (!(lmax > 0)) return true;
-  if (evals[0] < GRAM_TRUST_RATIO * lmax) return true;
+  if (evals[0] < trustRatio * lmax) return true;
   const margin = GRAM_THRESHOLD_MARGIN * EPS * lmax;
   for (const thr of ABSOLUTE_THRESHOLDS) {
     for (let i = 0; i < n; i++) if (Math.abs(evals[i] - thr) <= margin) return true;
@@ -640,7 +650,10 @@ export async function spectrum(
   const evals = options.gramEigen
     ? await options.gramEigen(data, rows, cols)
     : gramEigenvalues(data, rows, cols);
-  if (route === 'auto' && gramNeedsSvd(evals)) return svdSpectrum();
+  const N = Math.max(rows, cols);
+  const M = Math.min(rows, cols);
+  const ratio = N * M * M <= SMALL_MATRIX_WORK ? GRAM_TRUST_RATIO_SMALL : GRAM_TRUST_RATIO;
+  if (route === 'auto' && gramNeedsSvd(evals, ratio)) return svdSpectrum();
   for (let i = 0; i < evals.length; i++) if (evals[i] < 0) evals[i] = 0;
   return { evals, sv: null, route: 'gram' };
 }

@@ -151,6 +151,7 @@ async function runAnalysis(
   // Selection: analysable layers in checkpoint order; skipped ones are recorded once with their reason.
   const todo: PlannedLayer[] = [];
   let layersTotal = 0;
+  let analysableBytes = 0;
   let unsupported = 0;
   for (const [ordinal, tensor] of checkpoint.tensors.entries()) {
     if (tensor.scaleFor) continue; // an FP8 scale tensor: applied to its weight, not a layer of its own
@@ -169,6 +170,7 @@ async function runAnalysis(
       continue;
     }
     layersTotal++;
+    analysableBytes += tensor.end - tensor.start;
     if (!stored.has(tensor.name)) todo.push({ tensor, ordinal });
   }
   if (layersTotal === 0) {
@@ -180,11 +182,12 @@ async function runAnalysis(
     );
   }
   let layersDone = layersTotal - todo.length;
-  const bytesTotal = checkpoint.tensors.reduce((s, t) => s + (t.end - t.start), 0);
+  // Bytes of the layers to analyse (what this analysis downloads in all); those stored earlier count as read.
+  const bytesTotal = analysableBytes;
+  let bytesRead = analysableBytes - todo.reduce((s, p) => s + (p.tensor.end - p.tensor.start), 0);
   const previous = (await getAnalysis({ analysisId: data.analysisId }))?.timings ?? {};
   const timings: Record<string, number> = { read_s: 0, eigen_s: 0, fit_s: 0, store_s: 0, ...previous };
-  let bytesRead = 0;
-  await updateProgress({ analysisId: data.analysisId, layersTotal, layersDone, bytesTotal });
+  await updateProgress({ analysisId: data.analysisId, layersTotal, layersDone, bytesTotal, bytesRead });
   if (todo.length < layersTotal) log.info({ resumeAt: todo[0]?.tensor.name, layersDone, layersTotal }, 'resuming');
 
   const pool = getComputePool();
@@ -209,6 +212,7 @@ async function runAnalysis(
       if (failure.kind !== 'bad_tensor') throw err;
       // NaN/Inf weights or an undecodable dtype in one tensor: that layer is recorded with the reason, the rest go on.
       next = i + 1 < todo.length ? read(todo[i + 1]) : null;
+      bytesRead += tensor.end - tensor.start;
       tlog.warn({ reason: failure.message }, 'layer not analysable');
       await storeLayer({
         analysisId: data.analysisId,

@@ -75,10 +75,14 @@ afterAll(async () => {
   );
 });
 
-async function scenario(name: string, faults: FaultConfig, opts: { blocks?: number; repoFaults?: (repo: string) => FaultConfig } = {}) {
+async function scenario(
+  name: string,
+  faults: FaultConfig,
+  opts: { blocks?: number; repoFaults?: (repo: string) => FaultConfig; nanTensor?: string } = {},
+) {
   const repo = `faults/${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}`;
   const blocks = opts.blocks ?? 2;
-  await writeTinyRepo(root, { id: repo, blocks, seed: seed++ });
+  await writeTinyRepo(root, { id: repo, blocks, seed: seed++, nanTensor: opts.nanTensor });
   const { planRevision } = await import('./plan');
   hub.resetStats();
   hub.setFaults({ ...faults, ...opts.repoFaults?.(repo) });
@@ -144,6 +148,19 @@ describe('faults injected by the stand-in Hub', () => {
     expect(r.analysis.error).toMatch(/header/i);
     expect(r.analysis.attempts).toBe(1);
     expect(r.stored).toBe(0);
+  });
+
+  it('NaN weights in one tensor: that layer is recorded as skipped with the reason naming it, the rest is analysed', async () => {
+    const bad = 'model.layers.1.mlp.up_proj.weight';
+    const r = await scenario('NaN weights in one tensor', {}, { nanTensor: bad });
+    expect(r.analysis.status).toBe('done');
+    const db = await getDb();
+    const [row] = await db.select().from(layers).where(and(eq(layers.analysisId, r.analysis.id), eq(layers.tensor, bad)));
+    expect(row.status).toBe('skipped');
+    expect(row.skipReason).toContain(bad);
+    expect(row.skipReason).toMatch(/NaN|non-finite/i);
+    expect(r.analysis.summary?.layers_analyzed).toBe(r.total - 1);
+    outcomes.at(-1)!.reason = `layer skipped: ${row.skipReason!.slice(0, 90)}`;
   });
 
   it('a gated repo without a token fails with "gated: needs a token with access", not retried', async () => {

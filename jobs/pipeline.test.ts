@@ -83,6 +83,7 @@ describe('ingestion pipeline against the stand-in Hub', () => {
       expect(a.layersTotal).toBe(expected);
       expect(a.layersDone).toBe(expected);
       expect(a.bytesRead).toBeGreaterThan(0);
+      expect(a.bytesRead).toBe(a.bytesTotal);
       expect(a.summary?.layers_analyzed).toBe(expected);
       expect(Number.isFinite(a.summary?.alpha)).toBe(true);
       expect(a.timings?.eigen_s).toBeGreaterThanOrEqual(0);

@@ -33,7 +33,6 @@ export const DEFAULT_WATCHLIST: WatchlistItem[] = [
   { repoId: 'tiiuae/falcon-rw-1b' },
   { repoId: 'microsoft/phi-1_5' },
   { repoId: 'allenai/OLMo-1B-hf' },
-  { repoId: 'facebook/opt-125m' },
 ];
 
 const REPO_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;

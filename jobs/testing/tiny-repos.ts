@@ -21,6 +21,8 @@ export interface TinyRepoSpec {
   branch?: string;
   tag?: string;
   title?: string;
+  /** Put a NaN into this tensor (a corrupt upload). */
+  nanTensor?: string;
 }
 
 function rng(seed: number): () => number {
@@ -60,6 +62,8 @@ export function tinyLlamaTensors(spec: TinyRepoSpec): TensorSpec[] {
     );
   }
   out.push(vec('model.norm.weight', hidden), mat('lm_head.weight', vocab, hidden));
+  const poisoned = out.find((t) => t.name === spec.nanTensor);
+  if (poisoned) (poisoned.data as Float64Array)[1] = Number.NaN;
   return out;
 }
 

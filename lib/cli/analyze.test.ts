@@ -89,6 +89,35 @@ describe('analyze CLI on the tinyllama fixture', () => {
     expect(typeof doc.summary.mp_softrank).toBe('number');
   });
 
+  it('--randomize is reproducible under --seed; --fit TPL and --fix-fingers add their columns', async () => {
+    const [a, b, c] = await Promise.all([
+      runCli([TINY, '--json', '--randomize', '--seed', '11']),
+      runCli([TINY, '--json', '--randomize', '--seed', '11']),
+      runCli([TINY, '--json', '--randomize', '--seed', '12']),
+    ]);
+    const pick = (r: CliRun) =>
+      (JSON.parse(r.stdout) as JsonDoc).layers.filter((l) => l.status !== 'skipped').map((l) => [l.rand_distance, l.max_rand_eval]);
+    expect(pick(a)).toEqual(pick(b));
+    expect(pick(a)).not.toEqual(pick(c));
+    expect(typeof (JSON.parse(a.stdout) as JsonDoc).summary.correlation_traps).toBe('number');
+    const tpl = JSON.parse((await runCli([TINY, '--json', '--fit', 'TPL'])).stdout) as JsonDoc;
+    const fitted = tpl.layers.filter((l) => l.status === 'success');
+    expect(fitted.length).toBeGreaterThan(0);
+    for (const l of fitted) {
+      expect(typeof l.Lambda).toBe('number');
+      expect(l.sigma).toBeNull(); // NaN in WeightWatcher → null in JSON
+      expect(l.xmax).toBeNull();
+    }
+    const fingers = JSON.parse((await runCli([TINY, '--json', '--fix-fingers', 'clip_xmax'])).stdout) as JsonDoc;
+    for (const t of tensors.filter((x) => x.file === 'tinyllama.safetensors' && x.analyzed)) {
+      const l = fingers.layers.find((x) => x.tensor === t.key)!;
+      const want = t.options!.fix_fingers_clip_xmax;
+      expect(l.num_fingers, t.key).toBe(want.num_fingers);
+      expect(relErr(l.alpha as number, want.alpha as number), t.key).toBeLessThan(1e-6);
+      expect(relErr(l.raw_alpha as number, want.raw_alpha as number), t.key).toBeLessThan(1e-6);
+    }
+  });
+
   it('prints an aligned table with progress on stderr without --json', async () => {
     const run = await runCli([TINY]);
     expect(run.code).toBe(0);

@@ -47,6 +47,11 @@ const PLANTED: Array<[PhaseLabel, string, (r: Rng) => Float64Array]> = [
   ['bleeding-out', 'noise + two signals just above the BBP threshold (θ = 1.3, 1.4)', (r) => withSpikes(r, gaussian(r), [1.3, 1.4])],
   ['bulk+spikes', 'noise + three strong signals (θ = 3, 4, 5)', (r) => withSpikes(r, gaussian(r), [3, 4, 5])],
   [
+    'bulk+spikes',
+    'noise + eight strong signals (θ = 2 … 5.5): a low power-law α, but the outliers stand apart from the bulk',
+    (r) => withSpikes(r, gaussian(r), [2, 2.5, 3, 3.5, 4, 4.5, 5, 5.5]),
+  ],
+  [
     'bulk-decay',
     'noise with log-normal column scales (σ = 0.35): a bulk that spreads past the MP edge without a heavy tail',
     (r) => {
@@ -123,6 +128,13 @@ describe('phase heuristic details', () => {
   it('rank collapse comes from rank_loss alone when no eigenvalues are given', () => {
     expect(phaseLabel({ M: 100, N: 200, alpha: 3, rank_loss: 10, num_spikes: 0, mp_softrank: 1 })).toBe('rank-collapse');
     expect(phaseLabel({ M: 100, N: 200, alpha: 3, rank_loss: 9, num_spikes: 0, mp_softrank: 1 })).not.toBe('rank-collapse');
+  });
+
+  it('without eigenvalues, outliers reaching 1.5× the bulk edge count as separated spikes when they are few', () => {
+    expect(phaseLabel({ M: 256, N: 512, alpha: 2.5, num_spikes: 2, mp_softrank: 0.2 })).toBe('bulk+spikes');
+    expect(phaseLabel({ M: 256, N: 512, alpha: 2.5, num_spikes: 40, mp_softrank: 0.2 })).toBe('heavy-tailed');
+    expect(phaseLabel({ M: 256, N: 512, alpha: 5.5, num_spikes: 40, mp_softrank: 0.2 })).toBe('bulk-decay');
+    expect(phaseLabel({ M: 256, N: 512, alpha: 5.5, num_spikes: 2, mp_softrank: 0.8 })).toBe('bleeding-out');
   });
 
   it('falls back to α alone without an MP picture, and a failed fit does not crash', () => {

@@ -16,16 +16,15 @@
  *
  * Rules, first match wins:
  *  1. rank-collapse  — collapse fraction ≥ 0.10.
- *  2. heavy-tailed   — 0 < α ≤ 4 and (no MP bulk, or many spikes, or the power law covers ≥ 50 % of the spectrum).
- *                       α ≤ 4 is the paper's heavy-tailed range (2–4, plus the very heavy α < 2); requiring a broken
- *                       MP picture or a spectrum-wide tail keeps small Gaussian layers (whose finite-size α can dip
- *                       to ~4) and bulk+spikes layers (α of a few outliers) out.
- *  3. bulk-decay     — no MP bulk, or many spikes, with α > 4 (or no α): the bulk is bleeding into a tail that is
- *                       not (yet) heavy.
- *  4. random-like    — an MP bulk and no spike beyond its Tracy–Widom edge.
- *  5. bulk+spikes    — a few spikes, clearly separated: λ_max ≥ 1.5 × bulk edge.
- *  6. bleeding-out   — a few spikes just past the edge (λ_max < 1.5 × bulk edge).
- * "Many spikes" = more than max(3, 2 % of M) eigenvalues beyond the edge; "a few" = 1 … that many.
+ *  2. no MP bulk (the fit is degenerate or failed): heavy-tailed if 0 < α ≤ 4 (the paper's heavy-tailed range 2–4,
+ *     plus the very heavy α < 2), else bulk-decay.
+ *  3. random-like    — an MP bulk and no eigenvalue beyond its Tracy–Widom edge.
+ *  4. bleeding-out   — a few outliers (≤ max(3, 2 % of M)) just past the edge: λ_max < 1.5 × bulk edge.
+ *  5. bulk+spikes    — the outliers stand apart from the bulk: a gap of at least 25 % between the smallest outlier
+ *                       and the largest bulk eigenvalue (λ_(M−s) / λ_(M−s−1) ≥ 1.25, s = num_spikes). Signal
+ *                       spikes sit at isolated positions (BBP); a heavy tail leaves the bulk as a continuum.
+ *  6. otherwise the bulk decays into a continuum of outliers: heavy-tailed if 0 < α ≤ 4, else bulk-decay.
+ * Without eigenvalues the gap is unknown and rule 5 uses λ_max ≥ 1.5 × bulk edge with few outliers instead.
  * Without eigenvalues and without MP columns, the label falls back to α alone: ≤ 4 heavy-tailed, ≤ 6 bulk-decay,
  * else random-like (and random-like for a failed fit).
  */
@@ -35,12 +34,11 @@ import { mpFit } from './mp-fit';
 /** One-paragraph description the web shows next to phase labels. */
 export const PHASE_HEURISTIC =
   "Phase labels are alphaboard's own heuristic, not WeightWatcher output, after the 5+1 phases of Martin & Mahoney " +
-  '(JMLR 2021). rank-collapse: at least 10% of eigenvalues are numerically zero. heavy-tailed: power-law alpha <= 4 ' +
-  'and the Marchenko-Pastur (MP) bulk no longer explains the spectrum (MP fit degenerate, more than max(3, 2% of M) ' +
-  'eigenvalues beyond the bulk edge, or the power law covers at least half of the spectrum). bulk-decay: the MP ' +
-  'bulk breaks down the same way but alpha > 4. random-like: an MP bulk with no eigenvalue beyond its Tracy-Widom ' +
-  'edge. bulk+spikes: an MP bulk plus a few outliers with lambda_max >= 1.5x the bulk edge. bleeding-out: a few ' +
-  'outliers just past the edge.';
+  '(JMLR 2021), read from a Marchenko-Pastur (MP) fit of the layer and its power-law alpha. rank-collapse: at least ' +
+  '10% of eigenvalues are numerically zero. random-like: an MP bulk with no eigenvalue beyond its Tracy-Widom edge. ' +
+  'bleeding-out: a few eigenvalues just past the edge (lambda_max < 1.5x the bulk edge). bulk+spikes: outliers ' +
+  'standing apart from the bulk (a gap of at least 25%). heavy-tailed: no MP bulk, or a continuum of outliers ' +
+  'beyond the edge, with alpha <= 4. bulk-decay: the same with alpha > 4.';
 
 /** The thresholds of the heuristic (documented above). */
 export const PHASE_THRESHOLDS = Object.freeze({
@@ -55,8 +53,8 @@ export const PHASE_THRESHOLDS = Object.freeze({
   /** "Many spikes": more than max(minManySpikes, manySpikesFraction × M). */
   manySpikesFraction: 0.02,
   minManySpikes: 3,
-  /** Power-law tail covering at least this share of the spectrum is spectrum-wide. */
-  wideTailFraction: 0.5,
+  /** λ_(M−s) / λ_(M−s−1) at or above this: the s outliers are separated from the bulk. */
+  spikeGap: 1.25,
   /** λ_max / bulk edge at or above this separates bulk+spikes from bleeding-out. */
   spikeSeparation: 1.5,
   /** mp_softrank at or below this (0.05², the σ grid's lowest point) means a degenerate MP fit. */
@@ -88,6 +86,8 @@ export interface PhaseDecision {
   mpSoftrank: number | null;
   mpBulk: boolean;
   manySpikes: boolean;
+  /** Smallest outlier over largest bulk eigenvalue (null without eigenvalues or outliers). */
+  spikeGap: number | null;
   tailFraction: number | null;
 }
 
@@ -125,9 +125,16 @@ export function phaseDecision(input: PhaseInput): PhaseDecision {
   const plSpikes = numberOrNull(input.num_pl_spikes);
   const tailFraction = plSpikes !== null && plSpikes >= 0 ? plSpikes / M : null;
 
+  let spikeGap: number | null = null;
+  if (evals && numSpikes !== null && numSpikes >= 1 && numSpikes < evals.length) {
+    const inner = evals[evals.length - numSpikes - 1];
+    spikeGap = inner > 0 ? evals[evals.length - numSpikes] / inner : Infinity;
+  }
+
   const decide = (phase: PhaseLabel): PhaseDecision => ({
-    phase, collapseFraction, numSpikes, mpSoftrank, mpBulk, manySpikes, tailFraction,
+    phase, collapseFraction, numSpikes, mpSoftrank, mpBulk, manySpikes, spikeGap, tailFraction,
   });
+  const byAlpha = (): PhaseDecision => decide(alpha !== null && alpha <= T.heavyAlpha ? 'heavy-tailed' : 'bulk-decay');
 
   if (collapseFraction >= T.collapseFraction) return decide('rank-collapse');
   if (!mpKnown) {
@@ -135,12 +142,13 @@ export function phaseDecision(input: PhaseInput): PhaseDecision {
     if (alpha <= T.heavyAlpha) return decide('heavy-tailed');
     return decide(alpha <= T.decayAlpha ? 'bulk-decay' : 'random-like');
   }
-  const broken = !mpBulk || manySpikes;
-  const wideTail = tailFraction !== null && tailFraction >= T.wideTailFraction;
-  if (alpha !== null && alpha <= T.heavyAlpha && (broken || wideTail)) return decide('heavy-tailed');
-  if (broken) return decide('bulk-decay');
+  if (!mpBulk) return byAlpha();
   if (numSpikes === 0) return decide('random-like');
-  return decide(1 / mpSoftrank! >= T.spikeSeparation ? 'bulk+spikes' : 'bleeding-out');
+  const reach = 1 / mpSoftrank!; // λ_max / bulk edge
+  if (reach < T.spikeSeparation && !manySpikes) return decide('bleeding-out');
+  const separated = spikeGap !== null ? spikeGap >= T.spikeGap : reach >= T.spikeSeparation && !manySpikes;
+  if (separated) return decide('bulk+spikes');
+  return byAlpha();
 }
 
 /** This project's phase label for one layer (see the module comment). Never throws. */

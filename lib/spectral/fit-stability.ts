@@ -20,7 +20,7 @@
  *
  * In practice only spectra whose fitted tail reaches down to ~1e-4·λ_max or below are sent to the SVD route.
  */
-import { aboveThreshold, applyXmax, logsOf, wwCandidateAt, wwFit } from './powerlaw';
+import { aboveThreshold, applyXmax, logsOf, wwCandidateAlpha, wwCandidateDExceeds, wwFit } from './powerlaw';
 
 const EPS = 2.220446049250313e-16;
 /** Bound on the Gram route's eigenvalue error in units of ε·λ_max (observed ≲ 10). */
@@ -69,11 +69,11 @@ export function gramFitIsStable(evals: Float64Array, xmax: number | null = null)
     const relI = unit / x[i];
     const span = logx[x.length - 1] - logx[i];
     if (span > 0 && (3 * relI * (x.length - i)) / span <= D_SENSITIVITY_FLOOR) continue;
-    const c = wwCandidateAt(x, logx, i);
-    if (!(c.alpha > 1)) continue; // D_i = 1 whatever the rounding (Σ ln r ≥ 0 keeps α_i ≥ 1)
-    const Si = 3 * relI * (c.alpha - 1);
+    const alpha = wwCandidateAlpha(logx, i);
+    if (!(alpha > 1)) continue; // D_i = 1 whatever the rounding (Σ ln r ≥ 0 keeps α_i ≥ 1)
+    const Si = 3 * relI * (alpha - 1);
     if (Si <= D_SENSITIVITY_FLOOR) continue;
-    if (!(c.D - Si > fit.D + Sw)) return false;
+    if (!wwCandidateDExceeds(x, logx, i, alpha, fit.D + Sw + Si)) return false;
   }
   return true;
 }

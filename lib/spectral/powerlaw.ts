@@ -261,6 +261,24 @@ function result(x: Float64Array, alpha: number, D: number, index: number): WwFit
   };
 }
 
+/** Candidate i's literal α_i (WWFit's formula); `logx` = logsOf(x). O(n − i) additions. */
+export function wwCandidateAlpha(logx: Float64Array, i: number): number {
+  return candidateAlpha(logx, i, logx.length);
+}
+
+/**
+ * Is candidate i's literal D_i strictly above `level`? Decided by the fast KS terms when they clear the level by
+ * more than their error margin (usually after a few terms), else by the literal scan. α = α_i.
+ */
+export function wwCandidateDExceeds(x: Float64Array, logx: Float64Array, i: number, alpha: number, level: number): boolean {
+  if (!(alpha > 1)) return 1 > level;
+  const n = x.length;
+  const e = -alpha + 1;
+  const margin = fastMargin(e, Math.max(Math.abs(logx[0]), Math.abs(logx[n - 1])));
+  if (fastScan(logx, i, e, 1, level + margin) > level + margin) return true;
+  return candidateD(x, i, alpha, Infinity) > level;
+}
+
 /** Candidate i's literal α_i and D_i (no pruning); `logx` = logsOf(x). O(n − i). */
 export function wwCandidateAt(x: Float64Array, logx: Float64Array, i: number): { alpha: number; D: number } {
   const alpha = candidateAlpha(logx, i, x.length);

@@ -97,7 +97,10 @@ export async function analyzeModel(data: AnalyzeModelData, run: AnalyzeRunOption
     });
     if (outcome === 'continued') {
       await releaseAnalysis({ analysisId: data.analysisId, worker });
-      await sendAnalyzeJob(data, { startAfterSeconds: 1 });
+      // If the queue is already closing, the analysis still sits in `queued` and the next discovery re-sends it.
+      await sendAnalyzeJob(data, { startAfterSeconds: 1 }).catch((err) =>
+        log.warn({ err: (err as Error).message }, 'could not re-queue; discovery will'),
+      );
       log.info('time slice used or worker stopping: released and re-queued the rest');
     }
     return outcome;

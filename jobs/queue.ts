@@ -144,9 +144,10 @@ export function getQueue(role: QueueRole = defaultRole()): Promise<PgBoss> {
 export async function stopQueue(timeoutMs = 10_000): Promise<void> {
   const starting = g[KEY];
   if (!starting) return;
-  delete g[KEY];
   const boss = await starting.catch(() => null);
+  // The instance stays reachable while it drains: a handler finishing its layer re-queues the rest through it.
   await boss?.stop({ graceful: true, wait: true, timeout: timeoutMs, close: true });
+  if (g[KEY] === starting) delete g[KEY];
 }
 
 /** Queue one analysis job; null when an identical job is already queued. */

@@ -130,3 +130,32 @@ it('a SIGKILLed worker resumes at the first missing layer; nothing lost, nothing
   const esd = await sql.query('select count(*)::int as n from layer_esd');
   expect(esd.rows[0].n).toBe(analysable.length);
 }, 180_000);
+
+it('SIGTERM stops a worker after its current layer: the claim is released and the rest re-queued', async () => {
+  const repo = 'test/tiny-graceful';
+  await writeTinyRepo(root, { id: repo, blocks: BLOCKS, seed: 6 });
+  fs.writeFileSync(path.join(root, 'graceful.json'), JSON.stringify([repo]));
+  await closeDb();
+  const dataDir = await freshDataDir('graceful');
+  const saved = env;
+  env = { ...env, DATA_DIR: dataDir, WATCHLIST: path.join(root, 'graceful.json'), JOB_LEASE_SECONDS: '60' };
+  let stored = 0;
+  let stopped = false;
+  const w = startWorker((l) => {
+    if (l.msg === 'layer stored' && ++stored === 4) w.child.kill('SIGTERM');
+    if (l.msg === 'worker stopped') stopped = true;
+  });
+  const code = await w.exited;
+  env = saved;
+  expect(code, w.output()).toBe(0);
+  expect(stopped).toBe(true);
+  expect(w.output()).toContain('released and re-queued the rest');
+  process.env.DATA_DIR = dataDir;
+  const { sql } = await getDbHandle();
+  const [a] = (await sql.query('select id, status, worker, layers_done from analyses')).rows;
+  expect(a).toMatchObject({ status: 'queued', worker: null });
+  expect(a.layers_done).toBeGreaterThanOrEqual(4);
+  expect(a.layers_done).toBeLessThan(tinyLayerCount({ blocks: BLOCKS }));
+  const jobs = (await sql.query(`select state from pgboss.job where name = 'analyze-model' and (data->>'analysisId')::int = $1 order by created_on`, [a.id])).rows;
+  expect(jobs.map((j) => j.state)).toEqual(['completed', 'created']);
+}, 120_000);

@@ -9,9 +9,12 @@
  * condition number), so callers that need rank columns exactly must check λ_min/λ_max and switch to
  * an SVD (eigen.ts does).
  */
-import { getPool, loadKernelModule, type EigenJobTimings } from './wasm/pool';
+import { getPool, loadKernelModule, shutdown, type EigenJobTimings } from './wasm/pool';
 
 export type { EigenJobTimings } from './wasm/pool';
+
+/** Terminates the kernel workers and frees their shared memory (they restart on the next call). */
+export const shutdownWasm = shutdown;
 
 /** True when spectral.wasm and its worker are present and the runtime has shared memory + SIMD. */
 export function wasmAvailable(): boolean {

@@ -134,7 +134,7 @@ async function main(argv: string[]) {
   const args = argv.filter((a) => a !== '--');
   const sourceAt = args.indexOf('--source');
   const source = sourceAt >= 0 ? args[sourceAt + 1] : undefined;
-  const files = args.filter((a, i) => !a.startsWith('--') && i !== sourceAt + 1);
+  const files = args.filter((a, i) => !a.startsWith('--') && (sourceAt < 0 || i !== sourceAt + 1));
   if (files.length !== 1) {
     console.error('usage: npm run import:benchmarks -- <scores.csv|scores.json> [--source NAME]');
     process.exit(2);

@@ -8,8 +8,28 @@ type Row = Record<string, unknown> & { ordinal: number; tensor: string };
 
 const LEAD = ['ordinal', 'tensor', 'role', 'block_index', 'shape', 'dtype', 'status', 'phase'] as const;
 
-/** Every layer with every stored column; click a header (or press Enter on it) to sort. */
-export function LayerTable({ rows }: { rows: Row[] }) {
+/** Rows rendered before "Show all": keeps the first paint (and the server render) small for 300-layer models. */
+const INITIAL_ROWS = 60;
+
+/**
+ * Every layer with every stored column; click a header (or press Enter on it) to sort. The page sends the first
+ * rows only; the rest come from the layers API (same data, cached) when all are shown or a column is sorted.
+ */
+export function LayerTable({ rows: initialRows, total, fullUrl }: { rows: Row[]; total: number; fullUrl: string }) {
+  const [rows, setRows] = useState<Row[]>(initialRows);
+  const [showAll, setShowAll] = useState(total <= INITIAL_ROWS);
+  const [error, setError] = useState<string | null>(null);
+  const loadAll = async (): Promise<void> => {
+    if (rows.length >= total) return;
+    try {
+      const res = await fetch(fullUrl);
+      const body = await res.json();
+      if (!res.ok) throw new Error(body?.error?.message ?? `HTTP ${res.status}`);
+      setRows(body.layers);
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
   const metricCols = useMemo(
     () => [...WW_DEFAULT_METRIC_COLUMNS, ...WW_OPTIONAL_METRIC_COLUMNS].filter((c) => rows.some((r) => r[c] != null)),
     [rows],
@@ -39,7 +59,15 @@ export function LayerTable({ rows }: { rows: Row[] }) {
           <tr>
             {columns.map((c) => (
               <th key={c} scope="col" aria-sort={sort.key === c ? (sort.dir === 1 ? 'ascending' : 'descending') : undefined} className={LEAD.includes(c as any) || c === 'skip_reason' || c === 'warning' ? undefined : 'num'}>
-                <button type="button" className="sort" onClick={() => setSort((s) => ({ key: c, dir: s.key === c ? ((-s.dir) as 1 | -1) : 1 }))} data-testid={`layer-sort-${c}`}>
+                <button
+                  type="button"
+                  className="sort"
+                  onClick={() => {
+                    void loadAll();
+                    setSort((s) => ({ key: c, dir: s.key === c ? ((-s.dir) as 1 | -1) : 1 }));
+                  }}
+                  data-testid={`layer-sort-${c}`}
+                >
                   {c}
                 </button>
               </th>
@@ -47,7 +75,7 @@ export function LayerTable({ rows }: { rows: Row[] }) {
           </tr>
         </thead>
         <tbody>
-          {sorted.map((r) => (
+          {(showAll ? sorted : sorted.slice(0, INITIAL_ROWS)).map((r) => (
             <tr key={r.ordinal} data-testid="layer-row">
               {columns.map((c) => {
                 const v = r[c];
@@ -60,6 +88,22 @@ export function LayerTable({ rows }: { rows: Row[] }) {
           ))}
         </tbody>
       </table>
+      {error && <p className="banner error" role="alert">Could not load all layers: {error}</p>}
+      {!showAll && (
+        <p style={{ padding: '0.5rem' }}>
+          <button
+            type="button"
+            className="btn secondary"
+            onClick={() => {
+              void loadAll();
+              setShowAll(true);
+            }}
+            data-testid="layer-show-all"
+          >
+            Show all {total} layers
+          </button>
+        </p>
+      )}
     </div>
   );
 }

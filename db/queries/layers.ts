@@ -55,7 +55,11 @@ export interface LayerEsdResult {
  * One layer's stored ESD. `layer` is the layer's ordinal (digits), its name (tensor without `.weight`) or its
  * full tensor key. Null when no such layer exists or it has no stored ESD (skipped layers).
  */
-export async function getLayerEsd({ analysisId, layer }: { analysisId: number; layer: string }): Promise<LayerEsdResult | null> {
+export function getLayerEsd({ analysisId, layer }: { analysisId: number; layer: string }): Promise<LayerEsdResult | null> {
+  return readThrough({ key: `esd:${analysisId}:${layer}`, tags: ['layers'], load: () => loadLayerEsd(analysisId, layer) });
+}
+
+async function loadLayerEsd(analysisId: number, layer: string): Promise<LayerEsdResult | null> {
   const db = await readDb();
   const match = /^\d+$/.test(layer)
     ? eq(layers.ordinal, Number(layer))

@@ -6,19 +6,9 @@ import { z } from 'zod';
  * client components build URLs from the same keys.
  */
 
-export const SORT_KEYS = [
-  'model', 'family', 'architecture', 'params', 'dtype', 'license', 'gated', 'layers',
-  'alpha', 'median_alpha', 'alpha_weighted', 'log_alpha_norm', 'log_spectral_norm', 'mean_D',
-  'share_alpha_lt_2', 'share_alpha_gt_6', 'traps', 'revision', 'analysed_at', 'status', 'downloads', 'likes',
-] as const;
-export type BaseSortKey = (typeof SORT_KEYS)[number];
-/** A base column, or `bench:<benchmark name>` for an imported benchmark score. */
-export type SortKey = BaseSortKey | `bench:${string}`;
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SORT_KEYS, STATUSES, type SortKey } from './leaderboard-url';
 
-export const STATUSES = ['queued', 'running', 'done', 'failed'] as const;
-
-export const DEFAULT_PAGE_SIZE = 50;
-export const MAX_PAGE_SIZE = 200;
+export * from './leaderboard-url';
 
 /** `7B`, `1.5b`, `350M`, `125000000` → a parameter count. */
 export function parseParamCount(text: string): number | null {
@@ -75,32 +65,3 @@ export const leaderboardParamsSchema = z.object({
 
 export type LeaderboardParams = z.output<typeof leaderboardParamsSchema> & { dir?: 'asc' | 'desc' };
 
-/** Sort direction a column gets when none is given: names ascending, counts and dates descending, alpha ascending. */
-export function defaultDir(sort: SortKey): 'asc' | 'desc' {
-  if (sort.startsWith('bench:')) return 'desc';
-  return ['params', 'layers', 'analysed_at', 'downloads', 'likes', 'traps', 'share_alpha_lt_2', 'share_alpha_gt_6'].includes(sort)
-    ? 'desc'
-    : 'asc';
-}
-
-/** Serialise params back into a query string (only non-default values), for links, pagination and exports. */
-export function leaderboardSearch(params: Partial<LeaderboardParams>, overrides: Record<string, string | number | undefined> = {}): string {
-  const out = new URLSearchParams();
-  if (params.q) out.set('q', params.q);
-  if (params.family?.length) out.set('family', params.family.join(','));
-  if (params.dtype?.length) out.set('dtype', params.dtype.join(','));
-  if (params.status?.length) out.set('status', params.status.join(','));
-  if (params.gated !== undefined) out.set('gated', String(params.gated));
-  if (params.minParams !== undefined) out.set('minParams', String(params.minParams));
-  if (params.maxParams !== undefined) out.set('maxParams', String(params.maxParams));
-  if (params.sort && params.sort !== 'alpha') out.set('sort', params.sort);
-  if (params.dir) out.set('dir', params.dir);
-  if (params.page && params.page > 1) out.set('page', String(params.page));
-  if (params.pageSize && params.pageSize !== DEFAULT_PAGE_SIZE) out.set('pageSize', String(params.pageSize));
-  for (const [k, v] of Object.entries(overrides)) {
-    if (v === undefined || v === '') out.delete(k);
-    else out.set(k, String(v));
-  }
-  const s = out.toString();
-  return s ? `?${s}` : '';
-}

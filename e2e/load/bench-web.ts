@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 
@@ -67,8 +68,9 @@ interface Row {
 }
 
 async function measure(base: string, target: string): Promise<Row> {
-  // Warm up: compile caches, open the database, fill the read cache.
+  // Warm up: open the database, fill the read cache, and let the JIT settle under the same load shape.
   for (let i = 0; i < 5; i++) await (await fetch(base + target)).arrayBuffer();
+  await autocannon({ url: base + target, connections: CONNECTIONS, duration: 3 });
   const result = await autocannon({ url: base + target, connections: CONNECTIONS, duration: SECONDS });
   return {
     target,
@@ -81,7 +83,8 @@ async function measure(base: string, target: string): Promise<Row> {
 }
 
 function print(title: string, rows: Row[]) {
-  console.log(`\n${title}  (${CONNECTIONS} connections, ${SECONDS} s each)`);
+  const load = os.loadavg().map((v) => v.toFixed(1)).join(' ');
+  console.log(`\n${title}  (${CONNECTIONS} connections, ${SECONDS} s each; ${os.cpus().length} CPUs, load average now ${load})`);
   console.log('target'.padEnd(52), 'req/s'.padStart(8), 'p50 ms'.padStart(8), 'p99 ms'.padStart(8), 'errors'.padStart(7));
   for (const r of rows) {
     console.log(r.target.padEnd(52), r.reqs.toFixed(0).padStart(8), String(r.p50).padStart(8), String(r.p99).padStart(8), String(r.errors + r.non2xx).padStart(7));

@@ -35,6 +35,13 @@ const SUMMARY_CARDS = [
   ['log_spectral_norm', 'log spectral norm'], ['log_norm', 'log Frobenius norm'], ['stable_rank', 'Stable rank'], ['mean_D', 'Mean D'],
 ] as const;
 
+/** A layer row without null fields (smaller page payload; the table treats a missing field as empty). */
+function compactRow(l: Record<string, unknown>): Record<string, unknown> & { ordinal: number; tensor: string } {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(l)) if (v != null && k !== 'id') out[k] = v;
+  return out as Record<string, unknown> & { ordinal: number; tensor: string };
+}
+
 export default async function ModelPage({ params, searchParams }: Props) {
   const { owner, name } = await params;
   const id = `${decodeURIComponent(owner)}/${decodeURIComponent(name)}`;
@@ -216,7 +223,11 @@ export default async function ModelPage({ params, searchParams }: Props) {
         <section aria-labelledby="table-h">
           <h2 id="table-h">All layers ({layers.length})</h2>
           <p className="small muted">Full tensor names and every stored WeightWatcher column. Click a header to sort.</p>
-          <LayerTable rows={layers as unknown as (Record<string, unknown> & { ordinal: number; tensor: string })[]} />
+          <LayerTable
+            rows={layers.slice(0, 60).map(compactRow)}
+            total={layers.length}
+            fullUrl={`/api/v1/models/${model.id}/layers?revision=${analysis!.revision.sha}`}
+          />
         </section>
       )}
 

@@ -1,10 +1,12 @@
 /**
  * One layer, end to end: WeightWatcher 0.7.5.5's per-layer pipeline (spec §0) on a 2-D weight matrix.
  *
- * Order (as WeightWatcher's): guards → eigenvalues (apply_esd; on the Gram route, the fit's sensitivity to its
- * eigenvalue errors is checked and the SVD route taken when it could matter — see eigen-js.ts, fit-stability.ts) → power-law fit (apply_powerlaw; default PL, or
- * clip_xmax fingers / TPL when asked) → [MP fit] → [randomized ESD] → [detX] → norm metrics → this project's phase
- * label (this project's heuristic, phase.ts; never a WeightWatcher output). None of the optional steps changes the eigenvalues or a default column: option columns are only added.
+ * Order (as WeightWatcher's): guards → eigenvalues (apply_esd; on the Gram route the fit's sensitivity to the
+ * route's eigenvalue errors is checked, and the SVD route taken when it could matter — eigen-js.ts,
+ * fit-stability.ts) → power-law fit (apply_powerlaw; default PL, or clip_xmax fingers / TPL when asked) → [MP fit]
+ * → [randomized ESD] → [detX] → norm metrics → phase label (this project's heuristic, phase.ts; never a
+ * WeightWatcher output). None of the optional steps changes the eigenvalues or a default column: option columns are
+ * only added.
  *
  * Input: row-major float32/float64 data with its shape, exactly as stored (no transposition, no normalisation —
  * WeightWatcher's 2-D layers are not rescaled). Failure modes: a bad shape or any NaN/±Infinity entry throws

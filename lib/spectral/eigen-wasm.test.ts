@@ -152,6 +152,23 @@ describe.skipIf(!available)('eigenvaluesWasm', () => {
     expect(Math.abs(got[0])).toBeLessThan(1e-10 * fro2);
   });
 
+  it('converges on rank-deficient and widely graded spectra', async () => {
+    // rank 12 of 150: 138 eigenvalues at the rounding-noise level must deflate, not stall
+    const rows = 150, cols = 260;
+    const s = Array.from({ length: 12 }, (_, i) => 1 + i);
+    const low = plantedMatrix(rows, cols, s, 99);
+    const got = await eigenvaluesWasm(low, rows, cols);
+    const lmax = 144;
+    for (let i = 0; i < rows - 12; i++) expect(Math.abs(got[i])).toBeLessThan(1e-12 * lmax);
+    expect(maxRelativeError(got.slice(rows - 12), s.map((x) => x * x))).toBeLessThan(1e-10);
+    // σ from 1e-3 to 1e3: λ spans 12 decades; the bound is |Δλ| <~ n·eps·λ_max
+    const wide = Array.from({ length: 120 }, (_, i) => 10 ** (-3 + (6 * i) / 119));
+    const w2 = plantedMatrix(120, 200, wide, 5);
+    const got2 = await eigenvaluesWasm(w2, 120, 200);
+    const want2 = wide.map((x) => x * x);
+    for (let i = 0; i < 120; i++) expect(Math.abs(got2[i] - want2[i])).toBeLessThan(1e-12 * 1e6 + 1e-10 * want2[i]);
+  });
+
   it('reports the time of each step', async () => {
     const { timings } = await eigenvaluesWasmDetailed(gaussianMatrix(64, 128, 3), 64, 128);
     for (const key of ['copy_s', 'gram_s', 'tridiag_s', 'tql_s'] as const) expect(timings[key]).toBeGreaterThanOrEqual(0);

@@ -148,3 +148,21 @@ describe('ingestion pipeline against the stand-in Hub', () => {
     expect(old.summary).toEqual(before.summary);
   });
 });
+
+describe('planning after failures', () => {
+  it('an analysis that gave up on a transient failure is tried again by the next planning run; a permanent one is not', async () => {
+    const { planRevision } = await import('./plan');
+    const { markAnalysisFailed } = await import('@/db/queries/analyses');
+    const [series1000] = (await listAnalyses({ modelId: 'test/tiny-series' })).filter((a) => a.ref === 'step1000');
+    await markAnalysisFailed({ analysisId: series1000.id, error: 'network: fetch failed (gave up after 7 attempts)', errorKind: 'network' });
+    const again = await planRevision({ repoId: 'test/tiny-series', ref: 'step1000' });
+    expect(again.analysis).toMatchObject({ id: series1000.id, status: 'queued' });
+    await waitForAnalyses((r) => r.find((a) => a.id === series1000.id)?.status === 'done');
+
+    const [series2000] = (await listAnalyses({ modelId: 'test/tiny-series' })).filter((a) => a.ref === 'step2000');
+    await markAnalysisFailed({ analysisId: series2000.id, error: 'gated: needs a token with access', errorKind: 'gated' });
+    const kept = await planRevision({ repoId: 'test/tiny-series', ref: 'step2000' });
+    expect(kept.analysis).toMatchObject({ id: series2000.id, status: 'failed', errorKind: 'gated' });
+    expect(kept.jobId).toBeNull();
+  });
+});

@@ -12,6 +12,12 @@ import { sendAnalyzeJob } from './queue';
  * and a new analysis; earlier ones stay as history. Shared by discovery, the enqueue CLI and the admin API.
  */
 
+/** Failure kinds no retry can change (see jobs/errors.ts). */
+const PERMANENT_FAILURES = new Set([
+  'gated', 'not_found', 'no_safetensors', 'unsupported', 'too_large', 'bad_response', 'corrupt_checkpoint',
+  'unsupported_dtype', 'no_layers',
+]);
+
 export interface PlannedAnalysis {
   repoId: string;
   ref: string;
@@ -55,12 +61,17 @@ export async function planRevision(params: {
     ref,
     committedAt: info.lastModified ? new Date(info.lastModified) : null,
   });
-  const { analysis, created } = await createAnalysis({
+  let { analysis, created } = await createAnalysis({
     modelId: model.id,
     revisionId: revision.id,
     options: params.options,
     requeueFailed: params.requeueFailed,
   });
+  if (analysis.status === 'failed' && !PERMANENT_FAILURES.has(analysis.errorKind ?? '')) {
+    // It gave up on a failure that may have passed (Hub or network down for longer than the job's retries):
+    // each planning run tries it again. Permanent failures (gated, missing, corrupt) stay failed until re-requested.
+    ({ analysis } = await createAnalysis({ modelId: model.id, revisionId: revision.id, options: params.options, requeueFailed: true }));
+  }
   let jobId: string | null = null;
   if (analysis.status === 'queued' || analysis.status === 'running') {
     // Re-sending is safe: an identical queued job collapses (singletonKey), and a running analysis is claimed by one

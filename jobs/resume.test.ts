@@ -81,7 +81,7 @@ it('a SIGKILLed worker resumes at the first missing layer; nothing lost, nothing
   const firstRun: string[] = [];
   const killAt = Math.floor(analysable.length / 3);
   const first = startWorker((l) => {
-    if (l.msg === 'layer stored' && l.tensor) {
+    if (l.msg === 'layer stored' && l.tensor && firstRun.length < killAt) {
       firstRun.push(l.tensor);
       if (firstRun.length === killAt) first.child.kill('SIGKILL');
     }
@@ -108,9 +108,10 @@ it('a SIGKILLed worker resumes at the first missing layer; nothing lost, nothing
   // It continued where the first run stopped: the first layer it analysed is the first missing one.
   expect(resumeLine, second.output()).toBeDefined();
   const storedBefore = resumeLine!.layersDone!;
-  // pino writes synchronously, but the kill may land between a commit and its log line: at most one unseen layer.
+  // The kill lands a moment after the log line was read: the dying worker may have committed a layer or two more.
   expect(storedBefore - firstRun.length).toBeGreaterThanOrEqual(0);
-  expect(storedBefore - firstRun.length).toBeLessThanOrEqual(1);
+  expect(storedBefore - firstRun.length).toBeLessThanOrEqual(2);
+  expect(analysable.slice(0, firstRun.length)).toEqual(firstRun);
   expect(resumeLine!.resumeAt).toBe(analysable[storedBefore]);
   expect(secondRun[0]).toBe(analysable[storedBefore]);
   expect(secondRun).toEqual(analysable.slice(storedBefore));

@@ -364,7 +364,7 @@ const QR_FIRST_ASPECT = 2;
 
 /**
  * Householder QR of a column-major m × n matrix (m > n, destroyed); returns R as a column-major n × n array.
- * The singular values of R are those of A. Cost ≈ 2·m·n² − ⅔·n³ flops; with the bidiagonalization of R (≈ ⅜·n³)
+ * The singular values of R are those of A. Cost ≈ 2·m·n² − ⅔·n³ flops; with the bidiagonalization of R (≈ 8/3·n³)
  * this beats bidiagonalizing A directly (≈ 4·m·n² − 4/3·n³) once m ≥ 2n.
  */
 function qrTriangle(A: Float64Array, m: number, n: number): Float64Array {

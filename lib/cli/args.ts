@@ -19,7 +19,7 @@ export const USAGE = `usage: npm run -s analyze -- <file.safetensors | folder | 
   --mp-fit                Marchenko-Pastur fit columns (mp_softrank, num_spikes, sigma_mp, bulk_max, bulk_min, W_scale)
   --detx                  detX columns (detX_num, detX_val, detX_val_unrescaled)
   --randomize             randomized-ESD columns (rand_*, ww_softrank, ww_maxdist, max_rand_eval)
-  --seed N                seed for --randomize (default 0)
+  --seed N                seed for --randomize (default: a fixed seed, so repeated runs agree)
   --fix-fingers clip_xmax clip finger eigenvalues before the fit (num_fingers, raw_alpha)
   --xmax -k               drop the k largest eigenvalues before the fit
   --fit PL|TPL            power law (default) or truncated power law (Lambda)

@@ -154,3 +154,22 @@ describe('options and plot data', () => {
     for (let i = 1; i < thin.length; i++) expect(thin[i]).toBeGreaterThan(thin[i - 1]);
   });
 });
+
+describe('eigenvalues next to WeightWatcher absolute thresholds', () => {
+  it('singular values planted 1e-9 relative either side of λ = 1e-5 and 1e-6 are counted on the right side', async () => {
+    const rows = 40;
+    const cols = 100;
+    const lambdas = [1e-5 * (1 + 1e-9), 1e-5 * (1 - 1e-9), 1e-6 * (1 + 1e-9), 1e-6 * (1 - 1e-9)];
+    const s = Array.from({ length: rows }, (_, i) => (i < lambdas.length ? Math.sqrt(lambdas[i]) : 0.05 + 0.02 * i));
+    const w = plantedMatrix(rows, cols, s, 17);
+    const { metrics, route } = await analyzeMatrix(w, rows, cols);
+    expect(route).toBe('svd');
+    expect(metrics.weak_rank_loss).toBe(1); // only 1e-6·(1 − 1e-9) is < 1e-6
+    // fit data = λ > 1e-5: the 36 large ones plus 1e-5·(1 + 1e-9); num_pl_spikes counts from xmin upward
+    const { fitPowerLaw, aboveThreshold } = await import('./powerlaw');
+    const evals = Float64Array.from(s.map((x) => x * x)).sort();
+    expect(aboveThreshold(evals).length).toBe(37);
+    expect(metrics.num_pl_spikes).toBe(fitPowerLaw(evals).num_pl_spikes);
+    expect(relErr(metrics.alpha, fitPowerLaw(evals).alpha)).toBeLessThan(1e-9);
+  });
+});

@@ -22,7 +22,7 @@ import { jobsConfig } from './config';
 import { classifyError, PermanentJobError } from './errors';
 import { openRemoteCheckpoint, type RemoteCheckpoint, type RemoteTensor } from './remote-checkpoint';
 import { logger as rootLogger } from './logger';
-import { leaseTimings, sendAnalyzeJob, type AnalyzeModelData } from './queue';
+import { JOB_PRIORITY, leaseTimings, sendAnalyzeJob, type AnalyzeModelData } from './queue';
 
 /**
  * The `analyze-model` job: one (repo, pinned sha, options) analysis, idempotent and resumable.
@@ -98,7 +98,7 @@ export async function analyzeModel(data: AnalyzeModelData, run: AnalyzeRunOption
     if (outcome === 'continued') {
       await releaseAnalysis({ analysisId: data.analysisId, worker });
       // If the queue is already closing, the analysis still sits in `queued` and the next discovery re-sends it.
-      await sendAnalyzeJob(data, { startAfterSeconds: 1 }).catch((err) =>
+      await sendAnalyzeJob(data, { startAfterSeconds: 1, priority: JOB_PRIORITY.continuation }).catch((err) =>
         log.warn({ err: (err as Error).message }, 'could not re-queue; discovery will'),
       );
       log.info('time slice used or worker stopping: released and re-queued the rest');

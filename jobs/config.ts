@@ -8,9 +8,9 @@ const EnvSchema = z.object({
   /** Cron for discovery (pg-boss schedule, fires once across all workers). `off` disables discovery. */
   DISCOVERY_CRON: z.string().trim().min(1).default('0 */6 * * *'),
   /** How many repos one discovery run takes from the Hub listing. */
-  DISCOVERY_LIMIT: z.coerce.number().int().min(0).default(20),
+  DISCOVERY_LIMIT: z.coerce.number().int().min(0).default(10),
   /** Parameter cap for discovered repos. */
-  DISCOVERY_MAX_PARAMS: z.coerce.number().positive().default(3e9),
+  DISCOVERY_MAX_PARAMS: z.coerce.number().positive().default(2e9),
   /** Discovery sort: downloads | trendingScore | likes. */
   DISCOVERY_SORT: z.enum(['downloads', 'trendingScore', 'likes']).default('downloads'),
   /** `default` (jobs/watchlist.ts), `demo` (the stand-in Hub's demo repos), `none`, or a JSON file path. */

@@ -4,7 +4,7 @@ import { createAnalysis } from '@/db/queries/analyses';
 import { ensureRevision, upsertModel } from '@/db/queries/models-write';
 import type { Analysis, Revision } from '@/db/schema';
 import { logger } from './logger';
-import { sendAnalyzeJob } from './queue';
+import { JOB_PRIORITY, sendAnalyzeJob } from './queue';
 
 /**
  * Planning one (repo, ref): pin the ref to a commit sha with modelInfo, refresh the model's Hub metadata, record
@@ -76,13 +76,10 @@ export async function planRevision(params: {
   if (analysis.status === 'queued' || analysis.status === 'running') {
     // Re-sending is safe: an identical queued job collapses (singletonKey), and a running analysis is claimed by one
     // worker only. It also revives analyses whose jobs were lost (a queue wiped while rows stayed).
-    jobId = await sendAnalyzeJob({
-      repoId: model.id,
-      sha: info.sha,
-      ref,
-      analysisId: analysis.id,
-      optionsKey: analysis.optionsKey,
-    });
+    jobId = await sendAnalyzeJob(
+      { repoId: model.id, sha: info.sha, ref, analysisId: analysis.id, optionsKey: analysis.optionsKey },
+      { priority: JOB_PRIORITY[params.source ?? 'watchlist'] },
+    );
   }
   if (created) logger.info({ repo: model.id, ref, revision: info.sha, analysisId: analysis.id }, 'new revision queued');
   return { repoId: model.id, ref, sha: info.sha, revision, analysis, created, jobId };

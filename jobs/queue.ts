@@ -151,13 +151,23 @@ export async function stopQueue(timeoutMs = 10_000): Promise<void> {
 }
 
 /** Queue one analysis job; null when an identical job is already queued. */
-export async function sendAnalyzeJob(data: AnalyzeModelData, options: { startAfterSeconds?: number } = {}) {
+export async function sendAnalyzeJob(
+  data: AnalyzeModelData,
+  options: { startAfterSeconds?: number; priority?: number } = {},
+) {
   const boss = await getQueue();
   return boss.send(ANALYZE_QUEUE, data, {
     singletonKey: analyzeJobKey(data),
+    ...(options.priority ? { priority: options.priority } : {}),
     ...(options.startAfterSeconds ? { startAfter: options.startAfterSeconds } : {}),
   });
 }
+
+/**
+ * Queue order (pg-boss: higher first): the rest of an analysis already under way, then what a person asked for, then
+ * the watchlist, then what discovery found.
+ */
+export const JOB_PRIORITY = { continuation: 30, admin: 20, demo: 10, watchlist: 10, discovery: 0 } as const;
 
 /** Queue a discovery run now (the cron does this on schedule). */
 export async function sendDiscoverJob(): Promise<string | null> {

@@ -22,6 +22,18 @@
  * 3. Implicit QL with Wilkinson shifts on the tridiagonal (values only, O(n²), thread 0).
  * Kernels are compiled by V8's optimizing tier up front (its baseline tier ran them 3-4x slower).
  *
+ * ## Figures reached (2-core AMD EPYC VM shared with other work; medians/minima of 2-3 runs)
+ * Quietest moment measured (load average ~3): 2048x2048 1.0 s (Gram 33 GF/s on 2 threads, 20 GF/s on
+ * one: ~90% of the 128-bit f64 peak), 4096x4096 7.6 s (Gram 1.8 s at 39 GF/s, reduction 5.6 s of which the
+ * memory-bound symmetric products are 3.0 s and the rank-2k updates 1.3 s, QL 0.25 s), 4096x11008 13.3 s
+ * (Gram 5.3 s at 35 GF/s). Under load average 7-9 the same bench gave 15.8 s / 28.7 s while scipy's
+ * gesdd (WeightWatcher's path) took 118 s / 168 s in the same minutes (ratio 0.13 / 0.17); the 7B block
+ * stayed at 855 MB peak RSS. Bounds of this design: the half Gram needs n²k/2 multiply-adds at 4 f64
+ * lanes per cycle per core (>= 4 s for 4096x11008 on two cores), and the one-stage reduction reads
+ * n³/6 doubles in its symmetric products (92 GB at n = 4096, ~2.5-3 s at the bandwidth reached); a
+ * two-stage reduction (dense -> band with matrix-matrix products, then bulge chasing) is the next step
+ * to take the symmetric products off the memory bus.
+ *
  * ## Error analysis
  * - Inputs (f32/bf16/f16 decoded to f32) are converted to f64 exactly when packed; a product of two
  *   such values is exact in f64 (24 + 24 < 53 significant bits), so the only rounding in G is the f64

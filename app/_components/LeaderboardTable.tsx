@@ -40,6 +40,11 @@ const COLUMNS: Column[] = [
       </span>
     ),
   },
+  {
+    key: 'status',
+    label: 'Status',
+    cell: (r) => <StatusCell status={r.status} done={r.progress?.layersDone} total={r.progress?.layersTotal} error={r.error} />,
+  },
   { key: 'family', label: 'Family', cell: (r) => r.family ?? '—' },
   { key: 'architecture', label: 'Architecture', cell: (r) => r.architecture ?? '—' },
   { key: 'params', label: 'Params', num: true, info: METRIC_INFO.params.help, cell: (r) => fmtParams(r.parameterCount) },
@@ -69,11 +74,6 @@ const COLUMNS: Column[] = [
       ),
   },
   { key: 'analysed_at', label: 'Analysed', cell: (r) => date(r.analysedAt) },
-  {
-    key: 'status',
-    label: 'Status',
-    cell: (r) => <StatusCell status={r.status} done={r.progress?.layersDone} total={r.progress?.layersTotal} error={r.error} />,
-  },
 ];
 
 function SortHeader({ col, view }: { col: Column; view: LeaderboardView & { dir: 'asc' | 'desc' } }) {

@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { Logger } from 'pino';
-// Selection and summary only (no eigen kernels): this module also runs inside the Next server bundle.
-import { layerSkipReason } from '@/lib/spectral/select';
+// The summary only (no eigen kernels): this module also runs inside the Next server bundle.
 import { summarize } from '@/lib/spectral/summary';
-import { blockCount, familyFromConfig, familyFromTensorNames, parseTensorName, relativeDepth } from '@/lib/tensor-names';
 import type { LayerResult } from '@/lib/types';
 import {
   claimAnalysis,
@@ -20,7 +18,8 @@ import { getModelRow } from '@/db/queries/models-write';
 import { getComputePool, type MatrixAnalysis } from './compute-pool';
 import { jobsConfig } from './config';
 import { classifyError, PermanentJobError } from './errors';
-import { openRemoteCheckpoint, type RemoteCheckpoint, type RemoteTensor } from './remote-checkpoint';
+import { planLayers, skippedLayer } from './layer-plan';
+import { openRemoteCheckpoint, type RemoteCheckpoint } from './remote-checkpoint';
 import { logger as rootLogger } from './logger';
 import { JOB_PRIORITY, leaseTimings, sendAnalyzeJob, type AnalyzeModelData } from './queue';
 
@@ -127,11 +126,6 @@ interface RunContext {
   onLayerStored?: AnalyzeRunOptions['onLayerStored'];
 }
 
-interface PlannedLayer {
-  tensor: RemoteTensor;
-  ordinal: number;
-}
-
 async function runAnalysis(
   data: AnalyzeModelData,
   options: NonNullable<Awaited<ReturnType<typeof claimAnalysis>>>['options'],
@@ -148,41 +142,15 @@ async function runAnalysis(
     );
   }
   const model = await getModelRow({ modelId: data.repoId });
-  const placements = placementsOf(checkpoint.tensors.map((t) => t.name), model?.family ? { model_type: model.family } : null);
   const stored = await listStoredTensors({ analysisId: data.analysisId });
-
-  // Selection: analysable layers in checkpoint order; skipped ones are recorded once with their reason.
-  const todo: PlannedLayer[] = [];
-  let layersTotal = 0;
-  let analysableBytes = 0;
-  let unsupported = 0;
-  for (const [ordinal, tensor] of checkpoint.tensors.entries()) {
-    if (tensor.scaleFor) continue; // an FP8 scale tensor: applied to its weight, not a layer of its own
-    const reason = layerSkipReason({ key: tensor.name, shape: tensor.shape, dtype: tensor.dtype }, options);
-    if (reason) {
-      if (/dtype/i.test(reason)) unsupported++;
-      // Matrices deliberately left out (too small, too large, unreadable dtype) are recorded with the reason;
-      // vectors (norms, biases) and non-weight keys are not layers to anyone and are left out silently.
-      if (tensor.shape.length >= 2 && tensor.name.endsWith('.weight') && !stored.has(tensor.name)) {
-        await storeLayer({
-          analysisId: data.analysisId,
-          layer: skippedLayer(tensor, reason),
-          placement: { ordinal, ...placements.get(tensor.name)! },
-        });
-      }
-      continue;
-    }
-    layersTotal++;
-    analysableBytes += tensor.end - tensor.start;
-    if (!stored.has(tensor.name)) todo.push({ tensor, ordinal });
-  }
-  if (layersTotal === 0) {
-    throw new PermanentJobError(
-      unsupported > 0 ? 'unsupported_dtype' : 'no_layers',
-      unsupported > 0
-        ? `unsupported dtype: none of the ${checkpoint.tensors.length} tensors has a float dtype the spectral core reads`
-        : `no analysable layers: none of the ${checkpoint.tensors.length} tensors is a 2-D weight matrix within the size limits`,
-    );
+  const { todo, skipped, layersTotal, analysableBytes, placements } = planLayers({
+    tensors: checkpoint.tensors,
+    options,
+    stored,
+    config: model?.family ? { model_type: model.family } : null,
+  });
+  for (const s of skipped) {
+    await storeLayer({ analysisId: data.analysisId, layer: skippedLayer(s.tensor, s.reason), placement: placements.get(s.tensor.name)! });
   }
   let layersDone = layersTotal - todo.length;
   // Bytes of the layers to analyse (what this analysis downloads in all); those stored earlier count as read.
@@ -195,7 +163,7 @@ async function runAnalysis(
 
   const pool = getComputePool();
   // Prefetch: the read of layer i+1 runs while layer i is analysed. Errors surface when the read is awaited.
-  const read = (p: PlannedLayer) => {
+  const read = (p: (typeof todo)[number]) => {
     const t0 = performance.now();
     const pending = checkpoint.read(p.tensor).then((d) => ({ ...d, read_s: (performance.now() - t0) / 1000 }));
     pending.catch(() => {});
@@ -205,7 +173,7 @@ async function runAnalysis(
   const runStart = performance.now();
   let layersThisRun = 0;
   for (let i = 0; i < todo.length; i++) {
-    const { tensor, ordinal } = todo[i];
+    const { tensor } = todo[i];
     const tlog = log.child({ tensor: tensor.name });
     let decoded: Awaited<ReturnType<typeof read>>;
     try {
@@ -220,7 +188,7 @@ async function runAnalysis(
       await storeLayer({
         analysisId: data.analysisId,
         layer: skippedLayer(tensor, failure.message),
-        placement: { ordinal, ...placements.get(tensor.name)! },
+        placement: placements.get(tensor.name)!,
       });
       layersDone++;
       continue;
@@ -237,7 +205,7 @@ async function runAnalysis(
       await storeLayer({
         analysisId: data.analysisId,
         layer: skippedLayer(tensor, failure.message),
-        placement: { ordinal, ...placements.get(tensor.name)! },
+        placement: placements.get(tensor.name)!,
       });
       layersDone++;
       continue;
@@ -254,7 +222,7 @@ async function runAnalysis(
       timings: { read_s: decoded.read_s, eigen_s: analysed.timings.eigen_s, fit_s: analysed.timings.fit_s },
     };
     const s0 = performance.now();
-    await storeLayer({ analysisId: data.analysisId, layer, placement: { ordinal, ...placements.get(tensor.name)! } });
+    await storeLayer({ analysisId: data.analysisId, layer, placement: placements.get(tensor.name)! });
     layersDone++;
     layersThisRun++;
     timings.read_s += decoded.read_s;
@@ -279,28 +247,4 @@ async function runAnalysis(
   await markAnalysisDone({ analysisId: data.analysisId, summary, timings });
   log.info({ layersTotal, summary }, 'analysis done');
   return 'done';
-}
-
-function skippedLayer(tensor: RemoteTensor, reason: string): LayerResult {
-  return {
-    tensor: tensor.name,
-    name: tensor.name.replace(/\.weight$/, ''),
-    status: 'skipped',
-    skip_reason: reason,
-    shape: tensor.shape,
-    dtype: tensor.dtype,
-  };
-}
-
-/** Block index, role, fused flag and relative depth (lib/tensor-names' alignment rule) of every tensor. */
-function placementsOf(names: string[], config: Record<string, unknown> | null) {
-  const fromConfig = familyFromConfig(config);
-  const family = fromConfig !== 'unknown' ? fromConfig : familyFromTensorNames(names);
-  const blocks = blockCount(names);
-  const out = new Map<string, { blockIndex: number | null; relativeDepth: number | null; role: string; fused: boolean }>();
-  for (const name of names) {
-    const info = parseTensorName(name, family);
-    out.set(name, { blockIndex: info.blockIndex, relativeDepth: relativeDepth(info, blocks), role: info.role, fused: info.fused });
-  }
-  return out;
 }

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshDataDir } from '@/jobs/testing/fresh-db';
+import { freshDataDir, removeFreshDataDirs } from '@/jobs/testing/fresh-db';
 import { closeDb, getDbHandle } from './client';
 
 /** Runs `node --import tsx -e <code>` in the repo with extra env; resolves with its exit code and output. */
@@ -47,6 +47,7 @@ describe('embedded database (PGlite)', () => {
   afterAll(async () => {
     await closeDb();
     fs.rmSync(tmp, { recursive: true, force: true });
+    removeFreshDataDirs();
   });
 
   it('creates missing parent folders and applies every migration on a fresh folder', async () => {

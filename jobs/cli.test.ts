@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStandInHub, type StandInHub } from '@/lib/hub-stand-in/server';
 import { closeDb, getDbHandle } from '@/db/client';
-import { freshDataDir } from './testing/fresh-db';
+import { freshDataDir, removeFreshDataDirs } from './testing/fresh-db';
 import { writeTinyRepo } from './testing/tiny-repos';
 
 /** The command-line entries: `npm run worker` and `npm run enqueue`, as a person runs them. */
@@ -37,6 +37,7 @@ afterAll(async () => {
   await closeDb();
   await hub?.close();
   fs.rmSync(root, { recursive: true, force: true });
+  removeFreshDataDirs();
 });
 
 describe('npm run worker', () => {

@@ -8,7 +8,7 @@ import { startStandInHub, type StandInHub } from '@/lib/hub-stand-in/server';
 import { closeDb, getDb } from '@/db/client';
 import { layers } from '@/db/schema';
 import { getAnalysis } from '@/db/queries/analyses';
-import { freshDataDir } from './testing/fresh-db';
+import { freshDataDir, removeFreshDataDirs } from './testing/fresh-db';
 import { tinyLayerCount, writeTinyRepo } from './testing/tiny-repos';
 
 /**
@@ -66,6 +66,7 @@ afterAll(async () => {
   await stopAll?.();
   await hub?.close();
   fs.rmSync(root, { recursive: true, force: true });
+  removeFreshDataDirs();
   const cols: Array<keyof Outcome> = ['fault', 'injected', 'status', 'layers', 'duplicates', 'attempts', 'reason'];
   const width = (c: keyof Outcome) => Math.max(c.length, ...outcomes.map((o) => String(o[c]).length));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(width(cols[i]))).join(' | ')} |`;

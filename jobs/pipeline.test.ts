@@ -7,7 +7,7 @@ import { startStandInHub, type StandInHub } from '@/lib/hub-stand-in/server';
 import { closeDb, getDb } from '@/db/client';
 import { analyses, layerEsd, layers, revisions } from '@/db/schema';
 import { listAnalyses } from '@/db/queries/analyses';
-import { freshDataDir } from './testing/fresh-db';
+import { freshDataDir, removeFreshDataDirs } from './testing/fresh-db';
 import { tinyLayerCount, writeTinyRepo } from './testing/tiny-repos';
 
 /**
@@ -67,6 +67,7 @@ afterAll(async () => {
   await stopAll?.();
   await hub?.close();
   fs.rmSync(root, { recursive: true, force: true });
+  removeFreshDataDirs();
 });
 
 describe('ingestion pipeline against the stand-in Hub', () => {

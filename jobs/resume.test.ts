@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startStandInHub, type StandInHub } from '@/lib/hub-stand-in/server';
 import { closeDb, getDbHandle } from '@/db/client';
-import { freshDataDir } from './testing/fresh-db';
+import { freshDataDir, removeFreshDataDirs } from './testing/fresh-db';
 import { tinyLayerCount, tinyLlamaTensors, writeTinyRepo } from './testing/tiny-repos';
 
 /**
@@ -69,6 +69,7 @@ afterAll(async () => {
   await closeDb();
   await hub?.close();
   fs.rmSync(root, { recursive: true, force: true });
+  removeFreshDataDirs();
 });
 
 it('a SIGKILLed worker resumes at the first missing layer; nothing lost, nothing stored twice', async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeDb, getSql } from '../client';
-import { freshDataDir } from '@/jobs/testing/fresh-db';
+import { freshDataDir, removeFreshDataDirs } from '@/jobs/testing/fresh-db';
 import {
   claimAnalysis,
   createAnalysis,
@@ -20,7 +20,10 @@ beforeAll(async () => {
   process.env.DATA_DIR = await freshDataDir('queries');
   delete process.env.DATABASE_URL;
 });
-afterAll(() => closeDb());
+afterAll(async () => {
+  await closeDb();
+  removeFreshDataDirs();
+});
 
 async function newAnalysis(sha: string) {
   await upsertModel({ id: 'acme/model', family: 'llama' });

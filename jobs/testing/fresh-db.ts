@@ -38,10 +38,19 @@ async function ensureTemplate(): Promise<string> {
   return template;
 }
 
+const made: string[] = [];
+
 /** A new folder holding a migrated PGlite database; returns the path to use as DATA_DIR. */
 export async function freshDataDir(label = 'test'): Promise<string> {
   const template = await ensureTemplate();
-  const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), `alphaboard-${label}-`)), 'pglite');
+  const parent = fs.mkdtempSync(path.join(os.tmpdir(), `alphaboard-${label}-`));
+  made.push(parent);
+  const dir = path.join(parent, 'pglite');
   fs.cpSync(template, dir, { recursive: true });
   return dir;
+}
+
+/** Delete every folder freshDataDir made in this process (with their lock files); call after closing the database. */
+export function removeFreshDataDirs(): void {
+  for (const parent of made.splice(0)) fs.rmSync(parent, { recursive: true, force: true });
 }

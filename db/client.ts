@@ -43,9 +43,14 @@ export interface DbHandle {
   close(): Promise<void>;
 }
 
+/** DATABASE_URL when set; it must be a postgres:// or postgresql:// URL (anything else is a configuration error). */
 export function databaseUrl(): string | undefined {
   const url = process.env.DATABASE_URL?.trim();
-  return url ? url : undefined;
+  if (!url) return undefined;
+  if (!/^postgres(ql)?:\/\//i.test(url)) {
+    throw new Error(`DATABASE_URL must be a postgres:// or postgresql:// URL, got "${url.split('@').pop()}"`);
+  }
+  return url;
 }
 
 export function dataDir(): string {

@@ -9,7 +9,7 @@ type Row = Record<string, unknown> & { ordinal: number; tensor: string };
 const LEAD = ['ordinal', 'tensor', 'role', 'block_index', 'shape', 'dtype', 'status', 'phase'] as const;
 
 /** Rows rendered before "Show all": keeps the first paint (and the server render) small for 300-layer models. */
-const INITIAL_ROWS = 60;
+const INITIAL_ROWS = 30;
 
 /**
  * Every layer with every stored column; click a header (or press Enter on it) to sort. The page sends the first

@@ -35,6 +35,10 @@ const SUMMARY_CARDS = [
   ['log_spectral_norm', 'log spectral norm'], ['log_norm', 'log Frobenius norm'], ['stable_rank', 'Stable rank'], ['mean_D', 'Mean D'],
 ] as const;
 
+function round(v: number | null | undefined, digits = 5): number | null {
+  return v == null || !Number.isFinite(v) ? null : Number(v.toPrecision(digits));
+}
+
 /** A layer row without null fields (smaller page payload; the table treats a missing field as empty). */
 function compactRow(l: Record<string, unknown>): Record<string, unknown> & { ordinal: number; tensor: string } {
   const out: Record<string, unknown> = {};
@@ -55,9 +59,10 @@ export default async function ModelPage({ params, searchParams }: Props) {
     getCheckpointSeries({ modelId: id }),
   ]);
   const fitted = layers.filter((l) => l.status === 'success' && l.alpha != null && l.alpha > 0);
+  // Charts need 4-5 significant digits; shorter numbers keep the page payload small for 300-layer models.
   const chartLayers: ChartLayer[] = fitted.map((l) => ({
-    name: l.name, ordinal: l.ordinal, role: l.role, relative_depth: l.relative_depth, block_index: l.block_index,
-    alpha: l.alpha!, D: l.D, xmin: l.xmin, detX_val: l.detX_val,
+    name: l.name, ordinal: l.ordinal, role: l.role, relative_depth: round(l.relative_depth), block_index: l.block_index,
+    alpha: round(l.alpha)!, D: round(l.D), xmin: round(l.xmin), detX_val: round(l.detX_val),
   }));
   const firstEsd = fitted[0] && analysis ? await getLayerEsd({ analysisId: analysis.id, layer: String(fitted[0].ordinal) }) : null;
   const summary = analysis?.summary;
@@ -205,7 +210,7 @@ export default async function ModelPage({ params, searchParams }: Props) {
           modelId={model.id}
           revision={analysis.revision.sha}
           layers={esdLayers}
-          initial={firstEsd ? { ordinal: firstEsd.layer.ordinal, esd: firstEsd.esd } : null}
+          initial={firstEsd ? { ordinal: firstEsd.layer.ordinal, esd: { ...firstEsd.esd, evals: firstEsd.esd.evals.map((v) => round(v, 7)!) } } : null}
         />
       )}
 
@@ -224,7 +229,7 @@ export default async function ModelPage({ params, searchParams }: Props) {
           <h2 id="table-h">All layers ({layers.length})</h2>
           <p className="small muted">Full tensor names and every stored WeightWatcher column. Click a header to sort.</p>
           <LayerTable
-            rows={layers.slice(0, 60).map(compactRow)}
+            rows={layers.slice(0, 30).map(compactRow)}
             total={layers.length}
             fullUrl={`/api/v1/models/${model.id}/layers?revision=${analysis!.revision.sha}`}
           />

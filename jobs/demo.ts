@@ -34,7 +34,16 @@ async function waitForServer(url: string, child: ReturnType<typeof spawn>, timeo
 async function main(): Promise<number> {
   console.log('alphaboard demo: preparing synthetic checkpoints in .demo/hub ...');
   const repos = await generateDemoCheckpoints(HUB_DIR);
-  const hub = await startStandInHub({ root: HUB_DIR, port: Number(process.env.DEMO_HUB_PORT ?? 0) });
+  // The demo checkpoints are small and the stand-in is local: without some latency every analysis would finish
+  // before the page is open. DEMO_HUB_LATENCY_MS (default 300 ms per response, 0 = none) makes it behave like a
+  // remote Hub, so progress bars visibly move.
+  const latencyMs = Number(process.env.DEMO_HUB_LATENCY_MS ?? 300);
+  if (!Number.isFinite(latencyMs) || latencyMs < 0) throw new Error(`DEMO_HUB_LATENCY_MS must be a number >= 0, got "${process.env.DEMO_HUB_LATENCY_MS}"`);
+  const hub = await startStandInHub({
+    root: HUB_DIR,
+    port: Number(process.env.DEMO_HUB_PORT ?? 0),
+    faults: latencyMs > 0 ? { latencyMs, scope: 'all' } : {},
+  });
   console.log(`alphaboard demo: stand-in Hub serving ${repos.length} demo repos at ${hub.url}`);
 
   const watchlist: WatchlistItem[] = repos.map((r) =>

@@ -2,6 +2,7 @@ import Link from 'next/link';
 import { getLeaderboardFacets, listLeaderboard } from '@/db/queries/leaderboard';
 import { leaderboardParamsSchema, leaderboardSearch, STATUSES, type LeaderboardParams } from '@/db/queries/leaderboard-params';
 import { hubEndpoint } from '@/jobs/hub-status';
+import { AutoRefresh } from './_components/AutoRefresh';
 import { LeaderboardTable } from './_components/LeaderboardTable';
 
 export const dynamic = 'force-dynamic';
@@ -114,6 +115,7 @@ export default async function LeaderboardPage({ searchParams }: { searchParams: 
           </a>
         </span>
       </div>
+      <AutoRefresh active={page.rows.some((r) => r.status === 'running' || r.status === 'queued')} />
       <LeaderboardTable
         rows={page.rows}
         view={view}

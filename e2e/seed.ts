@@ -22,6 +22,7 @@ export async function seedDemoDatabase(dataDir: string, log: (s: string) => void
   const repos = await generateDemoCheckpoints(hubDir);
   const hub = await startStandInHub({ root: hubDir, port: 0 });
   process.env.HF_ENDPOINT = hub.url;
+  process.env.ANALYSIS_OPTIONS ??= 'mp_fit,detX,randomize';
   delete process.env.HF_TOKEN;
   log(`seed: stand-in Hub with ${repos.length} demo repos at ${hub.url}`);
 

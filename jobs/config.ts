@@ -1,9 +1,12 @@
 import { z } from 'zod';
+import type { AnalysisOptions } from '@/lib/types';
 
 /**
  * Settings of the ingestion side, read once from the environment (documented in the README, "Configuration").
  * Invalid values fail at start with the variable's name, not later in a job.
  */
+const KNOWN_ANALYSIS_OPTIONS = ['mp_fit', 'detX', 'randomize', 'clip_xmax'];
+
 const EnvSchema = z.object({
   /** Cron for discovery (pg-boss schedule, fires once across all workers). `off` disables discovery. */
   DISCOVERY_CRON: z.string().trim().min(1).default('0 */6 * * *'),
@@ -25,6 +28,18 @@ const EnvSchema = z.object({
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(1),
   /** Largest checkpoint (bytes of its weight files) a worker accepts; bigger ones fail with "too_large". */
   MAX_CHECKPOINT_BYTES: z.coerce.number().positive().default(20e9),
+  /**
+   * WeightWatcher options every board analysis runs with, comma-separated: mp_fit, detX, randomize (seeded),
+   * clip_xmax. mp_fit and detX cost milliseconds per layer and feed the ESD viewer's MP bulk, the detX chart and the
+   * phase labels; randomize adds one eigen-solve per layer (correlation traps).
+   */
+  ANALYSIS_OPTIONS: z
+    .string()
+    .trim()
+    .default('mp_fit,detX')
+    .refine((v) => v === '' || v.split(',').every((o) => KNOWN_ANALYSIS_OPTIONS.includes(o.trim())), {
+      message: 'expected a comma-separated list of mp_fit, detX, randomize, clip_xmax',
+    }),
   /** worker_threads computing spectra in one process. */
   COMPUTE_THREADS: z.coerce.number().int().min(1).max(64).default(1),
 });
@@ -38,4 +53,15 @@ export function jobsConfig(env: NodeJS.ProcessEnv = process.env): JobsConfig {
     throw new Error(`invalid configuration: ${issues}`);
   }
   return parsed.data;
+}
+
+/** The AnalysisOptions of board analyses, from ANALYSIS_OPTIONS. */
+export function boardAnalysisOptions(env: NodeJS.ProcessEnv = process.env): AnalysisOptions {
+  const names = new Set(jobsConfig(env).ANALYSIS_OPTIONS.split(',').map((o) => o.trim()).filter(Boolean));
+  const options: AnalysisOptions = {};
+  if (names.has('mp_fit')) options.mpFit = true;
+  if (names.has('detX')) options.detX = true;
+  if (names.has('randomize')) Object.assign(options, { randomize: true, seed: 0 });
+  if (names.has('clip_xmax')) options.fixFingers = 'clip_xmax';
+  return options;
 }

@@ -59,6 +59,8 @@ async function main(): Promise<number> {
     HF_ENDPOINT: hub.url,
     DATA_DIR: process.env.DEMO_DATA_DIR ?? path.join(DEMO_DIR, 'data'),
     WATCHLIST: watchlistFile,
+    // The demo models are small: run every option, so correlation traps show too.
+    ANALYSIS_OPTIONS: process.env.ANALYSIS_OPTIONS ?? 'mp_fit,detX,randomize',
     // Discovery runs against the stand-in too (it lists the same demo repos); keep its query small.
     DISCOVERY_LIMIT: process.env.DISCOVERY_LIMIT ?? '10',
   };

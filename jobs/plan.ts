@@ -4,6 +4,7 @@ import { createAnalysis } from '@/db/queries/analyses';
 import { ensureRevision, upsertModel } from '@/db/queries/models-write';
 import type { Analysis, Revision } from '@/db/schema';
 import { logger } from './logger';
+import { boardAnalysisOptions } from './config';
 import { JOB_PRIORITY, sendAnalyzeJob } from './queue';
 
 /**
@@ -61,16 +62,17 @@ export async function planRevision(params: {
     ref,
     committedAt: info.lastModified ? new Date(info.lastModified) : null,
   });
+  const options = params.options ?? boardAnalysisOptions();
   let { analysis, created } = await createAnalysis({
     modelId: model.id,
     revisionId: revision.id,
-    options: params.options,
+    options,
     requeueFailed: params.requeueFailed,
   });
   if (analysis.status === 'failed' && !PERMANENT_FAILURES.has(analysis.errorKind ?? '')) {
     // It gave up on a failure that may have passed (Hub or network down for longer than the job's retries):
     // each planning run tries it again. Permanent failures (gated, missing, corrupt) stay failed until re-requested.
-    ({ analysis } = await createAnalysis({ modelId: model.id, revisionId: revision.id, options: params.options, requeueFailed: true }));
+    ({ analysis } = await createAnalysis({ modelId: model.id, revisionId: revision.id, options, requeueFailed: true }));
   }
   let jobId: string | null = null;
   if (analysis.status === 'queued' || analysis.status === 'running') {

@@ -6,6 +6,7 @@ import { getModelDetail } from '@/db/queries/model-detail';
 import { hubEndpoint } from '@/jobs/hub-status';
 import { EsdViewer } from '@/app/_components/EsdViewer';
 import { LayerTable } from '@/app/_components/LayerTable';
+import { AutoRefresh } from '@/app/_components/AutoRefresh';
 import { StatusCell } from '@/app/_components/Progress';
 import { Tip } from '@/app/_components/Tip';
 import { AlphaByDepthChart, AlphaHistogram, AlphaVsDChart, CheckpointSeriesChart, DetXChart, type ChartLayer } from '@/app/_components/charts/ModelCharts';
@@ -124,7 +125,8 @@ export default async function ModelPage({ params, searchParams }: Props) {
             {analysis.finishedAt && ` · analysed ${date(analysis.finishedAt)}`}
           </span>
           {analysis.status === 'running' && analysis.etaSeconds != null && <span className="small muted">about {Math.ceil(analysis.etaSeconds)} s left</span>}
-          {analysis.status === 'running' && <span className="small muted">reload for progress; layers appear as they complete</span>}
+          {analysis.status === 'running' && <span className="small muted">layers appear as they complete</span>}
+          <AutoRefresh active={analysis.status === 'running' || analysis.status === 'queued'} />
         </div>
       )}
       {analysis?.status === 'failed' && (

@@ -71,14 +71,18 @@ function Comparison({ c }: { c: NonNullable<Awaited<ReturnType<typeof getCompari
               </tr>
             </thead>
             <tbody>
-              {c.summaryDeltas.map((d) => (
-                <tr key={d.key}>
-                  <td title={METRIC_INFO[d.key]?.help}>{METRIC_INFO[d.key]?.label ?? d.key}</td>
-                  <td className="num">{fmt(d.a)}</td>
-                  <td className="num">{fmt(d.b)}</td>
-                  <td className="num">{d.delta == null ? '—' : `${d.delta > 0 ? '+' : ''}${fmt(d.delta)}`}</td>
-                </tr>
-              ))}
+              {c.summaryDeltas.map((d) => {
+                // Counts (layers analysed) read as integers; metrics keep three decimals.
+                const digits = d.key === 'layers_analyzed' ? 0 : 3;
+                return (
+                  <tr key={d.key}>
+                    <td title={METRIC_INFO[d.key]?.help}>{METRIC_INFO[d.key]?.label ?? (d.key === 'layers_analyzed' ? 'Layers analysed' : d.key)}</td>
+                    <td className="num">{fmt(d.a, digits)}</td>
+                    <td className="num">{fmt(d.b, digits)}</td>
+                    <td className="num">{d.delta == null ? '—' : `${d.delta > 0 ? '+' : ''}${fmt(d.delta, digits)}`}</td>
+                  </tr>
+                );
+              })}
             </tbody>
           </table>
         </div>

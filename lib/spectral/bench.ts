@@ -60,7 +60,7 @@ import { openLocalCheckpoint } from '@/lib/safetensors/checkpoint';
 import { writeSafetensorsFile } from '@/lib/safetensors/write';
 
 import { analyzeMatrix } from './analyze-matrix';
-import { eigenvaluesWasmDetailed, wasmAvailable } from './eigen-wasm';
+import { eigenvaluesWasmDetailed, wasmAvailable, wasmVariant } from './eigen-wasm';
 import { gramNeedsSvd } from './eigen-js';
 import { fitPowerLaw } from './powerlaw';
 import { configurePool, shutdown } from './wasm/pool';
@@ -330,6 +330,8 @@ async function main(): Promise<void> {
   }
   const { availableParallelism, loadavg } = await import('node:os');
   console.log(`alphaboard spectral bench — ${availableParallelism()} cores, threads ${args.threads ?? 'default (min(2, cores))'}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  const variant = wasmVariant();
+  console.log(`kernels: ${variant === 'fma' ? 'spectral-fma.wasm (fused multiply-add, relaxed SIMD)' : 'spectral.wasm (SIMD mul + add)'}; ALPHABOARD_WASM_FMA=0 forces the plain build`);
   console.log('Float32 Gaussian matrices, all eigenvalues of WᵀW in float64:\n');
   await benchShapes(args);
   printReference();

@@ -11,7 +11,8 @@
  */
 import { getPool, loadKernelModule, shutdown, type EigenJobTimings } from './wasm/pool';
 
-export type { EigenJobTimings } from './wasm/pool';
+export type { EigenJobTimings, WasmVariant } from './wasm/pool';
+export { wasmVariant } from './wasm/pool';
 
 /** Terminates the kernel workers and frees their shared memory (they restart on the next call). */
 export const shutdownWasm = shutdown;

@@ -7,7 +7,10 @@
  * `configurePool`) are spawned lazily, `unref()`ed so they never keep a process alive, and run each
  * job together (SPMD, synchronised inside WebAssembly). Jobs are serialised: the memory is shared.
  *
- * File locations: the worker script and spectral.wasm are looked up next to this module first and
+ * Kernel builds: spectral-fma.wasm (fused multiply-add through relaxed SIMD) where V8 accepts it,
+ * else spectral.wasm; see wasmVariant().
+ *
+ * File locations: the worker script and the .wasm files are looked up next to this module first and
  * then under `<root>/lib/spectral/wasm/` with root = ALPHABOARD_ROOT or process.cwd(), because a
  * bundled server (Next.js) moves this module away from its siblings.
  */
@@ -38,6 +41,8 @@ export interface PoolOptions {
   nb?: number;
   /** inner-dimension chunk of the Gram kernel */
   kc?: number;
+  /** kernel build (default: wasmVariant()) */
+  variant?: WasmVariant;
 }
 
 interface Layout {
@@ -70,7 +75,15 @@ export function resolveWasmFile(rel: string): string | null {
   return null;
 }
 
-let cachedModule: WebAssembly.Module | null | undefined;
+/**
+ * Which build of the kernels a pool runs: `fma` (build/spectral-fma.wasm, multiply-adds fused
+ * through relaxed SIMD: one rounding instead of two, one instruction instead of two) or `plain`
+ * (build/spectral.wasm, SIMD + threads only).
+ */
+export type WasmVariant = 'fma' | 'plain';
+
+const WASM_FILES: Record<WasmVariant, string> = { fma: 'build/spectral-fma.wasm', plain: 'build/spectral.wasm' };
+const cachedModules = new Map<WasmVariant, WebAssembly.Module | null>();
 
 /**
  * Compiles the kernels with V8's optimizing compiler up front. By default V8 compiles WebAssembly
@@ -90,22 +103,52 @@ function compileOptimized(bytes: Uint8Array<ArrayBuffer>): WebAssembly.Module {
   }
 }
 
-/** The compiled kernel module, or null where the file is missing or the runtime lacks SIMD/threads. */
-export function loadKernelModule(): WebAssembly.Module | null {
-  if (cachedModule !== undefined) return cachedModule;
-  cachedModule = null;
+/**
+ * Makes V8 accept `bytes` (the fma build), turning relaxed SIMD on when it is off: Node 20 ships it
+ * behind --experimental-wasm-relaxed-simd. The flag is process-wide (worker threads included, and
+ * they receive the compiled module, so they compile nothing) and only widens what validates, so it
+ * stays on; it is turned back off when the module still does not validate. False where this V8
+ * cannot run the module.
+ */
+function acceptRelaxedSimd(bytes: Uint8Array<ArrayBuffer>): boolean {
+  if (WebAssembly.validate(bytes)) return true;
   try {
-    if (typeof SharedArrayBuffer === 'undefined') return null;
-    const file = resolveWasmFile('build/spectral.wasm');
-    const worker = resolveWasmFile('worker.mjs');
-    if (!file || !worker) return null;
-    const bytes = new Uint8Array(readFileSync(file));
-    if (!WebAssembly.validate(bytes)) return null;
-    cachedModule = compileOptimized(bytes);
+    v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
   } catch {
-    cachedModule = null;
+    return false;
   }
-  return cachedModule;
+  if (WebAssembly.validate(bytes)) return true;
+  v8.setFlagsFromString('--no-experimental-wasm-relaxed-simd');
+  return false;
+}
+
+/** The compiled module of one build, or null where its file is missing or the runtime cannot run it. */
+export function loadKernelModule(variant: WasmVariant | null = wasmVariant()): WebAssembly.Module | null {
+  if (variant === null) return null;
+  const known = cachedModules.get(variant);
+  if (known !== undefined) return known;
+  let module: WebAssembly.Module | null = null;
+  try {
+    const file = resolveWasmFile(WASM_FILES[variant]);
+    if (typeof SharedArrayBuffer !== 'undefined' && file && resolveWasmFile('worker.mjs')) {
+      const bytes = new Uint8Array(readFileSync(file));
+      const ok = variant === 'fma' ? acceptRelaxedSimd(bytes) : WebAssembly.validate(bytes);
+      if (ok) module = compileOptimized(bytes);
+    }
+  } catch {
+    module = null;
+  }
+  cachedModules.set(variant, module);
+  return module;
+}
+
+/**
+ * The build pools use by default: `fma` when relaxed SIMD can be enabled and the fma module
+ * compiles, else `plain`; null when neither runs here. ALPHABOARD_WASM_FMA=0 forces `plain`.
+ */
+export function wasmVariant(): WasmVariant | null {
+  if (process.env.ALPHABOARD_WASM_FMA !== '0' && loadKernelModule('fma')) return 'fma';
+  return loadKernelModule('plain') ? 'plain' : null;
 }
 
 const align = (x: number, a: number) => Math.ceil(x / a) * a;
@@ -152,6 +195,7 @@ export class KernelPool {
   readonly threads: number;
   readonly nb: number;
   readonly kc: number;
+  private readonly requestedVariant: WasmVariant | undefined;
   private memory: WebAssembly.Memory | null = null;
   private workers: Worker[] = [];
   private pending = new Map<string, Pending>();
@@ -164,6 +208,12 @@ export class KernelPool {
     this.threads = Math.max(1, Math.min(want, Math.max(1, availableParallelism())));
     this.nb = options.nb ?? 32;
     this.kc = options.kc ?? 256;
+    this.requestedVariant = options.variant;
+  }
+
+  /** The kernel build this pool runs (resolved on first use; null when none runs here). */
+  get variant(): WasmVariant | null {
+    return this.requestedVariant ?? wasmVariant();
   }
 
   /** Bytes of shared memory currently reserved by the pool (0 before the first job). */
@@ -173,9 +223,12 @@ export class KernelPool {
 
   private start(): void {
     if (this.workers.length) return;
-    const module = loadKernelModule();
+    const variant = this.variant;
+    const module = loadKernelModule(variant);
     const script = resolveWasmFile('worker.mjs');
-    if (!module || !script) throw new Error('WebAssembly kernels unavailable (spectral.wasm or worker.mjs missing, or no SharedArrayBuffer)');
+    if (!module || !script) {
+      throw new Error(`WebAssembly kernels unavailable (${variant ? WASM_FILES[variant] : 'spectral.wasm'} or worker.mjs missing, no SharedArrayBuffer, or the runtime rejects the module)`);
+    }
     this.memory ??= new WebAssembly.Memory({ initial: 64, maximum: MAX_PAGES, shared: true });
     for (let tid = 0; tid < this.threads; tid++) {
       // plain .mjs: no loader needed, and the parent's flags (tsx hooks, --input-type, ...) must not leak in

@@ -1,7 +1,9 @@
 // Worker thread of the WASM eigenvalue pool (see pool.ts). Plain ESM JavaScript so it runs the same
-// under tsx, plain node and a bundled Next.js server. It instantiates spectral.wasm on the shared
-// memory it is given and runs kernels on request; all threads run the same kernel (SPMD) and
-// synchronise inside WebAssembly through the control block.
+// under tsx, plain node and a bundled Next.js server. It instantiates the module the pool compiled
+// (spectral.wasm or spectral-fma.wasm: a compiled module crosses threads without being validated
+// again, and V8 flags such as relaxed SIMD are process-wide) on the shared memory it is given and
+// runs kernels on request; all threads run the same kernel (SPMD) and synchronise inside
+// WebAssembly through the control block.
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 

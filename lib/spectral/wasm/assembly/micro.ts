@@ -1,5 +1,7 @@
 // The 4x4 register-blocked kernel shared by the Gram matrix and the rank-2k update.
 
+import { madd } from './madd';
+
 /**
  * C[0:4, 0:4] ±= P_I · P_Jᵀ over kc, where P_I and P_J are 4-row strips packed [kk][4] (32 bytes per
  * kk) and C is column-major with leading dimension ldb bytes. Rows of P_I are read as f64x2 pairs,
@@ -16,13 +18,13 @@
     const a0 = v128.load(pi);
     const a1 = v128.load(pi, 16);
     let b = v128.load64_splat(pj);
-    c0a = f64x2.add(c0a, f64x2.mul(a0, b)); c0b = f64x2.add(c0b, f64x2.mul(a1, b));
+    c0a = madd(a0, b, c0a); c0b = madd(a1, b, c0b);
     b = v128.load64_splat(pj, 8);
-    c1a = f64x2.add(c1a, f64x2.mul(a0, b)); c1b = f64x2.add(c1b, f64x2.mul(a1, b));
+    c1a = madd(a0, b, c1a); c1b = madd(a1, b, c1b);
     b = v128.load64_splat(pj, 16);
-    c2a = f64x2.add(c2a, f64x2.mul(a0, b)); c2b = f64x2.add(c2b, f64x2.mul(a1, b));
+    c2a = madd(a0, b, c2a); c2b = madd(a1, b, c2b);
     b = v128.load64_splat(pj, 24);
-    c3a = f64x2.add(c3a, f64x2.mul(a0, b)); c3b = f64x2.add(c3b, f64x2.mul(a1, b));
+    c3a = madd(a0, b, c3a); c3b = madd(a1, b, c3b);
     pi += 32; pj += 32;
   }
   update(c, c0a, c0b, subtract);

@@ -19,6 +19,7 @@
 import { barrier, triangleSplit, evenSplit } from './sync';
 import { dot, axpy2, scal } from './vec';
 import { micro4x4 } from './micro';
+import { madd } from './madd';
 
 /** Host clock in milliseconds (performance.now), used to split the time of thread 0 into phases. */
 @external("env", "now") declare function now(): f64;
@@ -60,13 +61,18 @@ function symvColumns(a: usize, ldb: usize, n: i32, v: usize, y: usize, ja: i32, 
       const o = (<usize>r) << 3;
       const vr = v128.load(v + o);
       const x0 = v128.load(c0 + o), x1 = v128.load(c1 + o), x2 = v128.load(c2 + o), x3 = v128.load(c3 + o);
-      s0 = f64x2.add(s0, f64x2.mul(x0, vr));
-      s1 = f64x2.add(s1, f64x2.mul(x1, vr));
-      s2 = f64x2.add(s2, f64x2.mul(x2, vr));
-      s3 = f64x2.add(s3, f64x2.mul(x3, vr));
-      v128.store(y + o, f64x2.add(v128.load(y + o), f64x2.add(
-        f64x2.add(f64x2.mul(x0, b0), f64x2.mul(x1, b1)),
-        f64x2.add(f64x2.mul(x2, b2), f64x2.mul(x3, b3)))));
+      s0 = madd(x0, vr, s0);
+      s1 = madd(x1, vr, s1);
+      s2 = madd(x2, vr, s2);
+      s3 = madd(x3, vr, s3);
+      if (ASC_FEATURE_RELAXED_SIMD) {
+        // two independent chains of two fused steps, then one add
+        v128.store(y + o, f64x2.add(madd(x1, b1, madd(x0, b0, v128.load(y + o))), madd(x3, b3, f64x2.mul(x2, b2))));
+      } else {
+        v128.store(y + o, f64x2.add(v128.load(y + o), f64x2.add(
+          f64x2.add(f64x2.mul(x0, b0), f64x2.mul(x1, b1)),
+          f64x2.add(f64x2.mul(x2, b2), f64x2.mul(x3, b3)))));
+      }
     }
     for (; r < n; r++) {
       const o = (<usize>r) << 3;

@@ -21,8 +21,20 @@
  *    (perf-notes), so the one-stage blocked form was chosen.
  * 3. Implicit QL with Wilkinson shifts on the tridiagonal (values only, O(n²), thread 0).
  * Kernels are compiled by V8's optimizing tier up front (its baseline tier ran them 3-4x slower).
+ * Two builds of the same sources: spectral-fma.wasm fuses the multiply-adds of the Gram/rank-2k
+ * micro-kernel, the symmetric products and the vector helpers (f64x2.relaxed_madd -> vfmadd231pd;
+ * relaxed SIMD is enabled in V8 at load), spectral.wasm keeps mul + add; the first line of the output
+ * names the one in use (ALPHABOARD_WASM_FMA=0 forces the plain build).
  *
  * ## Figures reached (2-core AMD EPYC VM shared with other work; medians/minima of 2-3 runs)
+ * Fused vs plain build, three alternating runs each (`--no-block --no-scipy`, load average 1-2,
+ * median [best] of the three medians): 4096x4096 eigen 7.07 [5.98] s vs 7.31 [6.73] s, Gram 1.76 [1.44] s
+ * (up to 48 GF/s) vs 1.84 [1.76] s (up to 42 GF/s), reduction 5.20 [4.24] s vs 5.05 [4.58] s; 4096x11008
+ * eigen 9.20 [8.94] s vs 9.76 [9.70] s, Gram 4.13 [3.92] s vs 4.61 [4.45] s, reduction 4.46 [4.33] s vs
+ * 4.80 [4.76] s. The Gram gains 5-15% (fewer instructions per multiply-add; on this CPU separate
+ * multiply and add pipes already gave two multiply-adds per cycle, so the peak is the same) and the
+ * memory-bound reduction is within noise. Both builds agree to ~1e-14 relative (eigen-wasm-fma.test.ts).
+ * Earlier figures (plain build):
  * Quietest moment measured (load average ~3): 2048x2048 1.0 s (Gram 33 GF/s on 2 threads, 20 GF/s on
  * one: ~90% of the 128-bit f64 peak), 4096x4096 7.6 s (Gram 1.8 s at 39 GF/s, reduction 5.6 s of which the
  * memory-bound symmetric products are 3.0 s and the rank-2k updates 1.3 s, QL 0.25 s), 4096x11008 13.3 s

@@ -71,7 +71,7 @@ export default async function ModelPage({ params, searchParams }: Props) {
   for (const l of layers) if (l.phase) phases.set(l.phase, (phases.get(l.phase) ?? 0) + 1);
   const traps = layers.filter((l) => (l.rand_num_spikes ?? 0) > 0);
   const hasDetX = chartLayers.some((l) => l.detX_val != null);
-  const esdLayers = layers.filter((l) => l.status !== 'skipped').map((l) => ({ ordinal: l.ordinal, name: l.name, role: l.role, alpha: l.alpha }));
+  const esdLayers = layers.filter((l) => l.status !== 'skipped').map((l) => ({ ordinal: l.ordinal, name: l.name, role: l.role, alpha: round(l.alpha) }));
 
   return (
     <>

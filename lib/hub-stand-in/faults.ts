@@ -7,6 +7,8 @@
  * - `next`: a queue of exact faults for the next matching requests (deterministic, for one-fault tests).
  */
 
+import { seededRandom } from '@/lib/spectral/rng';
+
 export type FaultKind =
   /** 500 Internal Server Error with a JSON body. */
   | 'server_error'
@@ -53,17 +55,6 @@ export interface FaultStats {
   injected: Record<FaultKind | 'gated' | 'oversized_header', number>;
 }
 
-/** mulberry32: tiny, fast, good enough for choosing which request fails. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export class FaultInjector {
   private config: FaultConfig = {};

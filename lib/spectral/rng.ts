@@ -141,3 +141,18 @@ export function xoshiro128ss(a: number, b: number, c: number, d: number): Rng {
 export function shuffleInPlace<T extends NumericArray>(a: T, rng: Rng): T {
   return rng.shuffle(a);
 }
+
+/**
+ * mulberry32: a tiny 32-bit generator of doubles in [0, 1) for test data, synthetic checkpoints and fault schedules,
+ * where a short, fast, reproducible stream matters more than statistical quality (use `createRng` for randomize).
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

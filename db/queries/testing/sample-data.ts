@@ -2,6 +2,7 @@ import { markAnalysisDone, markAnalysisFailed, claimAnalysis, createAnalysis, up
 import { storeLayer } from '@/db/queries/layers-write';
 import { ensureRevision, upsertModel } from '@/db/queries/models-write';
 import type { EsdData, LayerResult, ModelStats } from '@/lib/types';
+import { seededRandom } from '@/lib/spectral/rng';
 
 /**
  * Deterministic sample models written through the real write-side queries, for the read-side tests
@@ -9,16 +10,6 @@ import type { EsdData, LayerResult, ModelStats } from '@/lib/types';
  * alpha, xmin and eigenvalues agree with each other; these are fixtures, not analyses.
  */
 
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface PlannedLayer {
   tensor: string;
@@ -111,7 +102,7 @@ async function storeAnalysis(params: {
     await markAnalysisFailed({ analysisId: analysis.id, error: 'gated: needs a token with access', errorKind: 'gated' });
     return analysis.id;
   }
-  const rand = rng(params.seed);
+  const rand = seededRandom(params.seed);
   const blocks = Math.max(1, ...params.plan.map((p) => (p.block ?? 0) + 1));
   const upto = params.finish === 'running' ? Math.ceil(params.plan.length / 2) : params.plan.length;
   const results: LayerResult[] = [];

@@ -4,17 +4,10 @@
  * are s by construction — including exact zeros for a planted rank deficiency. Deterministic under a seed.
  */
 
-/** Small deterministic PRNG (mulberry32) for test data. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../rng';
+
+export { seededRandom };
+
 
 /** Standard normal by Box–Muller. */
 export function gaussian(rand: () => number): number {

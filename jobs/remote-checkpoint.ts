@@ -1,5 +1,5 @@
 import { createHubStats, getCheckpointIndex, remoteSource, type HubStats, type RemoteSource, type RemoteTensor as HubTensor } from '@/lib/hub';
-import { decodeTensor, isFp8Dtype, type SafetensorsDtype, type TensorScale } from '@/lib/safetensors';
+import { decodeTensor, pairFp8Scales, type SafetensorsDtype, type TensorScale } from '@/lib/safetensors';
 import type { Logger } from 'pino';
 
 /**
@@ -54,14 +54,7 @@ export async function openRemoteCheckpoint(params: {
 
   const byName = new Map<string, RemoteTensor>(index.tensors.map((t) => [t.name, { ...t }]));
   const tensors = index.tensors.map((t) => byName.get(t.name)!);
-  for (const t of tensors) {
-    if (!isFp8Dtype(t.dtype)) continue;
-    const scale = byName.get(`${t.name}_scale_inv`) ?? byName.get(`${t.name}_scale`);
-    if (scale) {
-      t.scaleTensor = scale.name;
-      scale.scaleFor = t.name;
-    }
-  }
+  pairFp8Scales(tensors, byName);
 
   // lib/hub validated every dtype against lib/safetensors' table when it parsed the header.
   const entryOf = (t: RemoteTensor) => ({ ...t, dtype: t.dtype as SafetensorsDtype });

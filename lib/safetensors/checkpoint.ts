@@ -217,14 +217,7 @@ export function checkpointFromSources(
     tensors = [...byName.values()];
   }
 
-  for (const t of tensors) {
-    if (!isFp8Dtype(t.dtype)) continue;
-    const scale = byName.get(`${t.name}_scale_inv`) ?? byName.get(`${t.name}_scale`);
-    if (scale) {
-      t.scaleTensor = scale.name;
-      scale.scaleFor = t.name;
-    }
-  }
+  pairFp8Scales(tensors, byName);
 
   async function readRaw(entry: CheckpointTensor, signal?: AbortSignal): Promise<Uint8Array> {
     const source = sources.get(entry.file);
@@ -250,4 +243,22 @@ export function checkpointFromSources(
       return { data, rows, cols, dtype: entry.dtype, scaled: scale !== null };
     },
   };
+}
+
+/**
+ * Links each FP8 weight `X` to its dequantization scale `X_scale_inv` (DeepSeek-V3 style) or `X_scale`, in place:
+ * the weight gets `scaleTensor`, the scale gets `scaleFor` (so it is not analysed as a layer of its own).
+ */
+export function pairFp8Scales<T extends { name: string; dtype: string; scaleTensor?: string; scaleFor?: string }>(
+  tensors: Iterable<T>,
+  byName: ReadonlyMap<string, T>,
+): void {
+  for (const t of tensors) {
+    if (!isFp8Dtype(t.dtype)) continue;
+    const scale = byName.get(`${t.name}_scale_inv`) ?? byName.get(`${t.name}_scale`);
+    if (scale) {
+      t.scaleTensor = scale.name;
+      scale.scaleFor = t.name;
+    }
+  }
 }

@@ -5,6 +5,7 @@ export {
   type Checkpoint,
   INDEX_FILE,
   openLocalCheckpoint,
+  pairFp8Scales,
   parseIndex,
   SINGLE_FILE,
   type CheckpointFile,

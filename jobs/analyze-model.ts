@@ -149,9 +149,9 @@ async function runAnalysis(
     stored,
     config: model?.family ? { model_type: model.family } : null,
   });
-  for (const s of skipped) {
-    await storeLayer({ analysisId: data.analysisId, layer: skippedLayer(s.tensor, s.reason), placement: placements.get(s.tensor.name)! });
-  }
+  const storeSkipped = (tensor: (typeof skipped)[number]['tensor'], reason: string) =>
+    storeLayer({ analysisId: data.analysisId, layer: skippedLayer(tensor, reason), placement: placements.get(tensor.name)! });
+  for (const s of skipped) await storeSkipped(s.tensor, s.reason);
   let layersDone = layersTotal - todo.length;
   // Bytes of the layers to analyse (what this analysis downloads in all); those stored earlier count as read.
   const bytesTotal = analysableBytes;
@@ -185,11 +185,7 @@ async function runAnalysis(
       next = i + 1 < todo.length ? read(todo[i + 1]) : null;
       bytesRead += tensor.end - tensor.start;
       tlog.warn({ reason: failure.message }, 'layer not analysable');
-      await storeLayer({
-        analysisId: data.analysisId,
-        layer: skippedLayer(tensor, failure.message),
-        placement: placements.get(tensor.name)!,
-      });
+      await storeSkipped(tensor, failure.message);
       layersDone++;
       continue;
     }
@@ -202,11 +198,7 @@ async function runAnalysis(
       const failure = classifyError(err);
       if (failure.kind !== 'bad_tensor') throw err;
       tlog.warn({ reason: failure.message }, 'layer not analysable');
-      await storeLayer({
-        analysisId: data.analysisId,
-        layer: skippedLayer(tensor, failure.message),
-        placement: placements.get(tensor.name)!,
-      });
+      await storeSkipped(tensor, failure.message);
       layersDone++;
       continue;
     }

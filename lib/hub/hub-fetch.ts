@@ -8,19 +8,12 @@
  * (404 EntryNotFound → null, HubApiError otherwise).
  */
 import { errorForStatus, HubError, parseRetryAfter, type HubErrorContext } from './errors';
-import { withRetries, type HubStats, type RetryInfo } from './retry';
+import { withRetries, type RetryOptions } from './retry';
 
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 
-export interface HubFetchOptions {
+export interface HubFetchOptions extends RetryOptions {
   timeoutMs: number;
-  retries: number;
-  retryBaseMs: number;
-  retryMaxMs: number;
-  signal?: AbortSignal;
-  stats?: HubStats;
-  onRetry?: (info: RetryInfo) => void;
-  context?: HubErrorContext;
   /** Underlying fetch (tests); default globalThis.fetch. */
   fetch?: typeof fetch;
 }

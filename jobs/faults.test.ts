@@ -5,10 +5,11 @@ import { and, count, countDistinct, eq, ne } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FaultConfig } from '@/lib/hub-stand-in/faults';
 import { startStandInHub, type StandInHub } from '@/lib/hub-stand-in/server';
-import { closeDb, getDb } from '@/db/client';
+import { getDb } from '@/db/client';
 import { layers } from '@/db/schema';
 import { getAnalysis } from '@/db/queries/analyses';
 import { freshDataDir, removeFreshDataDirs } from './testing/fresh-db';
+import { startInProcessWorkers } from './testing/in-process-workers';
 import { tinyLayerCount, writeTinyRepo } from './testing/tiny-repos';
 
 /**
@@ -37,7 +38,7 @@ let seed = 100;
 beforeAll(async () => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'alphaboard-faults-'));
   hub = await startStandInHub({ root });
-  Object.assign(process.env, {
+  stopAll = await startInProcessWorkers({
     DATA_DIR: await freshDataDir('faults'),
     HF_ENDPOINT: hub.url,
     HF_HUB_TIMEOUT_MS: '1500',
@@ -50,16 +51,6 @@ beforeAll(async () => {
     JOB_RETRY_LIMIT: '4',
     LOG_LEVEL: 'silent',
   });
-  delete process.env.DATABASE_URL;
-  const { getQueue, stopQueue } = await import('./queue');
-  const { startWorkers } = await import('./work');
-  const { closeComputePool } = await import('./compute-pool');
-  await startWorkers(await getQueue());
-  stopAll = async () => {
-    await stopQueue(5000);
-    await closeComputePool();
-    await closeDb();
-  };
 });
 
 afterAll(async () => {

@@ -4,10 +4,11 @@ import path from 'node:path';
 import { and, count, eq, isNotNull, ne } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStandInHub, type StandInHub } from '@/lib/hub-stand-in/server';
-import { closeDb, getDb } from '@/db/client';
+import { getDb } from '@/db/client';
 import { analyses, layerEsd, layers, revisions } from '@/db/schema';
 import { listAnalyses } from '@/db/queries/analyses';
 import { freshDataDir, removeFreshDataDirs } from './testing/fresh-db';
+import { startInProcessWorkers } from './testing/in-process-workers';
 import { tinyLayerCount, writeTinyRepo } from './testing/tiny-repos';
 
 /**
@@ -41,7 +42,7 @@ beforeAll(async () => {
     JSON.stringify(['test/tiny-single', 'test/tiny-sharded', { repoId: 'test/tiny-series', revisions: ['step1000', 'step2000'] }]),
   );
   hub = await startStandInHub({ root });
-  Object.assign(process.env, {
+  stopAll = await startInProcessWorkers({
     DATA_DIR: await freshDataDir('pipeline'),
     HF_ENDPOINT: hub.url,
     WATCHLIST: watchlistFile,
@@ -51,16 +52,6 @@ beforeAll(async () => {
     JOB_RETRY_DELAY_SECONDS: '1',
     LOG_LEVEL: 'warn',
   });
-  delete process.env.DATABASE_URL;
-  const { getQueue, stopQueue } = await import('./queue');
-  const { startWorkers } = await import('./work');
-  const { closeComputePool } = await import('./compute-pool');
-  await startWorkers(await getQueue());
-  stopAll = async () => {
-    await stopQueue(5000);
-    await closeComputePool();
-    await closeDb();
-  };
 });
 
 afterAll(async () => {

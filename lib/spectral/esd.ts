@@ -9,6 +9,7 @@
  * (strict, absolute). Both are exact counts, so they are only as good as the small eigenvalues fed in — see
  * eigen-js.ts for why the eigen route falls back to a true SVD when small eigenvalues are near these limits.
  */
+import type { LayerMetrics } from '@/lib/types';
 import { assertNonEmpty } from './guards';
 
 /** numpy `finfo(float64).eps`. */
@@ -16,17 +17,11 @@ export const FLOAT64_EPS = 2.220446049250313e-16;
 /** WeightWatcher's `tolerance` default for `weak_rank_loss`. */
 export const WEAK_RANK_TOLERANCE = 1e-6;
 
-export interface EsdColumns {
-  N: number;
-  M: number;
-  Q: number;
-  num_evals: number;
-  sv_max: number;
-  sv_min: number;
-  rank_loss: number;
-  weak_rank_loss: number;
-  lambda_max: number;
-}
+/** The ESD columns of WeightWatcher's default row (names and meaning as in lib/types.ts). */
+export type EsdColumns = Pick<
+  LayerMetrics,
+  'N' | 'M' | 'Q' | 'num_evals' | 'sv_max' | 'sv_min' | 'rank_loss' | 'weak_rank_loss' | 'lambda_max'
+>;
 
 /** Shape columns: N = max dim, M = min dim, Q = N/M (float). Orientation never matters in WeightWatcher. */
 export function shapeColumns(rows: number, cols: number): { N: number; M: number; Q: number } {

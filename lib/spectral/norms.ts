@@ -8,6 +8,7 @@
  * `entropy` uses natural logs, p_i = λ_i/Σλ + 1e-10 (CPU EPSILON) and divides by ln(matrix_rank + 1e-10)
  * (−Σ p ln p / ln(1e-10) when the rank is 0; NaN/Infinity pass through unchanged, never thrown).
  */
+import type { LayerMetrics } from '@/lib/types';
 import { FLOAT64_EPS, matrixRankFromSv } from './esd';
 import { assertNonEmpty } from './guards';
 import { pairwiseSum } from './pairwise-sum';
@@ -15,17 +16,12 @@ import { pairwiseSum } from './pairwise-sum';
 /** WeightWatcher `RMT_Util.EPSILON` on the CPU path (the CUDA path uses 6e-5; we reproduce the CPU reference). */
 export const ENTROPY_EPSILON = 1e-10;
 
-export interface NormColumns {
-  norm: number;
-  log_norm: number;
-  spectral_norm: number;
-  log_spectral_norm: number;
-  alpha_weighted: number;
-  log_alpha_norm: number;
-  stable_rank: number;
-  matrix_rank: number;
-  entropy: number;
-}
+/** The norm, rank and entropy columns of WeightWatcher's default row (names as in lib/types.ts). */
+export type NormColumns = Pick<
+  LayerMetrics,
+  | 'norm' | 'log_norm' | 'spectral_norm' | 'log_spectral_norm' | 'alpha_weighted' | 'log_alpha_norm'
+  | 'stable_rank' | 'matrix_rank' | 'entropy'
+>;
 
 /** log10 Σ λ_i^α, numpy order. */
 export function logAlphaNorm(evals: Float64Array, alpha: number): number {

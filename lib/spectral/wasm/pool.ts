@@ -33,6 +33,10 @@ export interface EigenJobTimings {
   tql_s: number;
   /** thread 0's split of tridiag_s: column update + reflector, symmetric product, panel corrections, rank-2k update, barrier waits */
   tridiag_phases_s: { reflector: number; symv: number; corrections: number; rank2k: number; wait: number };
+  /** which reduction ran; for `two-stage`, tridiag_phases_s splits stage 1 (reflector = panel factorization,
+   *  symv = Y = A·V, corrections = small products and packs) and band_s is stage 2 (band -> tridiagonal) */
+  reduction: Reduction;
+  band_s: number;
 }
 
 export interface PoolOptions {
@@ -43,11 +47,24 @@ export interface PoolOptions {
   kc?: number;
   /** kernel build (default: wasmVariant()) */
   variant?: WasmVariant;
+  /**
+   * reduction to tridiagonal form: `two-stage` (dense -> band of half-bandwidth `bandwidth` with
+   * matrix-matrix products, then bulge chasing; the default) or `one-stage` (blocked dsytrd)
+   */
+  reduction?: Reduction;
+  /** half-bandwidth of the two-stage reduction's band (a multiple of 4) */
+  bandwidth?: number;
+  /** inner blocking of the two-stage reduction's product Y = A·V */
+  kcBand?: number;
 }
+
+export type Reduction = 'one-stage' | 'two-stage';
 
 interface Layout {
   ctrl: number; src: number; g: number; ld: number; pack0: number; pack1: number;
   d: number; e: number; wb: number; vp: number; wp: number; vbuf: number; ybuf: number; scr: number;
+  /** two-stage work: V, packed V, Y, W (ld·bw each), small (b x b blocks), band-chasing scratch */
+  vc: number; vpk: number; ys: number; ws: number; small: number; bandWork: number;
   end: number;
 }
 
@@ -153,8 +170,9 @@ export function wasmVariant(): WasmVariant | null {
 
 const align = (x: number, a: number) => Math.ceil(x / a) * a;
 
-function planLayout(rows: number, cols: number, bytesPerElement: number, threads: number, nb: number, kc: number): Layout {
+function planLayout(rows: number, cols: number, bytesPerElement: number, threads: number, nb: number, kc: number, bw: number): Layout {
   const n = Math.min(rows, cols);
+  const pw = Math.max(nb, bw); // width of the rank-2k packs (panel of either reduction)
   const ld = align(n, 4) + 4;
   let off = RESERVED;
   const take = (bytes: number) => {
@@ -169,13 +187,19 @@ function planLayout(rows: number, cols: number, bytesPerElement: number, threads
   const scr = take(threads * (2 * nb + 8) * 8);
   const ybuf = take(threads * ld * 8);
   const wb = take(ld * nb * 8);
-  const vp = take(ld * 2 * nb * 8);
-  const wp = take(ld * 2 * nb * 8);
+  const vp = take(ld * 2 * pw * 8);
+  const wp = take(ld * 2 * pw * 8);
+  const vc = take(ld * bw * 8);
+  const vpk = take(ld * bw * 8);
+  const ys = take(ld * bw * 8);
+  const ws = take(ld * bw * 8);
+  const small = take(((5 + threads) * bw * bw + bw) * 8);
+  const bandWork = take((ld * (3 * bw + 8) + 64) * 8);
   const pack0 = take(ld * kc * 8);
   const pack1 = take(ld * kc * 8);
   const g = take(ld * ld * 8);
   const src = take(rows * cols * bytesPerElement);
-  return { ctrl, src, g, ld, pack0, pack1, d, e, wb, vp, wp, vbuf, ybuf, scr, end: off };
+  return { ctrl, src, g, ld, pack0, pack1, d, e, wb, vp, wp, vbuf, ybuf, scr, vc, vpk, ys, ws, small, bandWork, end: off };
 }
 
 interface Pending {
@@ -188,13 +212,16 @@ interface WorkerReply {
   ok: boolean;
   error?: string;
   failed?: number;
-  timings?: { gram_ms: number; tridiag_ms: number; tql_ms: number; phases_ms: number[] };
+  timings?: { gram_ms: number; tridiag_ms: number; tql_ms: number; phases_ms: number[]; stage2_ms: number };
 }
 
 export class KernelPool {
   readonly threads: number;
   readonly nb: number;
   readonly kc: number;
+  readonly reduction: Reduction;
+  readonly bandwidth: number;
+  readonly kcBand: number;
   private readonly requestedVariant: WasmVariant | undefined;
   private memory: WebAssembly.Memory | null = null;
   private workers: Worker[] = [];
@@ -208,6 +235,14 @@ export class KernelPool {
     this.threads = Math.max(1, Math.min(want, Math.max(1, availableParallelism())));
     this.nb = options.nb ?? 32;
     this.kc = options.kc ?? 256;
+    const envReduction = process.env.ALPHABOARD_REDUCTION;
+    this.reduction = options.reduction ?? (envReduction === 'two-stage' ? 'two-stage' : 'one-stage');
+    const envBw = Number(process.env.ALPHABOARD_BANDWIDTH);
+    const bw = options.bandwidth ?? (Number.isInteger(envBw) && envBw > 0 ? envBw : 16);
+    if (!(Number.isInteger(bw) && bw >= 4 && bw % 4 === 0)) throw new RangeError(`bandwidth must be a positive multiple of 4, got ${bw}`);
+    this.bandwidth = bw;
+    const envKcb = Number(process.env.ALPHABOARD_KC_BAND);
+    this.kcBand = options.kcBand ?? (Number.isInteger(envKcb) && envKcb > 0 ? envKcb : 64);
     this.requestedVariant = options.variant;
   }
 
@@ -284,7 +319,7 @@ export class KernelPool {
     this.start();
     const isF64 = data instanceof Float64Array;
     const n = Math.min(rows, cols);
-    const layout = planLayout(rows, cols, isF64 ? 8 : 4, this.threads, this.nb, this.kc);
+    const layout = planLayout(rows, cols, isF64 ? 8 : 4, this.threads, this.nb, this.kc, this.bandwidth);
     const mem = this.ensureMemory(layout.end);
     const tc = performance.now();
     if (isF64) new Float64Array(mem.buffer, layout.src, rows * cols).set(data);
@@ -293,7 +328,10 @@ export class KernelPool {
     const copyMs = performance.now() - tc;
 
     const id = this.nextId++;
-    const job = { op: 'eigen', id, nthreads: this.threads, layout, isF64, rows, cols, n, nb: this.nb, kc: this.kc };
+    const job = {
+      op: 'eigen', id, nthreads: this.threads, layout, isF64, rows, cols, n, nb: this.nb, kc: this.kc,
+      twoStage: this.reduction === 'two-stage', bw: this.bandwidth, kcBand: this.kcBand,
+    };
     // Workers are ref'ed only while a job runs: an awaited job keeps the process alive, idle
     // kernels never do.
     const workers = this.workers;
@@ -328,6 +366,8 @@ export class KernelPool {
           rank2k: t.phases_ms[3] / 1000,
           wait: t.phases_ms[4] / 1000,
         },
+        reduction: this.reduction,
+        band_s: t.stage2_ms / 1000,
       },
     };
   }

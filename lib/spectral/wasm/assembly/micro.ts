@@ -45,3 +45,71 @@ import { madd } from './madd';
     v128.store(c, f64x2.add(v128.load(c, 16), hi), 16);
   }
 }
+
+/**
+ * C[0:4, 0:4] += P_I · P_Jᵀ over kc where P_I is read in place with a stride: its 4 rows for inner
+ * index kk are the 4 contiguous f64 at pi + kk·strideI (a 4-row block of a column-major matrix,
+ * strideI = its leading dimension in bytes). P_J is packed [kk][4] as in micro4x4.
+ */
+@inline export function micro4x4Strided(pi: usize, strideI: usize, pj: usize, kc: i32, c: usize, ldb: usize): void {
+  let c0a = f64x2.splat(0.0), c0b = f64x2.splat(0.0);
+  let c1a = f64x2.splat(0.0), c1b = f64x2.splat(0.0);
+  let c2a = f64x2.splat(0.0), c2b = f64x2.splat(0.0);
+  let c3a = f64x2.splat(0.0), c3b = f64x2.splat(0.0);
+  const end = pj + ((<usize>kc * 4) << 3);
+  while (pj < end) {
+    const a0 = v128.load(pi);
+    const a1 = v128.load(pi, 16);
+    let b = v128.load64_splat(pj);
+    c0a = madd(a0, b, c0a); c0b = madd(a1, b, c0b);
+    b = v128.load64_splat(pj, 8);
+    c1a = madd(a0, b, c1a); c1b = madd(a1, b, c1b);
+    b = v128.load64_splat(pj, 16);
+    c2a = madd(a0, b, c2a); c2b = madd(a1, b, c2b);
+    b = v128.load64_splat(pj, 24);
+    c3a = madd(a0, b, c3a); c3b = madd(a1, b, c3b);
+    pi += strideI; pj += 32;
+  }
+  update(c, c0a, c0b, false);
+  c += ldb;
+  update(c, c1a, c1b, false);
+  c += ldb;
+  update(c, c2a, c2b, false);
+  c += ldb;
+  update(c, c3a, c3b, false);
+}
+
+/**
+ * micro4x4 with subtract, for a tile strictly below the diagonal of a symmetric matrix kept in full
+ * storage: C[0:4, 0:4] -= P_I · P_Jᵀ and the same update, transposed, on the mirror tile at `m`
+ * (column-major, leading dimension ldb bytes), so both triangles stay equal.
+ */
+@inline export function micro4x4Mirrored(pi: usize, pj: usize, kc: i32, c: usize, m: usize, ldb: usize): void {
+  let c0a = f64x2.splat(0.0), c0b = f64x2.splat(0.0);
+  let c1a = f64x2.splat(0.0), c1b = f64x2.splat(0.0);
+  let c2a = f64x2.splat(0.0), c2b = f64x2.splat(0.0);
+  let c3a = f64x2.splat(0.0), c3b = f64x2.splat(0.0);
+  const end = pi + ((<usize>kc * 4) << 3);
+  while (pi < end) {
+    const a0 = v128.load(pi);
+    const a1 = v128.load(pi, 16);
+    let b = v128.load64_splat(pj);
+    c0a = madd(a0, b, c0a); c0b = madd(a1, b, c0b);
+    b = v128.load64_splat(pj, 8);
+    c1a = madd(a0, b, c1a); c1b = madd(a1, b, c1b);
+    b = v128.load64_splat(pj, 16);
+    c2a = madd(a0, b, c2a); c2b = madd(a1, b, c2b);
+    b = v128.load64_splat(pj, 24);
+    c3a = madd(a0, b, c3a); c3b = madd(a1, b, c3b);
+    pi += 32; pj += 32;
+  }
+  update(c, c0a, c0b, true);
+  update(c + ldb, c1a, c1b, true);
+  update(c + 2 * ldb, c2a, c2b, true);
+  update(c + 3 * ldb, c3a, c3b, true);
+  // mirror column r holds row r of the tile: (c0[r], c1[r], c2[r], c3[r])
+  update(m, v128.shuffle<u64>(c0a, c1a, 0, 2), v128.shuffle<u64>(c2a, c3a, 0, 2), true);
+  update(m + ldb, v128.shuffle<u64>(c0a, c1a, 1, 3), v128.shuffle<u64>(c2a, c3a, 1, 3), true);
+  update(m + 2 * ldb, v128.shuffle<u64>(c0b, c1b, 0, 2), v128.shuffle<u64>(c2b, c3b, 0, 2), true);
+  update(m + 3 * ldb, v128.shuffle<u64>(c0b, c1b, 1, 3), v128.shuffle<u64>(c2b, c3b, 1, 3), true);
+}

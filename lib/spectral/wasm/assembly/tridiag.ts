@@ -20,19 +20,10 @@ import { barrier, triangleSplit, evenSplit } from './sync';
 import { dot, axpy2, scal } from './vec';
 import { micro4x4 } from './micro';
 import { madd } from './madd';
+import { now, lap } from './clock';
 
-/** Host clock in milliseconds (performance.now), used to split the time of thread 0 into phases. */
-@external("env", "now") declare function now(): f64;
-
-// Phase clocks of thread 0, accumulated into f64 slots after the control words (ctrl + 16 ...):
-// [0] column update + reflector (thread 0 alone), [1] symmetric product, [2] panel corrections,
-// [3] rank-2k update, [4] waiting at barriers.
-@inline function lap(ctrl: usize, slot: i32, since: f64): f64 {
-  const t = now();
-  const p = ctrl + 16 + ((<usize>slot) << 3);
-  store<f64>(p, load<f64>(p) + (t - since));
-  return t;
-}
+// Phase clocks of thread 0 (clock.ts slots): [0] column update + reflector (thread 0 alone),
+// [1] symmetric product, [2] panel corrections, [3] rank-2k update, [4] waiting at barriers.
 
 const IBLOCK_STRIPS: i32 = 64;
 

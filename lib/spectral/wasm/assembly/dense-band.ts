@@ -1,0 +1,295 @@
+// Stage 1 of the two-stage reduction of a symmetric matrix: dense -> band of half-bandwidth b, with
+// matrix-matrix products only (LAPACK's dsytrd_sy2sb, lower).
+//
+// Why: the one-stage reduction (tridiag.ts) reads the whole trailing matrix once PER COLUMN in its
+// symmetric matrix-vector products (n³/6 doubles at n = 4096: memory-bound, ~2.7 s here). Reducing
+// to a band first touches the trailing matrix once per PANEL of b columns, in products whose inner
+// work per element loaded is 2b multiply-adds, so both halves of the 4/3·n³ flops run at the
+// register-blocked kernel's speed. The band is then reduced to tridiagonal by bulge chasing
+// (band-tridiag.ts), O(b·n²).
+//
+// Per panel (columns k..k+b-1, rows r0 = k+b .. n-1 below the band, nt = n - r0 rows):
+//   1. P = A(r0:n, k:k+b) = Q·R by Householder reflectors (thread 0). R stays in the band; the
+//      reflectors V (unit lower trapezoidal, nt x b) and T (b x b upper triangular) give
+//      Q = H_0·H_1·…·H_{b-1} = I - V·T·Vᵀ (dlarft, forward, columnwise).
+//   2. Two-sided update of the trailing matrix A22 = A(r0:n, r0:n) <- Qᵀ·A22·Q:
+//        Y = A22·V                          (symmetric A22 in full storage: a plain product)
+//        M = Tᵀ·(Vᵀ·Y)·T                    (b x b)
+//        W = Y·T - ½·V·M
+//        A22 -= V·Wᵀ + W·Vᵀ                 (rank-2b update of the lower triangle, mirrored up)
+//      since Qᵀ A Q = A - X Vᵀ - V Xᵀ + V (Tᵀ Vᵀ X) Vᵀ with X = A V T, and V Wᵀ + W Vᵀ equals the
+//      three correction terms (M is symmetric).
+// Storage: A column-major, leading dimension ld (ld >= n + 4, multiple of 4, rows/columns >= n
+// zero), kept FULL symmetric (mirrorLower fills the upper triangle first; every update writes
+// both triangles), so that Y = A22·V reads 4-row blocks of A22's columns in place. On return the
+// lower band (0 <= r - c <= b) holds the band matrix, the lower triangle below it is zero, the
+// upper triangle is scratch.
+//
+// Accuracy: every step is an orthogonal similarity computed by Householder reflectors and
+// products accumulated in float64, so the band matrix is exactly similar to A + E with
+// ||E|| = O(n·eps·||A||), like dsytrd (backward stable); the eigenvalue error bound is the same as
+// the one-stage reduction's.
+//
+// Threads (SPMD, barriers in sync.ts): thread 0 factors the panel; the products (Y, W, the packs
+// and the rank-2b update) are split by rows (Y, W) or by equal triangle area (update).
+
+import { barrier, triangleSplit, evenSplit } from './sync';
+import { dot, axpy2, scal } from './vec';
+import { micro4x4, micro4x4Strided, micro4x4Mirrored } from './micro';
+import { now, lap } from './clock';
+
+// Phase clocks of thread 0 (clock.ts slots): [0] panel factorization, [1] Y = A22·V,
+// [2] small products and packing, [3] rank-2b update, [4] waiting at barriers.
+
+const IBLOCK_STRIPS: i32 = 64;
+
+@inline function at(base: usize, i: i32): usize { return base + ((<usize>i) << 3); }
+
+/**
+ * Copies the lower triangle of the n x n matrix in `a` onto its upper triangle (blocks of 8
+ * columns: each row of a block is one 64-byte line of the destination).
+ */
+export function mirrorLower(tid: i32, nthreads: i32, ctrl: usize, a: usize, n: i32, ld: i32): void {
+  const ldb = (<usize>ld) << 3;
+  const blocks = (n + 7) >> 3;
+  const b0 = triangleSplit(0, blocks, blocks, tid, nthreads, 1);
+  const b1 = triangleSplit(0, blocks, blocks, tid + 1, nthreads, 1);
+  for (let blk = b0; blk < b1; blk++) {
+    const c0 = blk << 3;
+    const c1 = min(c0 + 8, n);
+    for (let r = c0; r < n; r++) {
+      const dst = a + <usize>r * ldb; // column r, rows c0..c1-1
+      const cEnd = min(c1, r);
+      for (let c = c0; c < cEnd; c++) store<f64>(at(dst, c), load<f64>(at(a + <usize>c * ldb, r)));
+    }
+  }
+  barrier(ctrl, nthreads);
+}
+
+/**
+ * Householder QR of the panel A(r0:r0+nt, k:k+b) in place (thread 0): R on and above the panel's
+ * diagonal, reflector tails below it, tau[p] for each. Reflector p exists for p < nr = min(b, nt-1);
+ * a zero tail gives tau = 0 (H = I).
+ */
+function factorPanel(a: usize, ldb: usize, k: i32, r0: i32, nt: i32, b: i32, nr: i32, tau: usize): void {
+  for (let p = 0; p < nr; p++) {
+    const x = a + <usize>(k + p) * ldb + ((<usize>(r0 + p)) << 3);
+    const len = nt - p;
+    const alpha = load<f64>(x);
+    const xn2 = dot(x + 8, x + 8, len - 1);
+    let beta = alpha;
+    let t: f64 = 0.0;
+    if (xn2 > 0.0) {
+      beta = Math.sqrt(alpha * alpha + xn2);
+      if (alpha > 0.0) beta = -beta;
+      t = (beta - alpha) / beta;
+      scal(1.0 / (alpha - beta), x + 8, len - 1);
+    }
+    store<f64>(x, beta);
+    store<f64>(at(tau, p), t);
+    if (t == 0.0) continue;
+    for (let c = p + 1; c < b; c++) {
+      const y = a + <usize>(k + c) * ldb + ((<usize>(r0 + p)) << 3);
+      const s = t * (load<f64>(y) + dot(x + 8, y + 8, len - 1));
+      store<f64>(y, load<f64>(y) - s);
+      axpy2(-s, x + 8, 0.0, x + 8, y + 8, len - 1);
+    }
+  }
+}
+
+/**
+ * Copies the reflectors into V (column-major nt x b, unit diagonal, zeros above and in rows
+ * [nt, ntp)), zeroes them in A (they lie below the band), and forms T (b x b, column-major):
+ * T(p,p) = tau_p, T(0:p, p) = -tau_p · T(0:p, 0:p) · V(:, 0:p)ᵀ v_p. `z` holds b scratch f64.
+ */
+function formVT(
+  a: usize, ldb: usize, k: i32, r0: i32, nt: i32, ntp: i32, b: i32, nr: i32,
+  tau: usize, vc: usize, t: usize, z: usize,
+): void {
+  for (let p = 0; p < b; p++) {
+    const v = vc + <usize>p * ldb;
+    memory.fill(v, 0, (<usize>ntp) << 3);
+    if (p >= nr) continue;
+    const x = a + <usize>(k + p) * ldb + ((<usize>(r0 + p)) << 3);
+    store<f64>(at(v, p), 1.0);
+    memory.copy(at(v, p + 1), x + 8, (<usize>(nt - p - 1)) << 3);
+    memory.fill(x + 8, 0, (<usize>(nt - p - 1)) << 3);
+  }
+  memory.fill(t, 0, (<usize>(b * b)) << 3);
+  for (let p = 0; p < nr; p++) {
+    const tp = load<f64>(at(tau, p));
+    const tcol = t + ((<usize>(p * b)) << 3);
+    store<f64>(at(tcol, p), tp);
+    if (tp == 0.0 || p == 0) continue;
+    const vp = vc + <usize>p * ldb + ((<usize>p) << 3);
+    for (let q = 0; q < p; q++) store<f64>(at(z, q), dot(vc + <usize>q * ldb + ((<usize>p) << 3), vp, nt - p));
+    for (let r = 0; r < p; r++) {
+      let s: f64 = 0.0;
+      for (let q = r; q < p; q++) s += load<f64>(at(t + ((<usize>(q * b)) << 3), r)) * load<f64>(at(z, q));
+      store<f64>(at(tcol, r), -tp * s);
+    }
+  }
+}
+
+/**
+ * Reduces the symmetric n x n matrix in `a` (full storage, see above) to lower band form of
+ * half-bandwidth b (a multiple of 4). Work areas (f64): vc, vpk, y, w: ld·b each; xp, yp: ld·2b
+ * each; small: (5 + nthreads)·b² + b. `kcs`: inner blocking of Y = A22·V.
+ */
+export function denseToBand(
+  tid: i32, nthreads: i32, ctrl: usize,
+  a: usize, n: i32, ld: i32, b: i32,
+  vc: usize, vpk: usize, y: usize, w: usize, xp: usize, yp: usize, small: usize, kcs: i32,
+): void {
+  const ldb = (<usize>ld) << 3;
+  const bbBytes = (<usize>(b * b)) << 3;
+  const t = small, m = small + bbBytes, tp = small + 2 * bbBytes, mp = small + 3 * bbBytes;
+  const z = small + 4 * bbBytes;
+  const sPart = small + 5 * bbBytes; // nthreads blocks of b x b
+  const tau = sPart + <usize>nthreads * bbBytes;
+  const cstrips = b >> 2;
+  const prof = tid == 0;
+  let clock = prof ? now() : 0.0;
+
+  for (let k = 0; k + b + 2 <= n; k += b) {
+    const r0 = k + b;
+    const nt = n - r0;
+    const ntp = (nt + 3) & ~3;
+    const nr = min(b, nt - 1);
+    const strips = ntp >> 2;
+    const s0 = evenSplit(0, strips, tid, nthreads, 1), s1 = evenSplit(0, strips, tid + 1, nthreads, 1);
+    const a22 = a + <usize>r0 * ldb + ((<usize>r0) << 3);
+
+    if (tid == 0) {
+      factorPanel(a, ldb, k, r0, nt, b, nr, tau);
+      formVT(a, ldb, k, r0, nt, ntp, b, nr, tau, vc, t, z);
+      clock = lap(ctrl, 0, clock);
+    }
+    barrier(ctrl, nthreads);
+    if (prof) clock = lap(ctrl, 4, clock);
+
+    // V packed [cs][j][4] (the broadcast operand of Y = A22·V), Y zeroed — over our strips.
+    for (let st = s0; st < s1; st++) {
+      for (let cs = 0; cs < cstrips; cs++) {
+        const dst = vpk + ((<usize>(cs * ntp + st * 4) * 4) << 3);
+        for (let jj = 0; jj < 4; jj++) {
+          for (let q = 0; q < 4; q++) {
+            store<f64>(dst + ((<usize>(jj * 4 + q)) << 3), load<f64>(at(vc + <usize>(cs * 4 + q) * ldb, st * 4 + jj)));
+          }
+        }
+      }
+    }
+    for (let c = 0; c < b; c++) memory.fill(at(y + <usize>c * ldb, s0 * 4), 0, (<usize>(s1 - s0) * 4) << 3);
+    if (prof) clock = lap(ctrl, 2, clock);
+    barrier(ctrl, nthreads);
+    if (prof) clock = lap(ctrl, 4, clock);
+
+    // Y = A22·V over our row strips, inner dimension in blocks of kcs columns of A22.
+    for (let j0 = 0; j0 < ntp; j0 += kcs) {
+      const kq = min(kcs, ntp - j0);
+      for (let is = s0; is < s1; is++) {
+        const pi = a22 + <usize>j0 * ldb + ((<usize>is) << 5);
+        for (let cs = 0; cs < cstrips; cs++) {
+          micro4x4Strided(pi, ldb, vpk + ((<usize>(cs * ntp + j0) * 4) << 3), kq, y + <usize>(cs * 4) * ldb + ((<usize>is) << 5), ldb);
+        }
+      }
+    }
+    if (prof) clock = lap(ctrl, 1, clock);
+
+    // Our rows' share of S = Vᵀ·Y (b x b).
+    const rowA = s0 * 4, rowN = (s1 - s0) * 4;
+    const myS = sPart + <usize>tid * bbBytes;
+    for (let c = 0; c < b; c++) {
+      const yc = at(y + <usize>c * ldb, rowA);
+      for (let p = 0; p < b; p++) store<f64>(at(myS, c * b + p), dot(at(vc + <usize>p * ldb, rowA), yc, rowN));
+    }
+    if (prof) clock = lap(ctrl, 2, clock);
+    barrier(ctrl, nthreads);
+    if (prof) clock = lap(ctrl, 4, clock);
+
+    if (tid == 0) {
+      // S = Σ partial S; U = S·T into mp (scratch); M = Tᵀ·U; pack T and -½M as [cs][p][4].
+      for (let i = 0; i < b * b; i++) {
+        let s: f64 = 0.0;
+        for (let th = 0; th < nthreads; th++) s += load<f64>(at(sPart + <usize>th * bbBytes, i));
+        store<f64>(at(m, i), s);
+      }
+      for (let c = 0; c < b; c++) {
+        for (let p = 0; p < b; p++) {
+          let s: f64 = 0.0;
+          for (let q = 0; q <= c; q++) s += load<f64>(at(m, q * b + p)) * load<f64>(at(t, c * b + q));
+          store<f64>(at(mp, c * b + p), s);
+        }
+      }
+      for (let c = 0; c < b; c++) {
+        for (let p = 0; p < b; p++) {
+          let s: f64 = 0.0;
+          for (let q = 0; q <= p; q++) s += load<f64>(at(t, p * b + q)) * load<f64>(at(mp, c * b + q));
+          store<f64>(at(m, c * b + p), s);
+        }
+      }
+      for (let cs = 0; cs < cstrips; cs++) {
+        for (let p = 0; p < b; p++) {
+          for (let q = 0; q < 4; q++) {
+            const c = cs * 4 + q;
+            store<f64>(at(tp, (cs * b + p) * 4 + q), load<f64>(at(t, c * b + p)));
+            store<f64>(at(mp, (cs * b + p) * 4 + q), -0.5 * load<f64>(at(m, c * b + p)));
+          }
+        }
+      }
+    }
+    if (prof) clock = lap(ctrl, 2, clock);
+    barrier(ctrl, nthreads);
+    if (prof) clock = lap(ctrl, 4, clock);
+
+    // W = Y·T - ½·V·M over our rows, then the packs X = [V W], Y' = [W V] (4-row strips [kk][4]).
+    for (let c = 0; c < b; c++) memory.fill(at(w + <usize>c * ldb, rowA), 0, (<usize>rowN) << 3);
+    for (let is = s0; is < s1; is++) {
+      const off = (<usize>is) << 5;
+      for (let cs = 0; cs < cstrips; cs++) {
+        const wc = w + <usize>(cs * 4) * ldb + off;
+        micro4x4Strided(y + off, ldb, tp + ((<usize>(cs * b * 4)) << 3), b, wc, ldb);
+        micro4x4Strided(vc + off, ldb, mp + ((<usize>(cs * b * 4)) << 3), b, wc, ldb);
+      }
+    }
+    const w2 = 2 * b;
+    for (let st = s0; st < s1; st++) {
+      const dx = xp + ((<usize>(st * 4 * w2)) << 3), dy = yp + ((<usize>(st * 4 * w2)) << 3);
+      for (let p = 0; p < b; p++) {
+        for (let q = 0; q < 4; q++) {
+          const r = st * 4 + q;
+          const vr = load<f64>(at(vc + <usize>p * ldb, r));
+          const wr = load<f64>(at(w + <usize>p * ldb, r));
+          const lo = p * 4 + q, hi = (b + p) * 4 + q;
+          store<f64>(at(dx, lo), vr); store<f64>(at(dx, hi), wr);
+          store<f64>(at(dy, lo), wr); store<f64>(at(dy, hi), vr);
+        }
+      }
+    }
+    if (prof) clock = lap(ctrl, 2, clock);
+    barrier(ctrl, nthreads);
+    if (prof) clock = lap(ctrl, 4, clock);
+
+    // A22 -= X·Y'ᵀ on the lower 4x4 tiles (diagonal tiles whole), each mirrored onto the upper one.
+    const js0 = triangleSplit(0, strips, strips, tid, nthreads, 1);
+    const js1 = triangleSplit(0, strips, strips, tid + 1, nthreads, 1);
+    const stripBytes = (<usize>(w2 * 4)) << 3;
+    for (let ib = js0; ib < strips; ib += IBLOCK_STRIPS) {
+      const ie = min(ib + IBLOCK_STRIPS, strips);
+      const jEnd = min(js1, ie);
+      for (let js = js0; js < jEnd; js++) {
+        const pj = yp + <usize>js * stripBytes;
+        const colBase = a22 + <usize>(js * 4) * ldb;
+        for (let is = max(js, ib); is < ie; is++) {
+          const pi = xp + <usize>is * stripBytes;
+          const c = colBase + ((<usize>is) << 5);
+          if (is == js) micro4x4(pi, pj, w2, c, ldb, true);
+          else micro4x4Mirrored(pi, pj, w2, c, a22 + <usize>(is * 4) * ldb + ((<usize>js) << 5), ldb);
+        }
+      }
+    }
+    if (prof) clock = lap(ctrl, 3, clock);
+    barrier(ctrl, nthreads);
+    if (prof) clock = lap(ctrl, 4, clock);
+  }
+}

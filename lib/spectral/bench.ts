@@ -75,7 +75,7 @@ import { analyzeMatrix } from './analyze-matrix';
 import { eigenvaluesWasmDetailed, wasmAvailable, wasmVariant } from './eigen-wasm';
 import { gramNeedsSvd } from './eigen-js';
 import { fitPowerLaw } from './powerlaw';
-import { configurePool, shutdown } from './wasm/pool';
+import { configurePool, getPool, shutdown } from './wasm/pool';
 import { createRng } from './rng';
 
 interface Args {
@@ -86,10 +86,11 @@ interface Args {
   block: boolean;
   scipy: boolean;
   blockOnly: boolean;
+  oneStage: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { quick: false, big: false, threads: undefined, reps: 3, block: true, scipy: true, blockOnly: false };
+  const args: Args = { quick: false, big: false, threads: undefined, reps: 3, block: true, scipy: true, blockOnly: false, oneStage: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (name: string) => {
@@ -104,7 +105,8 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--no-block') args.block = false;
     else if (a === '--no-scipy') args.scipy = false;
     else if (a === '--block-only') args.blockOnly = true;
-    else throw new Error(`unknown option ${a} (--quick, --big, --threads N, --reps N, --no-block, --no-scipy)`);
+    else if (a === '--one-stage') args.oneStage = true;
+    else throw new Error(`unknown option ${a} (--quick, --big, --threads N, --reps N, --no-block, --no-scipy, --one-stage)`);
   }
   if (args.quick) {
     args.block = false;
@@ -165,6 +167,7 @@ async function benchShapes(args: Args): Promise<void> {
     const gram = pick((t) => t.gram_s);
     const tri = pick((t) => t.tridiag_s);
     const tql = pick((t) => t.tql_s);
+    const band = pick((t) => t.band_s);
     const tf = performance.now();
     fitPowerLaw(evals);
     const fit = (performance.now() - tf) / 1000;
@@ -173,19 +176,20 @@ async function benchShapes(args: Args): Promise<void> {
     const e2e = (performance.now() - te) / 1000;
     const route = gramNeedsSvd(evals) ? 'svd*' : 'gram';
     rows.push([
-      `${r}x${c}`, fmt(median(totals)), fmt(gram), fmt(tri), fmt(tql, 3), fmt(fit, 3), fmt(e2e), route,
+      `${r}x${c}`, fmt(median(totals)), fmt(gram), fmt(tri), runs[0].timings.reduction === 'two-stage' ? fmt(band) : '-', fmt(tql, 3), fmt(fit, 3), fmt(e2e), route,
       fmt((n * n * k) / gram / 1e9, 1), fmt(((4 / 3) * n ** 3) / tri / 1e9, 1), fmt(peakRssMb(), 0),
     ]);
     process.stderr.write(`  ${r}x${c} done\n`);
   }
   console.log(table(
-    ['shape', 'eigen s', 'gram s', 'tridiag s', 'ql s', 'fit s', 'end-to-end s', 'auto route', 'gram GF/s', 'reduction GF/s', 'peak RSS MB'],
+    ['shape', 'eigen s', 'gram s', 'tridiag s', 'of which band s', 'ql s', 'fit s', 'end-to-end s', 'auto route', 'gram GF/s', 'reduction GF/s', 'peak RSS MB'],
     rows,
   ));
   console.log('  eigen s = median of the WASM eigenvalue step (copy + gram + tridiag + ql); end-to-end = analyzeMatrix on the Gram route');
   console.log('  (eigen + fit + every column), one run. auto route: what eigen.ts would pick for this spectrum; svd* = lambda_min/lambda_max');
   console.log('  is below its Gram trust ratio (square Gaussians: ~1/(4n^2)), so production recomputes such a layer with the SVD.');
-  console.log('  GFLOP/s: Gram n²k (half Gram, 2 flops per multiply-add), reduction 4n³/3.');
+  console.log('  tridiag s = reduction to tridiagonal form; two-stage: dense -> band (matrix-matrix products) + band -> tridiagonal');
+  console.log('  (bulge chasing, "of which band s"). GFLOP/s: Gram n²k (half Gram, 2 flops per multiply-add), reduction 4n³/3.');
 }
 
 // --- WeightWatcher's path for context ------------------------------------------------------------------
@@ -325,6 +329,7 @@ function benchBlock(args: Args): Promise<void> {
   const self = fileURLToPath(import.meta.url);
   const childArgs = [...process.execArgv, self, '--block-only'];
   if (args.threads) childArgs.push('--threads', String(args.threads));
+  if (args.oneStage) childArgs.push('--one-stage');
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, childArgs, { stdio: ['ignore', 'inherit', 'inherit'] });
     child.on('error', reject);
@@ -335,7 +340,9 @@ function benchBlock(args: Args): Promise<void> {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   if (!wasmAvailable()) throw new Error('WebAssembly kernels unavailable: run `npm run build:wasm` (needs lib/spectral/wasm/build/spectral.wasm)');
-  if (args.threads) await configurePool({ threads: args.threads });
+  if (args.threads || args.oneStage) {
+    await configurePool({ threads: args.threads, reduction: args.oneStage ? 'one-stage' : undefined });
+  }
   if (args.blockOnly) {
     await benchBlockChild();
     return;
@@ -343,6 +350,8 @@ async function main(): Promise<void> {
   const { availableParallelism, loadavg } = await import('node:os');
   console.log(`alphaboard spectral bench — ${availableParallelism()} cores, threads ${args.threads ?? 'default (min(2, cores))'}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   const variant = wasmVariant();
+  const pool = getPool();
+  console.log(`reduction: ${pool.reduction}${pool.reduction === 'two-stage' ? ` (band half-width ${pool.bandwidth})` : ''}; --one-stage or ALPHABOARD_REDUCTION=one-stage for the blocked one-stage one`);
   console.log(`kernels: ${variant === 'fma' ? 'spectral-fma.wasm (fused multiply-add, relaxed SIMD)' : 'spectral.wasm (SIMD mul + add)'}; ALPHABOARD_WASM_FMA=0 forces the plain build`);
   console.log('Float32 Gaussian matrices, all eigenvalues of WᵀW in float64:\n');
   await benchShapes(args);

@@ -132,6 +132,43 @@ describe.skipIf(!available)('eigenvaluesWasm', () => {
     }
   });
 
+  it.each([8, 16, 32])('gives the same numbers with the two-stage reduction (band %i) as with the one-stage one', async (bandwidth) => {
+    const one = new KernelPool({ reduction: 'one-stage' });
+    const two = new KernelPool({ reduction: 'two-stage', bandwidth });
+    try {
+      for (const [rows, cols] of [[5, 9], [17, 40], [33, 33], [130, 70], [301, 260], [64, 513]]) {
+        const w = gaussianMatrix(rows, cols, rows * 7 + cols + bandwidth);
+        const a = await one.eigenvalues(w, rows, cols);
+        const b = await two.eigenvalues(w, rows, cols);
+        expect(a.timings.reduction).toBe('one-stage');
+        expect(b.timings.reduction).toBe('two-stage');
+        const lmax = a.values[a.values.length - 1];
+        for (let i = 0; i < a.values.length; i++) expect(Math.abs(a.values[i] - b.values[i])).toBeLessThan(1e-13 * lmax);
+      }
+    } finally {
+      await one.shutdown();
+      await two.shutdown();
+    }
+  });
+
+  it('gives the same numbers when W is streamed into WebAssembly memory in slabs of its inner dimension', async () => {
+    const whole = new KernelPool({ kc: 16 });
+    const slabs = new KernelPool({ kc: 16, slabBytes: 1 }); // one chunk of 16 per slab
+    try {
+      for (const [rows, cols] of [[40, 203], [203, 40], [33, 33], [9, 100]]) {
+        for (const w of [gaussianMatrix(rows, cols, rows + cols), Float64Array.from(gaussianMatrix(rows, cols, 3))]) {
+          const a = (await whole.eigenvalues(w, rows, cols)).values;
+          const b = (await slabs.eigenvalues(w, rows, cols)).values;
+          expect(maxRelativeError(a, b)).toBeLessThan(1e-12);
+          expect(maxRelativeError(b, gramEigenvalues(w, rows, cols))).toBeLessThan(1e-10);
+        }
+      }
+    } finally {
+      await whole.shutdown();
+      await slabs.shutdown();
+    }
+  });
+
   it('serialises concurrent calls on the shared memory', async () => {
     const a = gaussianMatrix(80, 200, 1);
     const b = gaussianMatrix(220, 60, 2);

@@ -3,12 +3,15 @@
  * worker threads sharing one WebAssembly.Memory.
  *
  * Route: G = A·Aᵀ over the smaller side (half Gram, float64 accumulation of exactly converted
- * inputs) → blocked Householder tridiagonalization → implicit QL. The eigenvalues are those of the
- * float64 Gram matrix to O(n·eps·λ_max) absolute error, i.e. ~1e-13 relative for the bulk of a
- * full-rank spectrum. Near-zero singular values come back as ~sqrt(eps)·σ_max (the Gram squares the
- * condition number), so callers that need rank columns exactly must check λ_min/λ_max and switch to
- * an SVD (eigen.ts does).
- */
+ * inputs) → two-stage Householder reduction to tridiagonal form (dense → band of half-width 16 with
+ * matrix-matrix products on both threads, dense-band.ts; band → tridiagonal by bulge chasing,
+ * band-tridiag.ts) → implicit QL. The blocked one-stage reduction (tridiag.ts) stays available
+ * (ALPHABOARD_REDUCTION=one-stage) and gives the same eigenvalues to rounding. Every step is an
+ * orthogonal similarity or backward stable, so the eigenvalues are those of the float64 Gram
+ * matrix to O(n·eps·λ_max) absolute error, i.e. ~1e-13 relative for the bulk of a full-rank
+ * spectrum. Near-zero singular values come back as ~sqrt(eps)·σ_max (the Gram squares the
+ * condition number), so callers that need rank columns exactly must check λ_min/λ_max and switch
+ * to an SVD (eigen.ts does). */
 import { getPool, loadKernelModule, shutdown, type EigenJobTimings } from './wasm/pool';
 
 export type { EigenJobTimings, WasmVariant } from './wasm/pool';

@@ -56,6 +56,8 @@ export interface PoolOptions {
   bandwidth?: number;
   /** inner blocking of the two-stage reduction's product Y = A·V */
   kcBand?: number;
+  /** bytes of W copied into WebAssembly memory at a time (default SLAB_BYTES) */
+  slabBytes?: number;
 }
 
 export type Reduction = 'one-stage' | 'two-stage';
@@ -170,7 +172,35 @@ export function wasmVariant(): WasmVariant | null {
 
 const align = (x: number, a: number) => Math.ceil(x / a) * a;
 
-function planLayout(rows: number, cols: number, bytesPerElement: number, threads: number, nb: number, kc: number, bw: number): Layout {
+/** Bytes of W held in WebAssembly memory at a time (one slab of the inner dimension). */
+export const SLAB_BYTES = 32 << 20;
+
+/** Inner-dimension width of a slab: a multiple of kc with n·width·bpe <= slabBytes (at least kc), at most k. */
+function slabWidth(n: number, k: number, bpe: number, kc: number, slabBytes: number): number {
+  const chunks = Math.max(1, Math.floor(slabBytes / (n * bpe * kc)));
+  return Math.min(k, chunks * kc);
+}
+
+/**
+ * Copies the slab [kBegin, kEnd) of W's inner dimension to `at`: W's rows kBegin..kEnd-1 (contiguous)
+ * when rows > cols (A = Wᵀ), else W's columns kBegin..kEnd-1 of every row, packed rows x width.
+ */
+function copySlab(mem: WebAssembly.Memory, at: number, data: Float32Array | Float64Array, rows: number, cols: number, kBegin: number, kEnd: number): void {
+  const Ctor = data instanceof Float64Array ? Float64Array : Float32Array;
+  const width = kEnd - kBegin;
+  if (rows > cols) {
+    new Ctor(mem.buffer, at, width * cols).set(data.subarray(kBegin * cols, kEnd * cols));
+    return;
+  }
+  const dst = new Ctor(mem.buffer, at, rows * width);
+  if (width === cols) {
+    dst.set(data);
+    return;
+  }
+  for (let i = 0; i < rows; i++) dst.set(data.subarray(i * cols + kBegin, i * cols + kEnd), i * width);
+}
+
+function planLayout(rows: number, cols: number, bytesPerElement: number, slab: number, threads: number, nb: number, kc: number, bw: number): Layout {
   const n = Math.min(rows, cols);
   const pw = Math.max(nb, bw); // width of the rank-2k packs (panel of either reduction)
   const ld = align(n, 4) + 4;
@@ -198,7 +228,7 @@ function planLayout(rows: number, cols: number, bytesPerElement: number, threads
   const pack0 = take(ld * kc * 8);
   const pack1 = take(ld * kc * 8);
   const g = take(ld * ld * 8);
-  const src = take(rows * cols * bytesPerElement);
+  const src = take(n * slab * bytesPerElement);
   return { ctrl, src, g, ld, pack0, pack1, d, e, wb, vp, wp, vbuf, ybuf, scr, vc, vpk, ys, ws, small, bandWork, end: off };
 }
 
@@ -212,7 +242,7 @@ interface WorkerReply {
   ok: boolean;
   error?: string;
   failed?: number;
-  timings?: { gram_ms: number; tridiag_ms: number; tql_ms: number; phases_ms: number[]; stage2_ms: number };
+  timings?: { gram_ms: number; tridiag_ms?: number; tql_ms?: number; phases_ms?: number[]; stage2_ms?: number };
 }
 
 export class KernelPool {
@@ -222,6 +252,7 @@ export class KernelPool {
   readonly reduction: Reduction;
   readonly bandwidth: number;
   readonly kcBand: number;
+  readonly slabBytes: number;
   private readonly requestedVariant: WasmVariant | undefined;
   private memory: WebAssembly.Memory | null = null;
   private workers: Worker[] = [];
@@ -236,13 +267,14 @@ export class KernelPool {
     this.nb = options.nb ?? 32;
     this.kc = options.kc ?? 256;
     const envReduction = process.env.ALPHABOARD_REDUCTION;
-    this.reduction = options.reduction ?? (envReduction === 'two-stage' ? 'two-stage' : 'one-stage');
+    this.reduction = options.reduction ?? (envReduction === 'one-stage' ? 'one-stage' : 'two-stage');
     const envBw = Number(process.env.ALPHABOARD_BANDWIDTH);
     const bw = options.bandwidth ?? (Number.isInteger(envBw) && envBw > 0 ? envBw : 16);
     if (!(Number.isInteger(bw) && bw >= 4 && bw % 4 === 0)) throw new RangeError(`bandwidth must be a positive multiple of 4, got ${bw}`);
     this.bandwidth = bw;
     const envKcb = Number(process.env.ALPHABOARD_KC_BAND);
     this.kcBand = options.kcBand ?? (Number.isInteger(envKcb) && envKcb > 0 ? envKcb : 64);
+    this.slabBytes = options.slabBytes ?? SLAB_BYTES;
     this.requestedVariant = options.variant;
   }
 
@@ -315,23 +347,9 @@ export class KernelPool {
     return run;
   }
 
-  private async runEigen(data: Float32Array | Float64Array, rows: number, cols: number) {
-    this.start();
-    const isF64 = data instanceof Float64Array;
-    const n = Math.min(rows, cols);
-    const layout = planLayout(rows, cols, isF64 ? 8 : 4, this.threads, this.nb, this.kc, this.bandwidth);
-    const mem = this.ensureMemory(layout.end);
-    const tc = performance.now();
-    if (isF64) new Float64Array(mem.buffer, layout.src, rows * cols).set(data);
-    else new Float32Array(mem.buffer, layout.src, rows * cols).set(data);
-    new Int32Array(mem.buffer, layout.ctrl, 16).fill(0);
-    const copyMs = performance.now() - tc;
-
+  /** Posts `job` to every worker and waits for all replies (workers are ref'ed only meanwhile). */
+  private async runOnAll(job: Record<string, unknown>): Promise<WorkerReply[]> {
     const id = this.nextId++;
-    const job = {
-      op: 'eigen', id, nthreads: this.threads, layout, isF64, rows, cols, n, nb: this.nb, kc: this.kc,
-      twoStage: this.reduction === 'two-stage', bw: this.bandwidth, kcBand: this.kcBand,
-    };
     // Workers are ref'ed only while a job runs: an awaited job keeps the process alive, idle
     // kernels never do.
     const workers = this.workers;
@@ -341,33 +359,64 @@ export class KernelPool {
       replies = await Promise.all(
         workers.map((w, tid) => new Promise<WorkerReply>((resolve, reject) => {
           this.pending.set(`${id}:${tid}`, { resolve, reject });
-          w.postMessage(job);
+          w.postMessage({ ...job, id });
         })),
       );
     } finally {
       for (const w of workers) w.unref();
     }
     for (const r of replies) if (!r.ok) throw new Error(`spectral kernel failed: ${r.error}`);
+    return replies;
+  }
+
+  private async runEigen(data: Float32Array | Float64Array, rows: number, cols: number) {
+    this.start();
+    const isF64 = data instanceof Float64Array;
+    const bpe = isF64 ? 8 : 4;
+    const n = Math.min(rows, cols);
+    const k = Math.max(rows, cols);
+    const slab = slabWidth(n, k, bpe, this.kc, this.slabBytes);
+    const layout = planLayout(rows, cols, bpe, slab, this.threads, this.nb, this.kc, this.bandwidth);
+    const mem = this.ensureMemory(layout.end);
+    new Int32Array(mem.buffer, layout.ctrl, 16).fill(0);
+    const common = { layout, isF64, rows, cols, n, nthreads: this.threads };
+
+    // The Gram matrix, one slab of the inner dimension at a time (only one slab of W is copied in).
+    let copyMs = 0;
+    let gramMs = 0;
+    for (let kBegin = 0; kBegin < k; kBegin += slab) {
+      const kEnd = Math.min(k, kBegin + slab);
+      const tc = performance.now();
+      copySlab(mem, layout.src, data, rows, cols, kBegin, kEnd);
+      copyMs += performance.now() - tc;
+      const [lead] = await this.runOnAll({ ...common, op: 'gram', kc: this.kc, kBegin, kEnd });
+      gramMs += lead.timings!.gram_ms;
+    }
+
+    const replies = await this.runOnAll({
+      ...common, op: 'reduce', nb: this.nb, twoStage: this.reduction === 'two-stage', bw: this.bandwidth, kcBand: this.kcBand,
+    });
     const lead = replies[0];
     if (lead.failed) throw new Error(`tridiagonal QL did not converge (eigenvalue ${lead.failed - 1} of ${n})`);
     const values = new Float64Array(mem.buffer, layout.d, n).slice().sort();
     const t = lead.timings!;
+    const phases = t.phases_ms ?? [];
     return {
       values,
       timings: {
         copy_s: copyMs / 1000,
-        gram_s: t.gram_ms / 1000,
-        tridiag_s: t.tridiag_ms / 1000,
-        tql_s: t.tql_ms / 1000,
+        gram_s: gramMs / 1000,
+        tridiag_s: (t.tridiag_ms ?? 0) / 1000,
+        tql_s: (t.tql_ms ?? 0) / 1000,
         tridiag_phases_s: {
-          reflector: t.phases_ms[0] / 1000,
-          symv: t.phases_ms[1] / 1000,
-          corrections: t.phases_ms[2] / 1000,
-          rank2k: t.phases_ms[3] / 1000,
-          wait: t.phases_ms[4] / 1000,
+          reflector: (phases[0] ?? 0) / 1000,
+          symv: (phases[1] ?? 0) / 1000,
+          corrections: (phases[2] ?? 0) / 1000,
+          rank2k: (phases[3] ?? 0) / 1000,
+          wait: (phases[4] ?? 0) / 1000,
         },
         reduction: this.reduction,
-        band_s: t.stage2_ms / 1000,
+        band_s: (t.stage2_ms ?? 0) / 1000,
       },
     };
   }

@@ -11,34 +11,36 @@ const { module, memory, tid } = workerData;
 const instance = new WebAssembly.Instance(module, { env: { memory, now: () => performance.now() } });
 const k = instance.exports;
 
-// Stage 2 of the two-stage reduction (band -> tridiagonal), thread 0 alone.
-function bandStage(job, L) {
+/**
+ * Two-stage reduction of the Gram matrix in L.g to tridiagonal (d, e): dense -> band on every thread
+ * (dense-band.ts), then band -> tridiagonal by bulge chasing (band-tridiag.ts) on thread 0.
+ * Returns thread 0's phase clocks of stage 1 and the milliseconds of stage 2.
+ */
+function reduceTwoStage(job, L) {
+  k.mirrorLower(tid, job.nthreads, L.ctrl, L.g, job.n, L.ld);
+  k.denseToBand(tid, job.nthreads, L.ctrl, L.g, job.n, L.ld, job.bw, L.vc, L.vpk, L.ys, L.ws, L.vp, L.wp, L.small, job.kcBand);
+  if (tid !== 0) return { phases: [], bandMs: 0 };
+  const phases = Array.from(new Float64Array(memory.buffer, L.ctrl + 16, 5));
   const t = performance.now();
-  if (k.bandToTridiag) {
-    k.bandToTridiag(L.g, job.n, L.ld, job.bw, L.d, L.e, L.bandWork);
-  } else {
-    // stand-in until the bulge-chasing kernel exists: the one-stage reduction of the band matrix
-    k.tridiagLower(0, 1, L.ctrl, L.g, job.n, L.ld, L.d, L.e, L.wb, L.vp, L.wp, L.vbuf, L.ybuf, L.scr, job.nb);
-  }
-  stage2Ms = performance.now() - t;
+  k.bandToTridiag(L.g, job.n, L.ld, job.bw, L.d, L.e, L.bandWork);
+  return { phases, bandMs: performance.now() - t };
 }
-let stage2Ms = 0;
 
 parentPort.on('message', (job) => {
   try {
-    if (job.op !== 'eigen') throw new Error(`unknown op ${job.op}`);
     const L = job.layout;
-    const t0 = performance.now();
-    k.gramLower(tid, job.nthreads, L.ctrl, L.src, job.isF64 ? 1 : 0, job.rows, job.cols, L.g, L.ld, L.pack0, L.pack1, job.kc);
+    if (job.op === 'gram') {
+      // one slab of W's inner dimension, added to G (zeroed by the first slab)
+      const t0 = performance.now();
+      k.gramLower(tid, job.nthreads, L.ctrl, L.src, job.isF64 ? 1 : 0, job.rows, job.cols, L.g, L.ld, L.pack0, L.pack1, job.kc, job.kBegin, job.kEnd);
+      parentPort.postMessage({ id: job.id, ok: true, failed: 0, timings: { gram_ms: performance.now() - t0 } });
+      return;
+    }
+    if (job.op !== 'reduce') throw new Error(`unknown op ${job.op}`);
     const t1 = performance.now();
-    let phases = null;
+    let stage = null;
     if (job.twoStage) {
-      k.mirrorLower(tid, job.nthreads, L.ctrl, L.g, job.n, L.ld);
-      k.denseToBand(tid, job.nthreads, L.ctrl, L.g, job.n, L.ld, job.bw, L.vc, L.vpk, L.ys, L.ws, L.vp, L.wp, L.small, job.kcBand);
-      if (tid === 0) {
-        phases = Array.from(new Float64Array(memory.buffer, L.ctrl + 16, 5));
-        bandStage(job, L);
-      }
+      stage = reduceTwoStage(job, L);
     } else {
       k.tridiagLower(tid, job.nthreads, L.ctrl, L.g, job.n, L.ld, L.d, L.e, L.wb, L.vp, L.wp, L.vbuf, L.ybuf, L.scr, job.nb);
     }
@@ -46,7 +48,8 @@ parentPort.on('message', (job) => {
     let failed = 0;
     if (tid === 0) failed = k.tqlValues(job.n, L.d, L.e);
     const t3 = performance.now();
-    parentPort.postMessage({ id: job.id, ok: true, failed, timings: { gram_ms: t1 - t0, tridiag_ms: t2 - t1, tql_ms: t3 - t2, phases_ms: tid === 0 ? (phases ?? Array.from(new Float64Array(memory.buffer, L.ctrl + 16, 5))) : [], stage2_ms: tid === 0 && job.twoStage ? stage2Ms : 0 } });
+    const phases = tid === 0 ? (stage?.phases ?? Array.from(new Float64Array(memory.buffer, L.ctrl + 16, 5))) : [];
+    parentPort.postMessage({ id: job.id, ok: true, failed, timings: { gram_ms: 0, tridiag_ms: t2 - t1, tql_ms: t3 - t2, phases_ms: phases, stage2_ms: stage?.bandMs ?? 0 } });
   } catch (err) {
     parentPort.postMessage({ id: job.id, ok: false, error: String(err && err.stack ? err.stack : err) });
   }

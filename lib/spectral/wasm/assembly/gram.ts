@@ -19,6 +19,10 @@
 //
 // Threads: packing is split evenly by strips, the triangle by columns with equal numbers of
 // entries per thread (triangleSplit).
+//
+// Slabs: the host may pass W in slabs of the inner dimension (a range [kBegin, kEnd) of W's columns
+// when A = W, of W's rows when A = Wᵀ), one call per slab, so that only one slab of W ever sits in
+// WebAssembly memory; G is zeroed by the first slab's call and accumulates over the calls.
 
 import { barrier, triangleSplit, evenSplit } from './sync';
 import { micro4x4 } from './micro';
@@ -29,9 +33,12 @@ const IBLOCK_STRIPS: i32 = 48;
   return isF64 ? load<f64>(src + (idx << 3)) : <f64>load<f32>(src + (idx << 2));
 }
 
-/** Packs rows [4*s0, 4*s1) of A, inner range [kk0, kk0 + kc), into `pack` (strip s at s*4*kc). */
+/**
+ * Packs rows [4*s0, 4*s1) of A, slab-local inner range [kk0, kk0 + kc), into `pack` (strip s at
+ * s*4*kc). The slab at `src` is W[:, slab] (rows x sw, row-major) when A = W, W[slab, :] when A = Wᵀ.
+ */
 function packStrips(
-  src: usize, isF64: bool, trans: bool, rows: i32, cols: i32, n: i32,
+  src: usize, isF64: bool, trans: bool, cols: i32, sw: i32, n: i32,
   kk0: i32, kc: i32, s0: i32, s1: i32, pack: usize,
 ): void {
   if (!trans) {
@@ -41,7 +48,7 @@ function packStrips(
       for (let q = 0; q < 4; q++) {
         const i = s * 4 + q;
         if (i < n) {
-          const base = <usize>i * cols + kk0;
+          const base = <usize>i * sw + kk0;
           for (let kk = 0; kk < kc; kk++) {
             store<f64>(dst + ((<usize>(kk * 4 + q)) << 3), loadA(src, isF64, base + kk));
           }
@@ -79,23 +86,27 @@ function packStrips(
 }
 
 /**
- * Thread `tid` of `nthreads` computes its share of G (lower triangle) = A Aᵀ.
- * src: W (f32 or f64, row-major rows x cols); g: ld*ld f64; pack0/pack1: ld*kc f64 each.
+ * Thread `tid` of `nthreads` adds its share of the slab [kBegin, kEnd) to G (lower triangle) = A Aᵀ.
+ * src: the slab of W (f32 or f64, see packStrips) for W of shape rows x cols; g: ld*ld f64, zeroed
+ * here when kBegin = 0; pack0/pack1: ld*kc f64 each.
  */
 export function gramLower(
   tid: i32, nthreads: i32, ctrl: usize,
   src: usize, isF64: bool, rows: i32, cols: i32,
   g: usize, ld: i32, pack0: usize, pack1: usize, kc: i32,
+  kBegin: i32, kEnd: i32,
 ): void {
   const trans = rows > cols;
   const n = trans ? cols : rows;
-  const k = trans ? rows : cols;
+  const k = kEnd - kBegin;
   const strips = ld >> 2;
   const ldb = (<usize>ld) << 3;
 
-  // zero our share of G (whole columns)
-  const z0 = evenSplit(0, ld, tid, nthreads, 4), z1 = evenSplit(0, ld, tid + 1, nthreads, 4);
-  memory.fill(g + <usize>z0 * ldb, 0, <usize>(z1 - z0) * ldb);
+  if (kBegin == 0) {
+    // zero our share of G (whole columns)
+    const z0 = evenSplit(0, ld, tid, nthreads, 4), z1 = evenSplit(0, ld, tid + 1, nthreads, 4);
+    memory.fill(g + <usize>z0 * ldb, 0, <usize>(z1 - z0) * ldb);
+  }
 
   const ps0 = evenSplit(0, strips, tid, nthreads, 1), ps1 = evenSplit(0, strips, tid + 1, nthreads, 1);
   const js0 = triangleSplit(0, strips, strips, tid, nthreads, 1);
@@ -105,7 +116,7 @@ export function gramLower(
   for (let kk0 = 0; kk0 < k; kk0 += kc) {
     const kcq = min(kc, k - kk0);
     const pack = (chunk & 1) ? pack1 : pack0;
-    packStrips(src, isF64, trans, rows, cols, n, kk0, kcq, ps0, ps1, pack);
+    packStrips(src, isF64, trans, cols, k, n, kk0, kcq, ps0, ps1, pack);
     barrier(ctrl, nthreads);
     const stripBytes = (<usize>kcq * 4) << 3;
     for (let ib = js0; ib < strips; ib += IBLOCK_STRIPS) {

@@ -37,6 +37,7 @@
 
 import { madd } from './madd';
 import { dot, axpy2 } from './vec';
+import { barrier, evenSplit } from './sync';
 
 /** B: b (at most n - 1, at least 1) rounded up to a multiple of 4. */
 @inline function blockSize(n: i32, b: i32): i32 {
@@ -224,6 +225,72 @@ function updateBlock(bp: usize, bStep: usize, bb: i32, v: usize, tau: f64, x: us
   }
 }
 
+/** Copies columns [c0, c1) of the lower band of `a` (rows c .. c + b, clipped at n) into the
+ *  compact band, zeros elsewhere. */
+function copyBand(a: usize, ld: i32, n: i32, b: i32, band: usize, colBytes: usize, c0: i32, c1: i32): void {
+  const ldb = (<usize>ld) << 3;
+  const bw = min(b, n - 1);
+  zeros(band + <usize>c0 * colBytes, <i32>((<usize>(c1 - c0) * colBytes) >> 3));
+  for (let c = c0; c < c1; c++) {
+    const len = min(bw, n - 1 - c) + 1;
+    memory.copy(band + <usize>c * colBytes, a + <usize>c * ldb + ((<usize>c) << 3), (<usize>len) << 3);
+  }
+}
+
+/**
+ * Sweep j: zeroes column j below the sub-diagonal and chases the bulge down to row n (see the
+ * header). `vec` holds this thread's five vectors v, vn, x, w, u of B + 4 f64 each.
+ * Multi-threaded (see bandToTridiagSpmd): before step k, waits until the previous sweep has
+ * finished its steps 0 .. k+1 (its counter at `prev` reaches (j-1) M + k + 2; prev = 0: no wait),
+ * and posts its own progress j M + (steps done) at `mine`, then j M + M - 1 when the sweep is
+ * over (mine = 0: single thread, no posts).
+ */
+function sweep(j: i32, n: i32, bb: i32, band: usize, colBytes: usize, vec: usize, prev: usize, mine: usize, M: i32): void {
+  const vecBytes = (<usize>(bb + 4)) << 3;
+  let v = vec, vn = vec + vecBytes;
+  const x = vec + 2 * vecBytes, w = vec + 3 * vecBytes, u = vec + 4 * vecBytes;
+  const bStep = colBytes - 8;                 // column i of B_k starts 2B - 1 f64 after column i - 1
+  let s = j + 1;
+  let k = 0;
+  if (prev) waitAtLeast(prev, (j - 1) * M + 2);
+  // H_0 from A(s .. s + B - 1, j)
+  let tau = reflector(band + <usize>j * colBytes + 8, bb, v);
+  while (true) {
+    const dp = band + <usize>s * colBytes;    // D(0, 0) = A(s, s)
+    if (tau != 0.0) twoSided(dp, colBytes, min(bb, n - s), bb, v, w, tau);
+    if (s + bb >= n) break;                   // nothing below this block
+    // B = A(s + B .. s + 2B - 1, s .. s + B - 1), B x B (rows >= n are zero)
+    const bp = dp + ((<usize>bb) << 3);
+    // x = B v; H_{k+1} from u = B(:, 0) - tau x, the first column after the right update
+    blockTimesVector(bp, bStep, bb, v, x);
+    const t = f64x2.splat(-tau);
+    for (let r = 0; r < bb; r += 2) {
+      const o = (<usize>r) << 3;
+      v128.store(u + o, madd(v128.load(x + o), t, v128.load(bp + o)));
+    }
+    const taun = reflector(u, bb, vn);
+    if (tau != 0.0 || taun != 0.0) updateBlock(bp, bStep, bb, v, tau, x, vn, taun);
+    // the first column is (beta, 0, ..., 0) exactly (u after reflector)
+    for (let r = 0; r < bb; r += 2) v128.store(bp + ((<usize>r) << 3), v128.load(u + ((<usize>r) << 3)));
+    const tmp = v; v = vn; vn = tmp;
+    tau = taun;
+    s += bb;
+    k++;
+    if (mine) post(mine, j * M + k);
+    if (prev) waitAtLeast(prev, (j - 1) * M + k + 2);
+  }
+  if (mine) post(mine, j * M + M - 1);
+}
+
+/** d[i] = A(i, i), e[i] = A(i + 1, i) (e[n-1] = 0) from the compact band. */
+function extract(n: i32, band: usize, colBytes: usize, d: usize, e: usize): void {
+  for (let i = 0; i < n; i++) {
+    const p = band + <usize>i * colBytes;
+    st8(d, i, load<f64>(p));
+    st8(e, i, i < n - 1 ? load<f64>(p, 8) : 0.0);
+  }
+}
+
 /**
  * Reduces the symmetric band matrix in `a` (lower band of half-bandwidth b, column-major,
  * leading dimension ld) to tridiagonal form: diagonal d[0..n), sub-diagonal e[0..n-1), e[n-1] = 0.
@@ -234,53 +301,88 @@ export function bandToTridiag(a: usize, n: i32, ld: i32, b: i32, d: usize, e: us
   const bb = blockSize(n, b);
   const colBytes = (<usize>(2 * bb)) << 3;   // band column stride
   const band = (work + 63) & ~(<usize>63);
-  const vec = band + <usize>n * colBytes;     // five vectors of B + 4 f64 (zero past B)
-  const vecBytes = (<usize>(bb + 4)) << 3;
-  let v = vec, vn = vec + vecBytes;
-  const x = vec + 2 * vecBytes, w = vec + 3 * vecBytes, u = vec + 4 * vecBytes;
-  zeros(vec, 5 * (bb + 4));
+  const vec = band + <usize>n * colBytes;
+  zeros(vec, 5 * (bb + 4));                   // the vectors' padding past B must be zero
+  copyBand(a, ld, n, b, band, colBytes, 0, n);
+  for (let j = 0; j < n - 2; j++) sweep(j, n, bb, band, colBytes, vec, 0, 0, 0);
+  extract(n, band, colBytes, d, e);
+}
 
-  // copy the lower band (rows c .. c + b of column c, clipped at n), zeros elsewhere
-  const ldb = (<usize>ld) << 3;
-  const bw = min(b, n - 1);
-  zeros(band, n * 2 * bb);
-  for (let c = 0; c < n; c++) {
-    const len = min(bw, n - 1 - c) + 1;
-    memory.copy(band + <usize>c * colBytes, a + <usize>c * ldb + ((<usize>c) << 3), (<usize>len) << 3);
-  }
+// ---------------------------------------------------------------------------------------------
+// Multi-threaded version: the sweeps are pipelined over the threads (thread t runs the sweeps
+// j = t, t + T, ...). Sweep j's step k works on the band columns I_k = [s_k, s_k + B)
+// (rows I_k and I_{k+1}; step 0 also column j), and sweep j+1's step k on [s_k + 1, s_k + B + 1),
+// which meets sweep j's steps k and k+1 only; sweep j's later steps k+2, ... are at columns
+// >= s_k + 2B. So sweep j+1 may run step k as soon as sweep j has finished steps 0 .. k+1 (or all
+// of its steps), and both then touch disjoint memory; every element sees the same operations in
+// the same order as in bandToTridiag, so the result is bitwise the same.
+//
+// Progress: thread t's counter (i32 at ctrl + 16 + 8t, "sleeping" flag at +4) holds j M + k for
+// "sweep j has finished k steps", with M = n / B + 4 more than any sweep's step count, and
+// j M + M - 1 once sweep j is over; it only grows, since a thread runs its sweeps in order.
+// A waiting thread spins briefly, then raises its flag and sleeps in atomic.wait; a posting thread
+// notifies only when the flag is up (both sequentially consistent: either the waiter sees the new
+// value or the poster sees the flag). Each counter has one waiter: the next thread.
+//
+// Cost: every block changes cores between consecutive sweeps (its cache lines move with it), and
+// a thread whose partner is descheduled sleeps. On the 2-core development machine, shared with
+// other work, 2 threads were not reliably faster than bandToTridiag (bench-band.ts: from 0.6x to
+// 1.7x the speed over repeated runs at n = 4096), so bandToTridiag stays the default.
 
-  // column i of B_k starts at (s + B, s + i), 2B - 1 f64 after the start of column i - 1
-  const bStep = colBytes - 8;
-  for (let j = 0; j < n - 2; j++) {
-    let s = j + 1;
-    // H_0 from A(s .. s + B - 1, j)
-    let tau = reflector(band + <usize>j * colBytes + 8, bb, v);
-    while (true) {
-      const dp = band + <usize>s * colBytes;  // D(0, 0) = A(s, s)
-      if (tau != 0.0) twoSided(dp, colBytes, min(bb, n - s), bb, v, w, tau);
-      if (s + bb >= n) break;                 // nothing below this block
-      // B = A(s + B .. s + 2B - 1, s .. s + B - 1), B x B (rows >= n are zero)
-      const bp = dp + ((<usize>bb) << 3);
-      // x = B v; H_{k+1} from u = B(:, 0) - tau x, the first column after the right update
-      blockTimesVector(bp, bStep, bb, v, x);
-      const t = f64x2.splat(-tau);
-      for (let r = 0; r < bb; r += 2) {
-        const o = (<usize>r) << 3;
-        v128.store(u + o, madd(v128.load(x + o), t, v128.load(bp + o)));
-      }
-      const taun = reflector(u, bb, vn);
-      if (tau != 0.0 || taun != 0.0) updateBlock(bp, bStep, bb, v, tau, x, vn, taun);
-      // the first column is (beta, 0, ..., 0) exactly (u after reflector)
-      for (let r = 0; r < bb; r += 2) v128.store(bp + ((<usize>r) << 3), v128.load(u + ((<usize>r) << 3)));
-      const tmp = v; v = vn; vn = tmp;
-      tau = taun;
-      s += bb;
+const SPIN_LIMIT: i32 = 2000;
+
+function waitAtLeast(ctr: usize, target: i32): void {
+  let spins: i32 = 0;
+  while (true) {
+    const p = atomic.load<i32>(ctr);
+    if (p >= target) return;
+    if (++spins > SPIN_LIMIT) {
+      atomic.store<i32>(ctr, 1, 4);
+      const q = atomic.load<i32>(ctr);
+      if (q < target) atomic.wait<i32>(ctr, q, -1);
+      atomic.store<i32>(ctr, 0, 4);
+      spins = 0;
     }
   }
+}
 
-  for (let i = 0; i < n; i++) {
-    const p = band + <usize>i * colBytes;
-    st8(d, i, load<f64>(p));
-    st8(e, i, i < n - 1 ? load<f64>(p, 8) : 0.0);
+function post(ctr: usize, value: i32): void {
+  atomic.store<i32>(ctr, value);
+  if (atomic.load<i32>(ctr, 4) != 0) atomic.notify(ctr, 1);
+}
+
+/**
+ * bandToTridiag run by `nthreads` threads together (SPMD, all with the same arguments but tid).
+ * `ctrl`: 16 + 8 nthreads bytes, its first 8 (the barrier of sync.ts) zero on entry.
+ * `work`: 8 + 2 B n + 5 nthreads (B + 4) f64 (within ld (3b + 8) + 64 for nthreads <= 2).
+ */
+export function bandToTridiagSpmd(
+  tid: i32, nthreads: i32, ctrl: usize,
+  a: usize, n: i32, ld: i32, b: i32, d: usize, e: usize, work: usize,
+): void {
+  if (n <= 0) return;
+  const bb = blockSize(n, b);
+  const colBytes = (<usize>(2 * bb)) << 3;
+  const band = (work + 63) & ~(<usize>63);
+  const vecBytes5 = (<usize>(5 * (bb + 4))) << 3;
+  const vec = band + <usize>n * colBytes + <usize>tid * vecBytes5;
+  const counters = ctrl + 16;
+  const mine = counters + ((<usize>tid) << 3);
+  const M = n / bb + 4;
+  zeros(vec, 5 * (bb + 4));
+  atomic.store<i32>(mine, -1);
+  atomic.store<i32>(mine, 0, 4);
+  copyBand(a, ld, n, b, band, colBytes, evenSplit(0, n, tid, nthreads, 1), evenSplit(0, n, tid + 1, nthreads, 1));
+  barrier(ctrl, nthreads);
+  if (nthreads == 1) {
+    for (let j = 0; j < n - 2; j++) sweep(j, n, bb, band, colBytes, vec, 0, 0, 0);
+  } else {
+    for (let j = tid; j < n - 2; j += nthreads) {
+      const prev: usize = j == 0 ? 0 : counters + ((<usize>((j - 1) % nthreads)) << 3);
+      sweep(j, n, bb, band, colBytes, vec, prev, mine, M);
+    }
   }
+  barrier(ctrl, nthreads);
+  if (tid == 0) extract(n, band, colBytes, d, e);
+  barrier(ctrl, nthreads);
 }

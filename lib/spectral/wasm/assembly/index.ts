@@ -4,4 +4,4 @@ export { gramLower } from './gram';
 export { tridiagLower } from './tridiag';
 export { tqlValues } from './tql';
 export { mirrorLower, denseToBand } from './dense-band';
-export { bandToTridiag } from './band-tridiag';
+export { bandToTridiag, bandToTridiagSpmd } from './band-tridiag';

@@ -3,7 +3,7 @@
  * worker threads sharing one WebAssembly.Memory.
  *
  * Route: G = A·Aᵀ over the smaller side (half Gram, float64 accumulation of exactly converted
- * inputs) → two-stage Householder reduction to tridiagonal form (dense → band of half-width 16 with
+ * inputs) → two-stage Householder reduction to tridiagonal form (dense → band of half-width 32 with
  * matrix-matrix products on both threads, dense-band.ts; band → tridiagonal by bulge chasing,
  * band-tridiag.ts) → implicit QL. The blocked one-stage reduction (tridiag.ts) stays available
  * (ALPHABOARD_REDUCTION=one-stage) and gives the same eigenvalues to rounding. Every step is an

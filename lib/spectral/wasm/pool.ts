@@ -269,7 +269,7 @@ export class KernelPool {
     const envReduction = process.env.ALPHABOARD_REDUCTION;
     this.reduction = options.reduction ?? (envReduction === 'one-stage' ? 'one-stage' : 'two-stage');
     const envBw = Number(process.env.ALPHABOARD_BANDWIDTH);
-    const bw = options.bandwidth ?? (Number.isInteger(envBw) && envBw > 0 ? envBw : 16);
+    const bw = options.bandwidth ?? (Number.isInteger(envBw) && envBw > 0 ? envBw : 32);
     if (!(Number.isInteger(bw) && bw >= 4 && bw % 4 === 0)) throw new RangeError(`bandwidth must be a positive multiple of 4, got ${bw}`);
     this.bandwidth = bw;
     const envKcb = Number(process.env.ALPHABOARD_KC_BAND);

@@ -46,7 +46,7 @@ parentPort.on('message', (job) => {
     }
     const t2 = performance.now();
     let failed = 0;
-    if (tid === 0) failed = k.tqlValues(job.n, L.d, L.e);
+    if (tid === 0) failed = k.tqlRootFree(job.n, L.d, L.e);
     const t3 = performance.now();
     const phases = tid === 0 ? (stage?.phases ?? Array.from(new Float64Array(memory.buffer, L.ctrl + 16, 5))) : [];
     parentPort.postMessage({ id: job.id, ok: true, failed, timings: { gram_ms: 0, tridiag_ms: t2 - t1, tql_ms: t3 - t2, phases_ms: phases, stage2_ms: stage?.bandMs ?? 0 } });

@@ -1,13 +1,13 @@
 /**
  * `npm run bench` — how fast the spectral core is on this machine, beside WeightWatcher's own path.
  *
- * Prints, for float32 Gaussian matrices 1024x4096, 4096x4096, 4096x11008 (+ 8192x8192 with --big):
+ * Prints, for float32 Gaussian matrices 1024x4096, 4096x4096, 4096x11008 and 8192x8192 (one run; --no-big skips it):
  * seconds for the eigenvalues (split: Gram / tridiagonal reduction / tridiagonal QL), for the power-law
  * fit, end to end through analyzeMatrix, the GFLOP/s of the Gram and of the reduction, and peak RSS;
  * then a 7B-shaped block (Llama: 4 x 4096x4096 + gate/up 11008x4096 + down 4096x11008, BF16) written to a
  * temporary safetensors file and analysed one tensor at a time through openLocalCheckpoint, in a child
  * process so its peak RSS is its own, with the projected time for 32 blocks (224 matrices).
- * Options: --quick (1024x4096 and 2048x2048 only, no block, no scipy), --big, --threads N, --reps N
+ * Options: --quick (1024x4096 and 2048x2048 only, no block, no scipy), --no-big, --threads N, --reps N
  * (median of N, default 3), --no-block, --no-scipy, --one-stage (the blocked one-stage reduction).
  *
  * ## Algorithm (lib/spectral/wasm, WebAssembly SIMD, worker threads on one shared memory)
@@ -83,7 +83,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { quick: false, big: false, threads: undefined, reps: 3, block: true, scipy: true, blockOnly: false, oneStage: false };
+  const args: Args = { quick: false, big: true, threads: undefined, reps: 3, block: true, scipy: true, blockOnly: false, oneStage: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (name: string) => {
@@ -93,13 +93,14 @@ function parseArgs(argv: string[]): Args {
     };
     if (a === '--quick') args.quick = true;
     else if (a === '--big') args.big = true;
+    else if (a === '--no-big') args.big = false;
     else if (a === '--threads') args.threads = num('--threads');
     else if (a === '--reps') args.reps = num('--reps');
     else if (a === '--no-block') args.block = false;
     else if (a === '--no-scipy') args.scipy = false;
     else if (a === '--block-only') args.blockOnly = true;
     else if (a === '--one-stage') args.oneStage = true;
-    else throw new Error(`unknown option ${a} (--quick, --big, --threads N, --reps N, --no-block, --no-scipy, --one-stage)`);
+    else throw new Error(`unknown option ${a} (--quick, --no-big, --threads N, --reps N, --no-block, --no-scipy, --one-stage)`);
   }
   if (args.quick) {
     args.block = false;
@@ -142,7 +143,7 @@ function table(header: string[], rows: (string | number)[][]): string {
 async function benchShapes(args: Args): Promise<Map<string, { eigen: number; e2e: number }>> {
   const measured = new Map<string, { eigen: number; e2e: number }>();
   const shapes: [number, number][] = args.quick ? [[1024, 4096], [2048, 2048]] : [[1024, 4096], [4096, 4096], [4096, 11008]];
-  if (args.big) shapes.push([8192, 8192]);
+  if (args.big && !args.quick) shapes.push([8192, 8192]);
   const rows: (string | number)[][] = [];
   for (const [r, c] of shapes) {
     const w = gaussianMatrix(r, c, r * 31 + c);

@@ -1,11 +1,15 @@
 /**
  * Worker-thread pool for the WebAssembly eigenvalue kernels.
  *
- * One shared WebAssembly.Memory holds one matrix, its Gram matrix and the work areas; it grows to
- * the largest job seen (never beyond one matrix + its Gram + O(n·nb) work) and is reused between
- * calls. N = min(2, availableParallelism()) workers (override with ALPHABOARD_WASM_THREADS or
+ * One shared WebAssembly.Memory holds one slab of the matrix (SLAB_BYTES of its inner dimension:
+ * the host copies the slabs in one after the other and the workers add each to the Gram matrix),
+ * the Gram matrix and the work areas; it grows to the largest job seen (never beyond one slab + the
+ * Gram + O(n·b) work, so a 32000 x 4096 embedding costs the same 134 MB of Gram as a 4096² layer)
+ * and is reused between calls. A job is two or more rounds of messages to the workers: one `gram`
+ * per slab, then `reduce` (tridiagonal reduction, two-stage by default, and QL).
+ * N = min(2, availableParallelism()) workers (override with ALPHABOARD_WASM_THREADS or
  * `configurePool`) are spawned lazily, `unref()`ed so they never keep a process alive, and run each
- * job together (SPMD, synchronised inside WebAssembly). Jobs are serialised: the memory is shared.
+ * round together (SPMD, synchronised inside WebAssembly). Jobs are serialised: the memory is shared.
  *
  * Kernel builds: spectral-fma.wasm (fused multiply-add through relaxed SIMD) where V8 accepts it,
  * else spectral.wasm; see wasmVariant().

@@ -3,55 +3,13 @@
 import { madd } from './madd';
 
 /**
- * C[0:4, 0:4] ±= P_I · P_Jᵀ over kc, where P_I and P_J are 4-row strips packed [kk][4] (32 bytes per
- * kk) and C is column-major with leading dimension ldb bytes. Rows of P_I are read as f64x2 pairs,
- * columns of P_J as broadcasts; 8 accumulators (16 of 16 xmm registers with operands) keep the
- * multiply and add pipes busy. `subtract` is a compile-time constant at every call site.
+ * The one 4x4 tile kernel behind the three entry points below (all inlined, so the constant
+ * arguments fold away): C[0:4, 0:4] ±= P_I · P_Jᵀ over kc, P_I's 4 rows for inner index kk at
+ * pi + kk·strideI (32 when packed [kk][4]), P_J packed [kk][4]; with `mirror` != 0 the same update,
+ * transposed, also goes to the tile at `mirror`. Rows of P_I are read as f64x2 pairs, columns of P_J
+ * as broadcasts; 8 accumulators (16 of 16 xmm registers with operands) keep both FMA pipes busy.
  */
-@inline export function micro4x4(pi: usize, pj: usize, kc: i32, c: usize, ldb: usize, subtract: bool): void {
-  let c0a = f64x2.splat(0.0), c0b = f64x2.splat(0.0);
-  let c1a = f64x2.splat(0.0), c1b = f64x2.splat(0.0);
-  let c2a = f64x2.splat(0.0), c2b = f64x2.splat(0.0);
-  let c3a = f64x2.splat(0.0), c3b = f64x2.splat(0.0);
-  const end = pi + ((<usize>kc * 4) << 3);
-  while (pi < end) {
-    const a0 = v128.load(pi);
-    const a1 = v128.load(pi, 16);
-    let b = v128.load64_splat(pj);
-    c0a = madd(a0, b, c0a); c0b = madd(a1, b, c0b);
-    b = v128.load64_splat(pj, 8);
-    c1a = madd(a0, b, c1a); c1b = madd(a1, b, c1b);
-    b = v128.load64_splat(pj, 16);
-    c2a = madd(a0, b, c2a); c2b = madd(a1, b, c2b);
-    b = v128.load64_splat(pj, 24);
-    c3a = madd(a0, b, c3a); c3b = madd(a1, b, c3b);
-    pi += 32; pj += 32;
-  }
-  update(c, c0a, c0b, subtract);
-  c += ldb;
-  update(c, c1a, c1b, subtract);
-  c += ldb;
-  update(c, c2a, c2b, subtract);
-  c += ldb;
-  update(c, c3a, c3b, subtract);
-}
-
-@inline function update(c: usize, lo: v128, hi: v128, subtract: bool): void {
-  if (subtract) {
-    v128.store(c, f64x2.sub(v128.load(c), lo));
-    v128.store(c, f64x2.sub(v128.load(c, 16), hi), 16);
-  } else {
-    v128.store(c, f64x2.add(v128.load(c), lo));
-    v128.store(c, f64x2.add(v128.load(c, 16), hi), 16);
-  }
-}
-
-/**
- * C[0:4, 0:4] += P_I · P_Jᵀ over kc where P_I is read in place with a stride: its 4 rows for inner
- * index kk are the 4 contiguous f64 at pi + kk·strideI (a 4-row block of a column-major matrix,
- * strideI = its leading dimension in bytes). P_J is packed [kk][4] as in micro4x4.
- */
-@inline export function micro4x4Strided(pi: usize, strideI: usize, pj: usize, kc: i32, c: usize, ldb: usize): void {
+@inline function tile4x4(pi: usize, strideI: usize, pj: usize, kc: i32, c: usize, ldb: usize, subtract: bool, mirror: usize): void {
   let c0a = f64x2.splat(0.0), c0b = f64x2.splat(0.0);
   let c1a = f64x2.splat(0.0), c1b = f64x2.splat(0.0);
   let c2a = f64x2.splat(0.0), c2b = f64x2.splat(0.0);
@@ -70,13 +28,35 @@ import { madd } from './madd';
     c3a = madd(a0, b, c3a); c3b = madd(a1, b, c3b);
     pi += strideI; pj += 32;
   }
-  update(c, c0a, c0b, false);
-  c += ldb;
-  update(c, c1a, c1b, false);
-  c += ldb;
-  update(c, c2a, c2b, false);
-  c += ldb;
-  update(c, c3a, c3b, false);
+  update(c, c0a, c0b, subtract);
+  update(c + ldb, c1a, c1b, subtract);
+  update(c + 2 * ldb, c2a, c2b, subtract);
+  update(c + 3 * ldb, c3a, c3b, subtract);
+  if (mirror != 0) {
+    // mirror column r holds row r of the tile: (c0[r], c1[r], c2[r], c3[r])
+    update(mirror, v128.shuffle<u64>(c0a, c1a, 0, 2), v128.shuffle<u64>(c2a, c3a, 0, 2), subtract);
+    update(mirror + ldb, v128.shuffle<u64>(c0a, c1a, 1, 3), v128.shuffle<u64>(c2a, c3a, 1, 3), subtract);
+    update(mirror + 2 * ldb, v128.shuffle<u64>(c0b, c1b, 0, 2), v128.shuffle<u64>(c2b, c3b, 0, 2), subtract);
+    update(mirror + 3 * ldb, v128.shuffle<u64>(c0b, c1b, 1, 3), v128.shuffle<u64>(c2b, c3b, 1, 3), subtract);
+  }
+}
+
+/**
+ * C[0:4, 0:4] ±= P_I · P_Jᵀ over kc, where P_I and P_J are 4-row strips packed [kk][4] (32 bytes per
+ * kk) and C is column-major with leading dimension ldb bytes. `subtract` is a compile-time constant
+ * at every call site.
+ */
+@inline export function micro4x4(pi: usize, pj: usize, kc: i32, c: usize, ldb: usize, subtract: bool): void {
+  tile4x4(pi, 32, pj, kc, c, ldb, subtract, 0);
+}
+
+/**
+ * C[0:4, 0:4] += P_I · P_Jᵀ over kc where P_I is read in place with a stride: its 4 rows for inner
+ * index kk are the 4 contiguous f64 at pi + kk·strideI (a 4-row block of a column-major matrix,
+ * strideI = its leading dimension in bytes). P_J is packed [kk][4] as in micro4x4.
+ */
+@inline export function micro4x4Strided(pi: usize, strideI: usize, pj: usize, kc: i32, c: usize, ldb: usize): void {
+  tile4x4(pi, strideI, pj, kc, c, ldb, false, 0);
 }
 
 /**
@@ -85,31 +65,15 @@ import { madd } from './madd';
  * (column-major, leading dimension ldb bytes), so both triangles stay equal.
  */
 @inline export function micro4x4Mirrored(pi: usize, pj: usize, kc: i32, c: usize, m: usize, ldb: usize): void {
-  let c0a = f64x2.splat(0.0), c0b = f64x2.splat(0.0);
-  let c1a = f64x2.splat(0.0), c1b = f64x2.splat(0.0);
-  let c2a = f64x2.splat(0.0), c2b = f64x2.splat(0.0);
-  let c3a = f64x2.splat(0.0), c3b = f64x2.splat(0.0);
-  const end = pi + ((<usize>kc * 4) << 3);
-  while (pi < end) {
-    const a0 = v128.load(pi);
-    const a1 = v128.load(pi, 16);
-    let b = v128.load64_splat(pj);
-    c0a = madd(a0, b, c0a); c0b = madd(a1, b, c0b);
-    b = v128.load64_splat(pj, 8);
-    c1a = madd(a0, b, c1a); c1b = madd(a1, b, c1b);
-    b = v128.load64_splat(pj, 16);
-    c2a = madd(a0, b, c2a); c2b = madd(a1, b, c2b);
-    b = v128.load64_splat(pj, 24);
-    c3a = madd(a0, b, c3a); c3b = madd(a1, b, c3b);
-    pi += 32; pj += 32;
+  tile4x4(pi, 32, pj, kc, c, ldb, true, m);
+}
+
+@inline function update(c: usize, lo: v128, hi: v128, subtract: bool): void {
+  if (subtract) {
+    v128.store(c, f64x2.sub(v128.load(c), lo));
+    v128.store(c, f64x2.sub(v128.load(c, 16), hi), 16);
+  } else {
+    v128.store(c, f64x2.add(v128.load(c), lo));
+    v128.store(c, f64x2.add(v128.load(c, 16), hi), 16);
   }
-  update(c, c0a, c0b, true);
-  update(c + ldb, c1a, c1b, true);
-  update(c + 2 * ldb, c2a, c2b, true);
-  update(c + 3 * ldb, c3a, c3b, true);
-  // mirror column r holds row r of the tile: (c0[r], c1[r], c2[r], c3[r])
-  update(m, v128.shuffle<u64>(c0a, c1a, 0, 2), v128.shuffle<u64>(c2a, c3a, 0, 2), true);
-  update(m + ldb, v128.shuffle<u64>(c0a, c1a, 1, 3), v128.shuffle<u64>(c2a, c3a, 1, 3), true);
-  update(m + 2 * ldb, v128.shuffle<u64>(c0b, c1b, 0, 2), v128.shuffle<u64>(c2b, c3b, 0, 2), true);
-  update(m + 3 * ldb, v128.shuffle<u64>(c0b, c1b, 1, 3), v128.shuffle<u64>(c2b, c3b, 1, 3), true);
 }

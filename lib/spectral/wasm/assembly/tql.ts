@@ -26,14 +26,20 @@ const SMALL: f64 = 1e-150;
 @inline function D(p: usize, i: i32): f64 { return load<f64>(p + ((<usize>i) << 3)); }
 @inline function S(p: usize, i: i32, v: f64): void { store<f64>(p + ((<usize>i) << 3), v); }
 
-export function tqlValues(n: i32, d: usize, e: usize): i32 {
-  if (n <= 1) return 0;
-  S(e, n - 1, 0.0);
+/** max_i (|d[i]| + |e[i-1]| + |e[i]|): the ∞-norm of the tridiagonal matrix (e[n-1] = 0). */
+function rowSumNorm(n: i32, d: usize, e: usize): f64 {
   let tnorm: f64 = 0.0;
   for (let i = 0; i < n; i++) {
     const row = Math.abs(D(d, i)) + Math.abs(D(e, i)) + (i > 0 ? Math.abs(D(e, i - 1)) : 0.0);
     if (row > tnorm) tnorm = row;
   }
+  return tnorm;
+}
+
+export function tqlValues(n: i32, d: usize, e: usize): i32 {
+  if (n <= 1) return 0;
+  S(e, n - 1, 0.0);
+  const tnorm = rowSumNorm(n, d, e);
   const floor = EPS * tnorm;
   for (let l = 0; l < n; l++) {
     let iter = 0;
@@ -91,11 +97,7 @@ export function tqlValues(n: i32, d: usize, e: usize): i32 {
 export function tqlRootFree(n: i32, d: usize, e: usize): i32 {
   if (n <= 1) return 0;
   S(e, n - 1, 0.0);
-  let tnorm: f64 = 0.0;
-  for (let i = 0; i < n; i++) {
-    const row = Math.abs(D(d, i)) + Math.abs(D(e, i)) + (i > 0 ? Math.abs(D(e, i - 1)) : 0.0);
-    if (row > tnorm) tnorm = row;
-  }
+  const tnorm = rowSumNorm(n, d, e);
   const floor2 = (EPS * tnorm) * (EPS * tnorm);
   const eps2 = EPS * EPS;
   for (let i = 0; i < n - 1; i++) S(e, i, D(e, i) * D(e, i));

@@ -69,8 +69,8 @@ export type Reduction = 'one-stage' | 'two-stage';
 interface Layout {
   ctrl: number; src: number; g: number; ld: number; pack0: number; pack1: number;
   d: number; e: number; wb: number; vp: number; wp: number; vbuf: number; ybuf: number; scr: number;
-  /** two-stage work: V, packed V, Y, W (ld·bw each), small (b x b blocks), band-chasing scratch */
-  vc: number; vpk: number; ys: number; ws: number; small: number; bandWork: number;
+  /** two-stage work: V, packed V, Y, W (ld·bw each), small (b x b blocks), band-chasing scratch and control block */
+  vc: number; vpk: number; ys: number; ws: number; small: number; bandWork: number; bandCtrl: number;
   end: number;
 }
 
@@ -228,12 +228,13 @@ function planLayout(rows: number, cols: number, bytesPerElement: number, slab: n
   const ys = take(ld * bw * 8);
   const ws = take(ld * bw * 8);
   const small = take(((5 + threads) * bw * bw + bw) * 8);
-  const bandWork = take((ld * (3 * bw + 8) + 64) * 8);
+  const bandWork = take((ld * (3 * bw + 8) + 64 + 5 * threads * (bw + 4)) * 8);
+  const bandCtrl = take(16 + 8 * threads);
   const pack0 = take(ld * kc * 8);
   const pack1 = take(ld * kc * 8);
   const g = take(ld * ld * 8);
   const src = take(n * slab * bytesPerElement);
-  return { ctrl, src, g, ld, pack0, pack1, d, e, wb, vp, wp, vbuf, ybuf, scr, vc, vpk, ys, ws, small, bandWork, end: off };
+  return { ctrl, src, g, ld, pack0, pack1, d, e, wb, vp, wp, vbuf, ybuf, scr, vc, vpk, ys, ws, small, bandWork, bandCtrl, end: off };
 }
 
 interface Pending {
@@ -383,6 +384,7 @@ export class KernelPool {
     const layout = planLayout(rows, cols, bpe, slab, this.threads, this.nb, this.kc, this.bandwidth);
     const mem = this.ensureMemory(layout.end);
     new Int32Array(mem.buffer, layout.ctrl, 16).fill(0);
+    new Int32Array(mem.buffer, layout.bandCtrl, 4 + 2 * this.threads).fill(0);
     const common = { layout, isF64, rows, cols, n, nthreads: this.threads };
 
     // The Gram matrix, one slab of the inner dimension at a time (only one slab of W is copied in).

@@ -12,17 +12,17 @@ const instance = new WebAssembly.Instance(module, { env: { memory, now: () => pe
 const k = instance.exports;
 
 /**
- * Two-stage reduction of the Gram matrix in L.g to tridiagonal (d, e): dense -> band on every thread
- * (dense-band.ts), then band -> tridiagonal by bulge chasing (band-tridiag.ts) on thread 0.
+ * Two-stage reduction of the Gram matrix in L.g to tridiagonal (d, e): dense -> band (dense-band.ts),
+ * then band -> tridiagonal by bulge chasing (band-tridiag.ts, sweeps pipelined over the threads; the
+ * result is bitwise that of one thread), both on every thread.
  * Returns thread 0's phase clocks of stage 1 and the milliseconds of stage 2.
  */
 function reduceTwoStage(job, L) {
   k.mirrorLower(tid, job.nthreads, L.ctrl, L.g, job.n, L.ld);
   k.denseToBand(tid, job.nthreads, L.ctrl, L.g, job.n, L.ld, job.bw, L.vc, L.vpk, L.ys, L.ws, L.vp, L.wp, L.small, job.kcBand);
-  if (tid !== 0) return { phases: [], bandMs: 0 };
-  const phases = Array.from(new Float64Array(memory.buffer, L.ctrl + 16, 5));
+  const phases = tid === 0 ? Array.from(new Float64Array(memory.buffer, L.ctrl + 16, 5)) : [];
   const t = performance.now();
-  k.bandToTridiag(L.g, job.n, L.ld, job.bw, L.d, L.e, L.bandWork);
+  k.bandToTridiagSpmd(tid, job.nthreads, L.bandCtrl, L.g, job.n, L.ld, job.bw, L.d, L.e, L.bandWork);
   return { phases, bandMs: performance.now() - t };
 }
 

@@ -20,8 +20,8 @@
  *       the panel, Y = A·V, and the rank-64 update A -= V Wᵀ + W Vᵀ — matrix-matrix products on the
  *       register-blocked kernel, both threads (the matrix is read once per panel instead of once per
  *       column as in the one-stage dsytrd, whose symmetric matrix-vector products were memory-bound);
- *    b. band -> tridiagonal by Householder bulge chasing (band-tridiag.ts, thread 0, the band kept
- *       compact in L2: O(b·n²) flops, ~0.3 s at n = 4096).
+ *    b. band -> tridiagonal by Householder bulge chasing (band-tridiag.ts, the band kept compact in
+ *       L2, sweeps pipelined over both threads: O(b·n²) flops, ~0.25 s at n = 4096).
  *    The blocked one-stage reduction (tridiag.ts, --one-stage) gives the same eigenvalues to rounding.
  * 3. Root-free (Pal-Walker-Kahan) QL on the tridiagonal (values only, O(n²), thread 0).
  * Kernels are compiled by V8's optimizing tier up front (its baseline tier ran them 3-4x slower).

@@ -326,8 +326,9 @@ export function bandToTridiag(a: usize, n: i32, ld: i32, b: i32, d: usize, e: us
 //
 // Cost: every block changes cores between consecutive sweeps (its cache lines move with it), and
 // a thread whose partner is descheduled sleeps. On the 2-core development machine, shared with
-// other work, 2 threads were not reliably faster than bandToTridiag (bench-band.ts: from 0.6x to
-// 1.7x the speed over repeated runs at n = 4096), so bandToTridiag stays the default.
+// other work, 2 threads ranged from 0.6x to 1.7x the speed of bandToTridiag at half-width 8-16,
+// and were faster in every run at half-width 32, the width the pool uses (bench-band.ts, n = 4096:
+// 0.22-0.32 s against 0.31-0.47 s), so the pool runs this version on all its threads.
 
 const SPIN_LIMIT: i32 = 2000;
 

@@ -37,6 +37,7 @@ import { barrier, triangleSplit, evenSplit } from './sync';
 import { dot, axpy2, scal } from './vec';
 import { micro4x4, micro4x4Strided, micro4x4Mirrored } from './micro';
 import { now, lap } from './clock';
+import { madd } from './madd';
 
 // Phase clocks of thread 0 (clock.ts slots): [0] panel factorization, [1] Y = A22·V,
 // [2] small products and packing, [3] rank-2b update, [4] waiting at barriers.
@@ -64,6 +65,48 @@ export function mirrorLower(tid: i32, nthreads: i32, ctrl: usize, a: usize, n: i
     }
   }
   barrier(ctrl, nthreads);
+}
+
+/**
+ * out[c·nx + p] = Σ_i X(i, p)·Y(i, c) over rows [r0, r0 + rows) for p < nx (even) and c < ny (a
+ * multiple of 4), X and Y column-major with leading dimension ldb bytes: a b x b block of XᵀY. Two
+ * columns of X against four of Y per pass (8 accumulators, each loaded vector used 4 or 2 times),
+ * instead of b² separate dot products.
+ */
+function columnDots(x: usize, y: usize, ldb: usize, nx: i32, ny: i32, r0: i32, rows: i32, out: usize): void {
+  const off = (<usize>r0) << 3;
+  const end = (<usize>(rows & ~1)) << 3;
+  for (let p = 0; p < nx; p += 2) {
+    const x0p = x + <usize>p * ldb + off;
+    const x1p = x0p + ldb;
+    for (let c = 0; c < ny; c += 4) {
+      const y0p = y + <usize>c * ldb + off;
+      const y1p = y0p + ldb, y2p = y1p + ldb, y3p = y2p + ldb;
+      let s00 = f64x2.splat(0.0), s01 = f64x2.splat(0.0), s02 = f64x2.splat(0.0), s03 = f64x2.splat(0.0);
+      let s10 = f64x2.splat(0.0), s11 = f64x2.splat(0.0), s12 = f64x2.splat(0.0), s13 = f64x2.splat(0.0);
+      for (let o: usize = 0; o < end; o += 16) {
+        const x0 = v128.load(x0p + o), x1 = v128.load(x1p + o);
+        let v = v128.load(y0p + o);
+        s00 = madd(x0, v, s00); s10 = madd(x1, v, s10);
+        v = v128.load(y1p + o);
+        s01 = madd(x0, v, s01); s11 = madd(x1, v, s11);
+        v = v128.load(y2p + o);
+        s02 = madd(x0, v, s02); s12 = madd(x1, v, s12);
+        v = v128.load(y3p + o);
+        s03 = madd(x0, v, s03); s13 = madd(x1, v, s13);
+      }
+      storePair(out, c * nx + p, s00, s10);
+      storePair(out, (c + 1) * nx + p, s01, s11);
+      storePair(out, (c + 2) * nx + p, s02, s12);
+      storePair(out, (c + 3) * nx + p, s03, s13);
+    }
+  }
+}
+
+/** out[i], out[i + 1] = lane sums of s0, s1. */
+@inline function storePair(out: usize, i: i32, s0: v128, s1: v128): void {
+  const lo = v128.shuffle<u64>(s0, s1, 0, 2), hi = v128.shuffle<u64>(s0, s1, 1, 3);
+  v128.store(at(out, i), f64x2.add(lo, hi));
 }
 
 /**
@@ -100,11 +143,12 @@ function factorPanel(a: usize, ldb: usize, k: i32, r0: i32, nt: i32, b: i32, nr:
 /**
  * Copies the reflectors into V (column-major nt x b, unit diagonal, zeros above and in rows
  * [nt, ntp)), zeroes them in A (they lie below the band), and forms T (b x b, column-major):
- * T(p,p) = tau_p, T(0:p, p) = -tau_p · T(0:p, 0:p) · V(:, 0:p)ᵀ v_p. `z` holds b scratch f64.
+ * T(p,p) = tau_p, T(0:p, p) = -tau_p · T(0:p, 0:p) · V(:, 0:p)ᵀ v_p, with VᵀV from columnDots into
+ * `vtv` (b² f64).
  */
 function formVT(
   a: usize, ldb: usize, k: i32, r0: i32, nt: i32, ntp: i32, b: i32, nr: i32,
-  tau: usize, vc: usize, t: usize, z: usize,
+  tau: usize, vc: usize, t: usize, vtv: usize,
 ): void {
   for (let p = 0; p < b; p++) {
     const v = vc + <usize>p * ldb;
@@ -116,13 +160,13 @@ function formVT(
     memory.fill(x + 8, 0, (<usize>(nt - p - 1)) << 3);
   }
   memory.fill(t, 0, (<usize>(b * b)) << 3);
+  columnDots(vc, vc, ldb, b, b, 0, ntp, vtv);
   for (let p = 0; p < nr; p++) {
     const tp = load<f64>(at(tau, p));
     const tcol = t + ((<usize>(p * b)) << 3);
     store<f64>(at(tcol, p), tp);
     if (tp == 0.0 || p == 0) continue;
-    const vp = vc + <usize>p * ldb + ((<usize>p) << 3);
-    for (let q = 0; q < p; q++) store<f64>(at(z, q), dot(vc + <usize>q * ldb + ((<usize>p) << 3), vp, nt - p));
+    const z = vtv + ((<usize>(p * b)) << 3); // z[q] = v_qᵀ v_p
     for (let r = 0; r < p; r++) {
       let s: f64 = 0.0;
       for (let q = r; q < p; q++) s += load<f64>(at(t + ((<usize>(q * b)) << 3), r)) * load<f64>(at(z, q));
@@ -144,7 +188,7 @@ export function denseToBand(
   const ldb = (<usize>ld) << 3;
   const bbBytes = (<usize>(b * b)) << 3;
   const t = small, m = small + bbBytes, tp = small + 2 * bbBytes, mp = small + 3 * bbBytes;
-  const z = small + 4 * bbBytes;
+  const vtv = small + 4 * bbBytes;
   const sPart = small + 5 * bbBytes; // nthreads blocks of b x b
   const tau = sPart + <usize>nthreads * bbBytes;
   const cstrips = b >> 2;
@@ -162,7 +206,7 @@ export function denseToBand(
 
     if (tid == 0) {
       factorPanel(a, ldb, k, r0, nt, b, nr, tau);
-      formVT(a, ldb, k, r0, nt, ntp, b, nr, tau, vc, t, z);
+      formVT(a, ldb, k, r0, nt, ntp, b, nr, tau, vc, t, vtv);
       clock = lap(ctrl, 0, clock);
     }
     barrier(ctrl, nthreads);
@@ -199,10 +243,7 @@ export function denseToBand(
     // Our rows' share of S = Vᵀ·Y (b x b).
     const rowA = s0 * 4, rowN = (s1 - s0) * 4;
     const myS = sPart + <usize>tid * bbBytes;
-    for (let c = 0; c < b; c++) {
-      const yc = at(y + <usize>c * ldb, rowA);
-      for (let p = 0; p < b; p++) store<f64>(at(myS, c * b + p), dot(at(vc + <usize>p * ldb, rowA), yc, rowN));
-    }
+    columnDots(vc, y, ldb, b, b, rowA, rowN, myS);
     if (prof) clock = lap(ctrl, 2, clock);
     barrier(ctrl, nthreads);
     if (prof) clock = lap(ctrl, 4, clock);

@@ -3,7 +3,7 @@
  * against the dense float64 route of eigen-js.ts, on both kernel builds (the fma build only where
  * this runtime accepts relaxed SIMD). The kernel runs on a shared memory laid out like the pool's,
  * with NaN in every place it must not read (strict upper triangle, padding rows, the work area) and
- * sentinels right after every output, then tqlValues gives the eigenvalues. Checks: sorted
+ * sentinels right after every output, then tqlRootFree gives the eigenvalues. Checks: sorted
  * eigenvalues within 1e-12·max|λ| of the dense reference (and of the planted spectrum where one is
  * known), trace and Frobenius norm of (d, e) equal to those of the input, e[n-1] = 0. The
  * multi-threaded bandToTridiagSpmd runs on worker threads sharing the memory and must reproduce
@@ -19,7 +19,7 @@ interface Kernels {
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
   bandToTridiag(a: number, n: number, ld: number, b: number, d: number, e: number, work: number): void;
-  tqlValues(n: number, d: number, e: number): number;
+  tqlRootFree(n: number, d: number, e: number): number;
 }
 
 const PAGE = 65536;
@@ -33,7 +33,7 @@ function instantiate(variant: WasmVariant): Kernels | null {
   const memory = new WebAssembly.Memory({ initial: 256, maximum: 65536, shared: true });
   const instance = new WebAssembly.Instance(module, { env: { memory, now: () => performance.now() } });
   const k = instance.exports as unknown as Omit<Kernels, 'memory' | 'module'>;
-  return { module, memory, bandToTridiag: k.bandToTridiag, tqlValues: k.tqlValues };
+  return { module, memory, bandToTridiag: k.bandToTridiag, tqlRootFree: k.tqlRootFree };
 }
 
 const SENTINEL = 12345.678;
@@ -82,13 +82,13 @@ function result(k: Kernels, p: Placed) {
 }
 
 /**
- * Runs bandToTridiag on `full` and returns (d, e) and the eigenvalues (ascending) from tqlValues.
+ * Runs bandToTridiag on `full` and returns (d, e) and the eigenvalues (ascending) from tqlRootFree.
  */
 function runKernel(k: Kernels, full: Float64Array, n: number, b: number) {
   const p = place(k, full, n, b);
   k.bandToTridiag(p.a, n, p.ld, b, p.d, p.e, p.work);
   const { d, e } = result(k, p);
-  expect(k.tqlValues(n, p.d, p.e)).toBe(0);
+  expect(k.tqlRootFree(n, p.d, p.e)).toBe(0);
   const values = new Float64Array(k.memory.buffer).slice(p.d / 8, p.d / 8 + n).sort();
   return { d, e, values };
 }

@@ -2,6 +2,6 @@
 // layout of that memory and passes raw byte offsets. Kernels allocate nothing.
 export { gramLower } from './gram';
 export { tridiagLower } from './tridiag';
-export { tqlValues, tqlRootFree } from './tql';
+export { tqlRootFree } from './tql';
 export { mirrorLower, denseToBand } from './dense-band';
 export { bandToTridiag, bandToTridiagSpmd } from './band-tridiag';

@@ -1,13 +1,12 @@
-// Eigenvalues of a symmetric tridiagonal matrix by the implicit QL algorithm with Wilkinson's
-// shift (values only, no vectors), float64.
+// Eigenvalues of a symmetric tridiagonal matrix (values only, no vectors), float64: the root-free
+// QL iteration of Pal, Walker and Kahan (as in LAPACK's dsterf) with Wilkinson's shift.
 //
 // d[0..n) is the diagonal, e[i] couples d[i] and d[i+1] (e[n-1] ignored). On return d holds the
 // eigenvalues, unsorted. The method is backward stable: each eigenvalue is exact for a matrix
-// within O(eps ||T||) of T. An off-diagonal is deflated when |e[m]| <= eps (|d[m]| + |d[m+1]|)
-// or |e[m]| <= eps ||T||_max-row: the second (EISPACK-style, norm-relative) test keeps clusters of
+// within O(eps ||T||) of T. An off-diagonal is deflated when e[m]² <= eps² |d[m] d[m+1]| or
+// |e[m]| <= eps ||T||: the second (EISPACK-style, norm-relative) test keeps clusters of
 // eigenvalues at the rounding-noise level (exact rank deficiency of a Gram matrix) from stalling;
 // it perturbs eigenvalues by at most eps ||T||, below the error the reduction already made.
-// Returns 0, or (1 + index) of the eigenvalue that failed to converge in 60 sweeps.
 
 const EPS: f64 = 2.220446049250313e-16;
 const BIG: f64 = 1e150;
@@ -36,62 +35,9 @@ function rowSumNorm(n: i32, d: usize, e: usize): f64 {
   return tnorm;
 }
 
-export function tqlValues(n: i32, d: usize, e: usize): i32 {
-  if (n <= 1) return 0;
-  S(e, n - 1, 0.0);
-  const tnorm = rowSumNorm(n, d, e);
-  const floor = EPS * tnorm;
-  for (let l = 0; l < n; l++) {
-    let iter = 0;
-    while (true) {
-      let m = l;
-      for (; m < n - 1; m++) {
-        const dd = Math.abs(D(d, m)) + Math.abs(D(d, m + 1));
-        const em = Math.abs(D(e, m));
-        if (em <= EPS * dd || em <= floor) break;
-      }
-      if (m == l) break;
-      if (iter++ == 60) return l + 1;
-      const el = D(e, l);
-      let g = (D(d, l + 1) - D(d, l)) / (2.0 * el);
-      let r = hyp(g, 1.0);
-      g = D(d, m) - D(d, l) + el / (g + (g >= 0.0 ? r : -r));
-      let s: f64 = 1.0, c: f64 = 1.0, p: f64 = 0.0;
-      let underflow = false;
-      for (let i = m - 1; i >= l; i--) {
-        const ei = D(e, i);
-        const f = s * ei, b = c * ei;
-        r = hyp(f, g);
-        S(e, i + 1, r);
-        if (r == 0.0) {
-          S(d, i + 1, D(d, i + 1) - p);
-          S(e, m, 0.0);
-          underflow = true;
-          break;
-        }
-        s = f / r;
-        c = g / r;
-        g = D(d, i + 1) - p;
-        r = (D(d, i) - g) * s + 2.0 * c * b;
-        p = s * r;
-        S(d, i + 1, g + p);
-        g = c * r - b;
-      }
-      if (underflow) continue;
-      S(d, l, D(d, l) - p);
-      S(e, l, g);
-      S(e, m, 0.0);
-    }
-  }
-  return 0;
-}
-
 /**
- * The same eigenvalues by the root-free QL variant of Pal, Walker and Kahan (as in LAPACK's dsterf):
- * the iteration runs on the squares of the off-diagonal, so a plane rotation costs three divisions
- * and no square root, about half the time of tqlValues. Shifts, deflation (relative test
- * e[m]² <= eps²·|d[m]·d[m+1]|, plus the same norm-relative floor as tqlValues for clusters at the
- * rounding-noise level) and the backward error O(eps ||T||) are those of the QL iteration above.
+ * The iteration runs on the squares of the off-diagonal, so a plane rotation costs three divisions
+ * and no square root (about 1.5x faster here than QL with square roots, to ~1e-14 of ||T|| of it).
  * Returns 0, or (1 + index) of the eigenvalue that failed to converge in 60 sweeps. e is destroyed.
  */
 export function tqlRootFree(n: i32, d: usize, e: usize): i32 {

@@ -5,7 +5,7 @@
  * Route: G = A·Aᵀ over the smaller side (half Gram, float64 accumulation of exactly converted
  * inputs) → two-stage Householder reduction to tridiagonal form (dense → band of half-width 32 with
  * matrix-matrix products on both threads, dense-band.ts; band → tridiagonal by bulge chasing,
- * band-tridiag.ts) → implicit QL. The blocked one-stage reduction (tridiag.ts) stays available
+ * band-tridiag.ts) → root-free QL. The blocked one-stage reduction (tridiag.ts) stays available
  * (ALPHABOARD_REDUCTION=one-stage) and gives the same eigenvalues to rounding. Every step is an
  * orthogonal similarity or backward stable, so the eigenvalues are those of the float64 Gram
  * matrix to O(n·eps·λ_max) absolute error, i.e. ~1e-13 relative for the bulk of a full-rank

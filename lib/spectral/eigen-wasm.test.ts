@@ -169,6 +169,19 @@ describe.skipIf(!available)('eigenvaluesWasm', () => {
     }
   });
 
+  it('keeps only one slab of W in kernel memory, whatever its inner dimension', async () => {
+    const rows = 64, cols = 120_000; // 31 MB of float32
+    const w = gaussianMatrix(rows, cols, 9);
+    const pool = new KernelPool({ slabBytes: 1 << 20 });
+    try {
+      const { values } = await pool.eigenvalues(w, rows, cols);
+      expect(maxRelativeError(values, gramEigenvalues(w, rows, cols))).toBeLessThan(1e-10);
+      expect(pool.memoryBytes).toBeLessThan(8 << 20);
+    } finally {
+      await pool.shutdown();
+    }
+  });
+
   it('serialises concurrent calls on the shared memory', async () => {
     const a = gaussianMatrix(80, 200, 1);
     const b = gaussianMatrix(220, 60, 2);

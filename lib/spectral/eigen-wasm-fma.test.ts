@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRng, type Rng } from './rng';
+import { gaussian as gaussianFrom, gaussianMatrix } from './testing/planted';
 import { KernelPool, loadKernelModule, wasmVariant } from './wasm/pool';
 
 // The fused build (spectral-fma.wasm) rounds each multiply-add once instead of twice, so it may
@@ -10,17 +11,7 @@ import { KernelPool, loadKernelModule, wasmVariant } from './wasm/pool';
 
 const both = loadKernelModule('plain') !== null && loadKernelModule('fma') !== null;
 
-function gaussian(rng: Rng): number {
-  const u = rng.nextFloat() || 1e-300;
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng.nextFloat());
-}
-
-function gaussianMatrix(rows: number, cols: number, seed: number): Float32Array {
-  const rng = createRng(seed);
-  const a = new Float32Array(rows * cols);
-  for (let i = 0; i < a.length; i++) a[i] = gaussian(rng);
-  return a;
-}
+const gaussian = (rng: Rng) => gaussianFrom(() => rng.nextFloat());
 
 /** rows x cols product of Gaussian rows x rank and rank x cols factors (float64): rank exactly `rank`. */
 function lowRankMatrix(rows: number, cols: number, rank: number, seed: number): Float64Array {

@@ -5,19 +5,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { eigenvaluesWasm, eigenvaluesWasmDetailed, wasmAvailable } from './eigen-wasm';
 import { gramEigenvalues } from './eigen-js';
 import { createRng, type Rng } from './rng';
+import { gaussian as gaussianFrom, gaussianMatrix } from './testing/planted';
 import { KernelPool, shutdown } from './wasm/pool';
 
-function gaussian(rng: Rng): number {
-  const u = rng.nextFloat() || 1e-300;
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng.nextFloat());
-}
-
-function gaussianMatrix(rows: number, cols: number, seed: number): Float32Array {
-  const rng = createRng(seed);
-  const a = new Float32Array(rows * cols);
-  for (let i = 0; i < a.length; i++) a[i] = gaussian(rng);
-  return a;
-}
+const gaussian = (rng: Rng) => gaussianFrom(() => rng.nextFloat());
 
 /** n x k matrix with orthonormal columns (column-major), by twice-iterated modified Gram-Schmidt. */
 function orthonormalColumns(n: number, k: number, rng: Rng): Float64Array {

@@ -4,7 +4,7 @@
  * are s by construction — including exact zeros for a planted rank deficiency. Deterministic under a seed.
  */
 
-import { seededRandom } from '../rng';
+import { createRng, seededRandom } from '../rng';
 
 export { seededRandom };
 
@@ -13,6 +13,15 @@ export { seededRandom };
 export function gaussian(rand: () => number): number {
   const u = Math.max(rand(), 1e-300);
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
+}
+
+/** rows × cols float32 matrix of standard normal entries from a seeded xoshiro stream (createRng). */
+export function gaussianMatrix(rows: number, cols: number, seed: number): Float32Array {
+  const rng = createRng(seed);
+  const rand = () => rng.nextFloat();
+  const a = new Float32Array(rows * cols);
+  for (let i = 0; i < a.length; i++) a[i] = gaussian(rand);
+  return a;
 }
 
 /** Applies `reflections` random Householder reflections H = I − 2vvᵀ to the columns of a (n × k, row-major). */

@@ -244,18 +244,8 @@ export async function fileSha256(file: StoredFile): Promise<string> {
 
 export type RepoFiles = Record<string, Uint8Array | string>;
 
-export interface NewRepo {
-  id: string;
-  gated?: GatedMode;
-  private?: boolean;
-  downloads?: number;
-  likes?: number;
-  trendingScore?: number;
-  pipeline_tag?: string;
-  library_name?: string;
-  tags?: string[];
-  createdAt?: string;
-}
+/** A repo to create: its manifest without refs and commits (they come with its first commit). */
+export type NewRepo = Omit<RepoManifest, 'refs' | 'commits'>;
 
 export interface NewCommit {
   files: RepoFiles;

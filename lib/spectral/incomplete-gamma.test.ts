@@ -20,6 +20,25 @@ const REFERENCE: Array<[number, number, number]> = [
   [-1.9999999, 0.7, -1.0820492292014197],
 ];
 
+// s far below −30, where the continued fraction is used at every x (mpmath 1.3, 30 digits)
+const VERY_NEGATIVE_S: Array<[number, number, number]> = [
+  [-30, 1e-08, 549.2192249265639],
+  [-30, 0.9999969, -4.434963237807152],
+  [-30, 1.5, -17.11549569873862],
+  [-1000.0, 1e-08, 18413.77298866337],
+  [-1000.0, 0.9999969, -7.905652670408683],
+  [-1000.0, 1.5, -413.8743637602695],
+  [-82985655.0, 1e-08, 1528652238.848596],
+  [-82985655.0, 0.9999969, 238.02175401813852],
+  [-82985655.0, 1.5, -33647807.31018017],
+  [-1000000000000000.0, 1e-08, 1.8420680743952332e+16],
+  [-1000000000000000.0, 0.9999969, 3100004769.5047884],
+  [-1000000000000000.0, 1.5, -405465108108200.44],
+  [-1e+20, 1e-08, 1.8420680743952366e+21],
+  [-1e+20, 0.9999969, 310000480504309.1],
+  [-1e+20, 1.5, -4.054651081081644e+19],
+];
+
 describe('lnUpperGamma', () => {
   it.each(REFERENCE)('Γ(%s, %s) matches mpmath to 1e-13', (s, x, want) => {
     const got = lnUpperGamma(s, x);
@@ -41,6 +60,19 @@ describe('lnUpperGamma', () => {
       const rhs = s * upperGamma(s, x) + Math.pow(x, s) * Math.exp(-x);
       expect(Math.abs(lhs - rhs) / Math.abs(lhs)).toBeLessThan(1e-12);
     }
+  });
+
+  it.each(VERY_NEGATIVE_S)('Γ(%s, %s) for very negative s matches mpmath to 1e-14, in a few steps', (s, x, want) => {
+    const got = lnUpperGamma(s, x);
+    expect(Math.abs(got - want) / Math.max(1, Math.abs(want))).toBeLessThan(1e-14);
+  });
+
+  it('finishes at once for any s (the downward recurrence is bounded)', { timeout: 2000 }, () => {
+    for (const s of [-1e300, -1e30, -8.3e7, -31, -29.5]) {
+      for (const x of [1e-300, 1e-8, 0.5, 1.5]) expect(Number.isFinite(lnUpperGamma(s, x))).toBe(true);
+    }
+    expect(lnUpperGamma(-Infinity, 1)).toBeNaN();
+    expect(lnUpperGamma(Infinity, 1)).toBeNaN();
   });
 
   it('edge values: x = 0, x = ∞, invalid input', () => {

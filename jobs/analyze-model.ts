@@ -6,6 +6,7 @@ import { summarize } from '@/lib/spectral/summary';
 import type { LayerResult } from '@/lib/types';
 import {
   claimAnalysis,
+  ClaimLostError,
   getAnalysis,
   heartbeatAnalysis,
   markAnalysisDone,
@@ -17,6 +18,7 @@ import { listLayerResults, listStoredTensors, storeLayer } from '@/db/queries/la
 import { getModelRow } from '@/db/queries/models-write';
 import { getComputePool, type MatrixAnalysis } from './compute-pool';
 import { jobsConfig } from './config';
+import { claimTimings } from './claims';
 import { classifyError, PermanentJobError } from './errors';
 import { planLayers, skippedLayer } from './layer-plan';
 import { openRemoteCheckpoint, type RemoteCheckpoint } from './remote-checkpoint';
@@ -38,8 +40,13 @@ import { JOB_PRIORITY, leaseTimings, sendAnalyzeJob, type AnalyzeModelData } fro
  * Permanent failures (gated, not found, no safetensors, unsupported dtype, over the size cap, corrupt header) mark
  * the analysis failed with a clear reason and are not retried. Anything else is thrown, so pg-boss retries it with
  * backoff; on the last attempt the analysis is marked failed too, so no analysis stays "running" forever.
- * The job works for at most 60% of its lease, then re-queues itself and returns (the lease is how a SIGKILLed
- * worker's job gets picked up again).
+ * The job works for at most 60% of its lease, then re-queues itself and returns.
+ *
+ * The claim is heart-beaten every few seconds (jobs/claims.ts). A worker that dies or stalls stops beating; after three
+ * missed beats a live worker's sweeper (jobs/recovery.ts) re-queues the analysis and the next run takes the claim
+ * over, resuming at the first missing layer, long before pg-boss's lease would expire. Every write of a run (layers,
+ * progress, the summary) is made only while it still holds its claim, so a worker that was merely paused and wakes
+ * up after a takeover stops without writing anything twice.
  */
 
 export interface AnalyzeRunOptions {
@@ -66,9 +73,9 @@ export function claimToken(): string {
 export async function analyzeModel(data: AnalyzeModelData, run: AnalyzeRunOptions = {}): Promise<AnalyzeOutcome> {
   const log = rootLogger.child({ repo: data.repoId, revision: data.sha, ref: data.ref, analysisId: data.analysisId });
   const worker = claimToken();
-  const { leaseSeconds, sliceSeconds } = leaseTimings();
-  const heartbeatSeconds = Math.max(1, Math.min(15, Math.floor(leaseSeconds / 6)));
-  const claimed = await claimAnalysis({ analysisId: data.analysisId, worker, staleAfterSeconds: heartbeatSeconds * 3 });
+  const { sliceSeconds } = leaseTimings();
+  const { heartbeatSeconds, staleAfterSeconds } = claimTimings();
+  const claimed = await claimAnalysis({ analysisId: data.analysisId, worker, staleAfterSeconds });
   if (!claimed) {
     const current = await getAnalysis({ analysisId: data.analysisId });
     log.info({ status: current?.status ?? 'missing', holder: current?.worker }, 'analysis not claimable; nothing to do');
@@ -80,7 +87,10 @@ export async function analyzeModel(data: AnalyzeModelData, run: AnalyzeRunOption
   const beat = setInterval(() => {
     heartbeatAnalysis({ analysisId: data.analysisId, worker })
       .then((owned) => {
-        if (!owned) lost.abort(new Error('claim lost'));
+        if (!owned && !lost.signal.aborted) {
+          log.warn({ worker }, 'claim lost: another worker took the analysis over; stopping');
+          lost.abort(new Error('claim lost'));
+        }
       })
       .catch((err) => log.warn({ err: (err as Error).message }, 'heartbeat failed'));
   }, heartbeatSeconds * 1000);
@@ -93,7 +103,9 @@ export async function analyzeModel(data: AnalyzeModelData, run: AnalyzeRunOption
       deadline: started + sliceSeconds * 1000,
       stop: run.signal ? AbortSignal.any([run.signal, lost.signal]) : lost.signal,
       onLayerStored: run.onLayerStored,
+      worker,
     });
+    if (outcome === 'continued' && lost.signal.aborted) return 'skipped';
     if (outcome === 'continued') {
       await releaseAnalysis({ analysisId: data.analysisId, worker });
       // If the queue is already closing, the analysis still sits in `queued` and the next discovery re-sends it.
@@ -104,11 +116,23 @@ export async function analyzeModel(data: AnalyzeModelData, run: AnalyzeRunOption
     }
     return outcome;
   } catch (err) {
+    if (err instanceof ClaimLostError) {
+      // Another worker holds the analysis now (this one was paused or cut off past three heartbeats): it carries on
+      // from the first missing layer; this run wrote nothing after losing the claim.
+      log.warn({ worker }, 'claim lost: another worker took the analysis over; stopped without writing');
+      return 'skipped';
+    }
     const failure = classifyError(err);
     if (failure.permanent || run.lastAttempt) {
       const reason = failure.permanent ? failure.message : `${failure.message} (gave up after ${(run.attempt ?? 0) + 1} attempts)`;
+      try {
+        await markAnalysisFailed({ analysisId: data.analysisId, error: reason, errorKind: failure.kind, worker });
+      } catch (markErr) {
+        if (!(markErr instanceof ClaimLostError)) throw markErr;
+        log.warn({ worker, reason }, 'claim lost before recording the failure; the new holder carries on');
+        return 'skipped';
+      }
       log.error({ kind: failure.kind, reason }, 'analysis failed');
-      await markAnalysisFailed({ analysisId: data.analysisId, error: reason, errorKind: failure.kind });
       return 'failed';
     }
     log.warn({ kind: failure.kind, err: failure.message, attempt: run.attempt ?? 0 }, 'transient failure; will retry');
@@ -124,6 +148,8 @@ interface RunContext {
   deadline: number;
   stop: AbortSignal;
   onLayerStored?: AnalyzeRunOptions['onLayerStored'];
+  /** This run's claim token: every write is made only while it still holds the claim. */
+  worker: string;
 }
 
 async function runAnalysis(
@@ -150,7 +176,7 @@ async function runAnalysis(
     config: model?.family ? { model_type: model.family } : null,
   });
   const storeSkipped = (tensor: (typeof skipped)[number]['tensor'], reason: string) =>
-    storeLayer({ analysisId: data.analysisId, layer: skippedLayer(tensor, reason), placement: placements.get(tensor.name)! });
+    storeLayer({ analysisId: data.analysisId, layer: skippedLayer(tensor, reason), placement: placements.get(tensor.name)!, worker: ctx.worker });
   for (const s of skipped) await storeSkipped(s.tensor, s.reason);
   let layersDone = layersTotal - todo.length;
   // Bytes of the layers to analyse (what this analysis downloads in all); those stored earlier count as read.
@@ -158,7 +184,7 @@ async function runAnalysis(
   let bytesRead = analysableBytes - todo.reduce((s, p) => s + (p.tensor.end - p.tensor.start), 0);
   const previous = (await getAnalysis({ analysisId: data.analysisId }))?.timings ?? {};
   const timings: Record<string, number> = { read_s: 0, eigen_s: 0, fit_s: 0, store_s: 0, ...previous };
-  await updateProgress({ analysisId: data.analysisId, layersTotal, layersDone, bytesTotal, bytesRead });
+  await updateProgress({ analysisId: data.analysisId, worker: ctx.worker, layersTotal, layersDone, bytesTotal, bytesRead });
   if (todo.length < layersTotal) log.info({ resumeAt: todo[0]?.tensor.name, layersDone, layersTotal }, 'resuming');
 
   const pool = getComputePool();
@@ -214,7 +240,7 @@ async function runAnalysis(
       timings: { read_s: decoded.read_s, eigen_s: analysed.timings.eigen_s, fit_s: analysed.timings.fit_s },
     };
     const s0 = performance.now();
-    await storeLayer({ analysisId: data.analysisId, layer, placement: placements.get(tensor.name)! });
+    await storeLayer({ analysisId: data.analysisId, layer, placement: placements.get(tensor.name)!, worker: ctx.worker });
     layersDone++;
     layersThisRun++;
     timings.read_s += decoded.read_s;
@@ -222,7 +248,7 @@ async function runAnalysis(
     timings.fit_s += analysed.timings.fit_s;
     timings.store_s += (performance.now() - s0) / 1000;
     const secondsPerLayer = (performance.now() - runStart) / 1000 / layersThisRun;
-    await updateProgress({ analysisId: data.analysisId, layersDone, bytesRead, secondsPerLayer, timings });
+    await updateProgress({ analysisId: data.analysisId, worker: ctx.worker, layersDone, bytesRead, secondsPerLayer, timings });
     tlog.debug({ layersDone, layersTotal, alpha: layer.alpha }, 'layer stored');
     await ctx.onLayerStored?.({ tensor: tensor.name, layersDone, layersTotal });
 
@@ -236,7 +262,7 @@ async function runAnalysis(
   const analysedLayers = all.filter((l) => l.status !== 'skipped');
   const summary = analysedLayers.length > 0 ? summarize(analysedLayers) : null;
   timings.total_s = (timings.total_s ?? 0) + (performance.now() - runStart) / 1000;
-  await markAnalysisDone({ analysisId: data.analysisId, summary, timings });
+  await markAnalysisDone({ analysisId: data.analysisId, worker: ctx.worker, summary, timings });
   log.info({ layersTotal, summary }, 'analysis done');
   return 'done';
 }

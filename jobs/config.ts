@@ -20,6 +20,11 @@ const EnvSchema = z.object({
   WATCHLIST: z.string().trim().default('default'),
   /** Seconds a worker may hold an analysis job before pg-boss considers it dead and hands it to another worker. */
   JOB_LEASE_SECONDS: z.coerce.number().int().min(4).max(6 * 3600).default(900),
+  /**
+   * Seconds between two heartbeats of a running analysis' claim; three missed beats make the claim stale, and a live
+   * worker then takes the analysis over. Default: min(15, JOB_LEASE_SECONDS / 6).
+   */
+  JOB_HEARTBEAT_SECONDS: z.coerce.number().int().min(1).max(300).optional(),
   /** Retries of a job failing with a transient error (network, database). */
   JOB_RETRY_LIMIT: z.coerce.number().int().min(0).default(6),
   /** First retry delay in seconds; doubled with jitter by pg-boss (retryBackoff). */

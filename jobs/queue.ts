@@ -16,9 +16,10 @@ import { logger } from './logger';
  * - `analyze-model`: one (repo, sha, options) analysis. Policy `short` + singletonKey `repo@sha#options`: at most
  *   one queued job per key, so duplicate requests collapse. A running job does not block a new queued one; two
  *   workers never run one analysis at once because the handler must first claim the analysis row.
- *   `expireInSeconds` is the lease: a job still active after it (its worker was SIGKILLed) is failed by pg-boss's
- *   maintenance and retried, and the retry resumes at the first missing layer. Handlers therefore stop by
- *   60% of the lease and re-enqueue the rest (see analyze-model.ts).
+ *   `expireInSeconds` is the lease: a job still active after it is failed by pg-boss's maintenance and retried.
+ *   Handlers stop by 60% of the lease and re-enqueue the rest (see analyze-model.ts). A dead or stalled worker is
+ *   not left to the lease: its claim stops heart-beating, and a live worker re-sends the analysis' job after three
+ *   missed beats (jobs/recovery.ts); the embedded server does it for an earlier process at start-up.
  */
 
 export const DISCOVER_QUEUE = 'discover';
@@ -44,7 +45,18 @@ export interface QueueRole {
 }
 
 const KEY = Symbol.for('alphaboard.queue');
-const g = globalThis as { [KEY]?: Promise<PgBoss> };
+const HOOKS = Symbol.for('alphaboard.queue.stopping');
+const g = globalThis as { [KEY]?: Promise<PgBoss>; [HOOKS]?: Set<() => void> };
+
+/**
+ * Run `fn` once when {@link stopQueue} begins (before handlers drain): periodic work that sends jobs or reads the
+ * database (the stale-claim sweeper) stops there. Returns a function that unregisters it.
+ */
+export function onQueueStopping(fn: () => void): () => void {
+  const hooks = (g[HOOKS] ??= new Set());
+  hooks.add(fn);
+  return () => hooks.delete(fn);
+}
 
 /** Seconds of the analysis lease and the maintenance interval that enforces it. */
 export function leaseTimings(): { leaseSeconds: number; maintenanceSeconds: number; sliceSeconds: number } {
@@ -142,6 +154,9 @@ export function getQueue(role: QueueRole = defaultRole()): Promise<PgBoss> {
 
 /** Stop pg-boss gracefully: waits up to `timeoutMs` for running handlers. */
 export async function stopQueue(timeoutMs = 10_000): Promise<void> {
+  const hooks = [...(g[HOOKS] ?? [])];
+  g[HOOKS]?.clear();
+  for (const fn of hooks) fn();
   const starting = g[KEY];
   if (!starting) return;
   const boss = await starting.catch(() => null);

@@ -3,12 +3,17 @@ import { closeDb, getSql } from '../client';
 import { freshDataDir, removeFreshDataDirs } from '@/jobs/testing/fresh-db';
 import {
   claimAnalysis,
+  ClaimLostError,
   createAnalysis,
   getAnalysis,
   heartbeatAnalysis,
+  listStaleClaims,
+  markAnalysisDone,
   markAnalysisFailed,
   optionsKeyOf,
+  releaseAllClaims,
   releaseAnalysis,
+  updateProgress,
 } from './analyses';
 import { countLayers, storeLayer } from './layers-write';
 import { ensureRevision, stepOfRef, upsertModel } from './models-write';
@@ -82,6 +87,53 @@ describe('layers', () => {
     const row = (await sql.query('select alpha, pl_xmin, pl_xmax from layers where id = $1', [id1])).rows[0];
     expect(row).toEqual({ alpha: 3.6, pl_xmin: 0.1, pl_xmax: 2 });
     expect((await sql.query('select count(*)::int as n from layer_esd where layer_id = $1', [id1])).rows[0].n).toBe(1);
+  });
+});
+
+describe('writes under a claim', () => {
+  const layer = { tensor: 'model.layers.0.self_attn.q_proj.weight', name: 'model.layers.0.self_attn.q_proj', status: 'success' as const, shape: [32, 32], dtype: 'BF16', alpha: 3.1 };
+  const placement = { ordinal: 0, blockIndex: 0, relativeDepth: 0, role: 'q', fused: false };
+
+  it('a worker that lost its claim writes nothing: no layer, no progress, no summary, no failure', async () => {
+    const { analysis } = await newAnalysis('e'.repeat(40));
+    const id = analysis.id;
+    await claimAnalysis({ analysisId: id, worker: 'paused', staleAfterSeconds: 60 });
+    await updateProgress({ analysisId: id, worker: 'paused', layersDone: 0, layersTotal: 9 });
+    // 'paused' stops heart-beating; 'live' takes the analysis over.
+    await new Promise((r) => setTimeout(r, 20));
+    expect((await claimAnalysis({ analysisId: id, worker: 'live', staleAfterSeconds: 0 }))?.worker).toBe('live');
+    await expect(storeLayer({ analysisId: id, layer, placement, worker: 'paused' })).rejects.toBeInstanceOf(ClaimLostError);
+    expect(await countLayers({ analysisId: id })).toBe(0);
+    await expect(updateProgress({ analysisId: id, worker: 'paused', layersDone: 5 })).rejects.toBeInstanceOf(ClaimLostError);
+    await expect(markAnalysisDone({ analysisId: id, worker: 'paused', summary: null })).rejects.toBeInstanceOf(ClaimLostError);
+    await expect(markAnalysisFailed({ analysisId: id, worker: 'paused', error: 'x', errorKind: 'internal' })).rejects.toBeInstanceOf(ClaimLostError);
+    expect(await getAnalysis({ analysisId: id })).toMatchObject({ status: 'running', worker: 'live', layersDone: 0 });
+    // The holder's writes go through, and a stored layer refreshes its heartbeat.
+    const before = (await getAnalysis({ analysisId: id }))!.updatedAt;
+    await new Promise((r) => setTimeout(r, 20));
+    await storeLayer({ analysisId: id, layer, placement, worker: 'live' });
+    expect((await getAnalysis({ analysisId: id }))!.updatedAt.getTime()).toBeGreaterThan(before.getTime());
+    await updateProgress({ analysisId: id, worker: 'live', layersDone: 1 });
+    await markAnalysisDone({ analysisId: id, worker: 'live', summary: null });
+    expect(await getAnalysis({ analysisId: id })).toMatchObject({ status: 'done', layersDone: 1 });
+    expect(await countLayers({ analysisId: id })).toBe(1);
+  });
+
+  it('stale claims are listed with their job data; releasing all claims queues them again', async () => {
+    const { analysis } = await newAnalysis('f'.repeat(40));
+    const id = analysis.id;
+    await claimAnalysis({ analysisId: id, worker: 'gone:1:abc', staleAfterSeconds: 60 });
+    expect((await listStaleClaims({ staleAfterSeconds: 60 })).map((r) => r.analysisId)).not.toContain(id);
+    await new Promise((r) => setTimeout(r, 20));
+    const stale = (await listStaleClaims({ staleAfterSeconds: 0 })).find((r) => r.analysisId === id);
+    expect(stale).toMatchObject({ repoId: 'acme/model', sha: 'f'.repeat(40), ref: 'main', optionsKey: 'default', worker: 'gone:1:abc' });
+    expect(stale!.silentSeconds).toBeGreaterThanOrEqual(0);
+    const released = await releaseAllClaims();
+    expect(released.map((r) => r.analysisId)).toContain(id);
+    expect(await getAnalysis({ analysisId: id })).toMatchObject({ status: 'queued', worker: null });
+    expect(await releaseAllClaims()).toEqual([]);
+    // Queued again, it is claimable at once by the next run.
+    expect(await claimAnalysis({ analysisId: id, worker: 'next', staleAfterSeconds: 60 })).not.toBeNull();
   });
 });
 

@@ -1,4 +1,4 @@
-import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { AnalysisOptions, ModelStats } from '@/lib/types';
 import { getDb } from '../client';
 import { analyses, revisions, type Analysis, type AnalysisStatus } from '../schema';
@@ -8,9 +8,27 @@ import { analyses, revisions, type Analysis, type AnalysisStatus } from '../sche
  *
  * Ownership of a running analysis is a claim (worker id + `updated_at` heartbeat), checked with the database's own
  * clock so that workers on machines with skewed clocks agree. A claim older than `staleAfterSeconds` may be taken
- * over: that is how a SIGKILLed worker's analysis continues elsewhere. Not marked `server-only`: worker processes
- * import it outside Next.
+ * over: that is how a SIGKILLed worker's analysis continues elsewhere. Writes a job makes under its claim pass its
+ * `worker` token and are refused with ClaimLostError once another worker holds the analysis. Not marked
+ * `server-only`: worker processes import it outside Next.
  */
+
+/**
+ * Thrown by a write that must be made under a claim (a layer, progress, the final summary) when this worker no
+ * longer holds it: another worker took the analysis over while this one was paused or cut off. The caller stops
+ * without writing anything more.
+ */
+export class ClaimLostError extends Error {
+  constructor(readonly analysisId: number, readonly worker: string) {
+    super(`claim on analysis ${analysisId} lost by ${worker}: another worker took it over`);
+    this.name = 'ClaimLostError';
+  }
+}
+
+/** The condition "still held by `worker`": running under its claim. */
+export function heldBy(analysisId: number, worker: string): SQL {
+  return and(eq(analyses.id, analysisId), eq(analyses.worker, worker), eq(analyses.status, 'running'))!;
+}
 
 /** Stable key of an options object: sorted JSON of the options that are set, or `default`. */
 export function optionsKeyOf(options: AnalysisOptions = {}): string {
@@ -111,9 +129,13 @@ export async function releaseAnalysis(params: { analysisId: number; worker: stri
     .where(and(eq(analyses.id, params.analysisId), eq(analyses.worker, params.worker), eq(analyses.status, 'running')));
 }
 
-/** Store progress (and refresh the claim). Only the fields given are written. */
+/**
+ * Store progress (and refresh the claim). Only the fields given are written. With `worker`, only while that worker
+ * still holds the claim: otherwise nothing is written and {@link ClaimLostError} is thrown.
+ */
 export async function updateProgress(params: {
   analysisId: number;
+  worker?: string;
   layersDone?: number;
   layersTotal?: number;
   bytesRead?: number;
@@ -122,19 +144,26 @@ export async function updateProgress(params: {
   timings?: Record<string, number>;
 }): Promise<void> {
   const db = await getDb();
-  const { analysisId, ...fields } = params;
+  const { analysisId, worker, ...fields } = params;
   const set: Record<string, unknown> = { updatedAt: sql`now()` };
   for (const [k, v] of Object.entries(fields)) if (v !== undefined) set[k] = v;
-  await db.update(analyses).set(set).where(eq(analyses.id, analysisId));
+  const rows = await db
+    .update(analyses)
+    .set(set)
+    .where(worker === undefined ? eq(analyses.id, analysisId) : heldBy(analysisId, worker))
+    .returning({ id: analyses.id });
+  if (worker !== undefined && rows.length === 0) throw new ClaimLostError(analysisId, worker);
 }
 
+/** Mark done with its summary. With `worker`, only under that worker's claim (else {@link ClaimLostError}). */
 export async function markAnalysisDone(params: {
   analysisId: number;
+  worker?: string;
   summary: ModelStats | null;
   timings?: Record<string, number>;
 }): Promise<void> {
   const db = await getDb();
-  await db
+  const rows = await db
     .update(analyses)
     .set({
       status: 'done',
@@ -145,16 +174,26 @@ export async function markAnalysisDone(params: {
       finishedAt: sql`now()`,
       updatedAt: sql`now()`,
     })
-    .where(eq(analyses.id, params.analysisId));
+    .where(params.worker === undefined ? eq(analyses.id, params.analysisId) : heldBy(params.analysisId, params.worker))
+    .returning({ id: analyses.id });
+  if (params.worker !== undefined && rows.length === 0) throw new ClaimLostError(params.analysisId, params.worker);
 }
 
 /** Fail permanently with a reason the UI and API show (`errorKind`: gated, not_found, no_safetensors, ...). */
-export async function markAnalysisFailed(params: { analysisId: number; error: string; errorKind: string }): Promise<void> {
+export async function markAnalysisFailed(params: {
+  analysisId: number;
+  error: string;
+  errorKind: string;
+  /** Only under this worker's claim (else {@link ClaimLostError}). */
+  worker?: string;
+}): Promise<void> {
   const db = await getDb();
-  await db
+  const rows = await db
     .update(analyses)
     .set({ status: 'failed', error: params.error, errorKind: params.errorKind, finishedAt: sql`now()`, updatedAt: sql`now()` })
-    .where(eq(analyses.id, params.analysisId));
+    .where(params.worker === undefined ? eq(analyses.id, params.analysisId) : heldBy(params.analysisId, params.worker))
+    .returning({ id: analyses.id });
+  if (params.worker !== undefined && rows.length === 0) throw new ClaimLostError(params.analysisId, params.worker);
 }
 
 export type AnalysisListItem = Analysis & { sha: string; ref: string; step: number | null };
@@ -179,4 +218,72 @@ export async function listAnalyses(params: {
     .limit(Math.min(params.limit ?? 100, 1000))
     .offset(params.offset ?? 0);
   return rows.map((r) => ({ ...r.analysis, sha: r.sha, ref: r.ref, step: r.step }));
+}
+
+/** What it takes to queue an analysis' job again (the fields of the analyze-model job's data). */
+export interface AnalysisJobRef {
+  analysisId: number;
+  repoId: string;
+  sha: string;
+  ref: string;
+  optionsKey: string;
+  /** Claim token of the worker that held it. */
+  worker: string | null;
+  layersDone: number;
+  layersTotal: number | null;
+  /** Seconds since its last heartbeat, by the database's clock. */
+  silentSeconds: number;
+}
+
+const jobRefColumns = {
+  analysisId: analyses.id,
+  repoId: analyses.modelId,
+  sha: revisions.sha,
+  ref: revisions.ref,
+  optionsKey: analyses.optionsKey,
+  worker: analyses.worker,
+  layersDone: analyses.layersDone,
+  layersTotal: analyses.layersTotal,
+  silentSeconds: sql<number>`extract(epoch from now() - ${analyses.updatedAt})::float8`,
+};
+
+/**
+ * Running analyses whose claim has not been refreshed for `staleAfterSeconds` (database clock): their worker died
+ * or is paused. Oldest heartbeat first.
+ */
+export async function listStaleClaims(params: { staleAfterSeconds: number; limit?: number }): Promise<AnalysisJobRef[]> {
+  const db = await getDb();
+  const rows = await db
+    .select(jobRefColumns)
+    .from(analyses)
+    .innerJoin(revisions, eq(revisions.id, analyses.revisionId))
+    .where(
+      and(
+        eq(analyses.status, 'running'),
+        sql`${analyses.updatedAt} < now() - make_interval(secs => ${params.staleAfterSeconds})`,
+      ),
+    )
+    .orderBy(analyses.updatedAt)
+    .limit(params.limit ?? 100);
+  return rows.map((r) => ({ ...r, silentSeconds: Number(r.silentSeconds) }));
+}
+
+/**
+ * Give every running claim back to the queue at once, whoever holds it; returns what was released. Only for the
+ * embedded database at start-up, before this process runs any job: the folder lock (db/lock.ts) makes this process
+ * the only owner, so every claim found then belongs to an earlier process that is gone.
+ */
+export async function releaseAllClaims(): Promise<AnalysisJobRef[]> {
+  const db = await getDb();
+  const stale = await db
+    .select(jobRefColumns)
+    .from(analyses)
+    .innerJoin(revisions, eq(revisions.id, analyses.revisionId))
+    .where(eq(analyses.status, 'running'));
+  if (stale.length === 0) return [];
+  await db
+    .update(analyses)
+    .set({ status: 'queued', worker: null, updatedAt: sql`now()` })
+    .where(and(eq(analyses.status, 'running'), inArray(analyses.id, stale.map((r) => r.analysisId))));
+  return stale.map((r) => ({ ...r, silentSeconds: Number(r.silentSeconds) }));
 }

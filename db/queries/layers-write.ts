@@ -1,7 +1,8 @@
-import { count, eq, getTableColumns } from 'drizzle-orm';
+import { count, eq, getTableColumns, sql } from 'drizzle-orm';
 import type { LayerResult, LayerRole } from '@/lib/types';
 import { getDb } from '../client';
-import { layerEsd, layers, type NewLayer } from '../schema';
+import { analyses, layerEsd, layers, type NewLayer } from '../schema';
+import { ClaimLostError, heldBy } from './analyses';
 
 /**
  * Write side of layers. A layer is stored the moment it completes, keyed by (analysis_id, tensor): storing the
@@ -28,11 +29,20 @@ export interface StoredLayerPlacement {
   fused: boolean;
 }
 
-/** Upsert one layer and its ESD in one transaction; returns the layer id. */
+/**
+ * Upsert one layer and its ESD in one transaction; returns the layer id.
+ *
+ * With `worker` (a job's claim token) the write is made only under that worker's claim: the transaction first
+ * refreshes the claim's heartbeat, which locks the analysis row, and writes nothing (throwing ClaimLostError) when
+ * another worker holds it. A takeover's claim update waits for that row lock and then finds the heartbeat fresh, so
+ * a worker that was paused (GC pause, SIGSTOP) and wakes up after a takeover can never store a layer the new
+ * holder also stores.
+ */
 export async function storeLayer(params: {
   analysisId: number;
   layer: LayerResult;
   placement: StoredLayerPlacement;
+  worker?: string;
 }): Promise<number> {
   const db = await getDb();
   const { layer, placement } = params;
@@ -60,6 +70,14 @@ export async function storeLayer(params: {
   }
   const { analysisId: _a, tensor: _t, ...update } = row;
   return db.transaction(async (tx) => {
+    if (params.worker !== undefined) {
+      const held = await tx
+        .update(analyses)
+        .set({ updatedAt: sql`now()` })
+        .where(heldBy(params.analysisId, params.worker))
+        .returning({ id: analyses.id });
+      if (held.length === 0) throw new ClaimLostError(params.analysisId, params.worker);
+    }
     const [stored] = await tx
       .insert(layers)
       .values(row)

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyzeMatrix } from '@/lib/spectral';
-import { ComputeError, ComputePool } from './compute-pool';
+import { ComputeError, ComputePool, DEFAULT_LAYER_BUDGET_SECONDS, layerBudgetMs } from './compute-pool';
+import { classifyError } from './errors';
 
 function randomMatrix(rows: number, cols: number, seed: number): Float32Array {
   let s = seed >>> 0;
@@ -39,5 +40,42 @@ describe('compute pool (worker threads)', () => {
     await expect(pool.analyze(bad, 40, 64)).rejects.toBeInstanceOf(ComputeError);
     const ok = await pool.analyze(randomMatrix(40, 64, 3), 40, 64);
     expect(ok.metrics.M).toBe(40);
+  });
+});
+
+describe('compute pool time budget', () => {
+  it('scales the default budget with the layer size and reads it from the environment', () => {
+    expect(layerBudgetMs(128, 128, {})).toBeCloseTo((DEFAULT_LAYER_BUDGET_SECONDS + 128 ** 3 / 1e8) * 1000, 6);
+    expect(layerBudgetMs(4096, 11008, {})).toBe(layerBudgetMs(11008, 4096, {}));
+    expect(layerBudgetMs(4096, 11008, {})).toBeGreaterThan(layerBudgetMs(4096, 4096, {}));
+    const env = { LAYER_BUDGET_SECONDS: '5', LAYER_BUDGET_FLOPS_PER_SECOND: '1e6' };
+    expect(layerBudgetMs(100, 200, env)).toBeCloseTo((5 + (200 * 100 * 100) / 1e6) * 1000, 6);
+    expect(layerBudgetMs(100, 200, { LAYER_BUDGET_SECONDS: '0' })).toBe(Infinity);
+    expect(() => layerBudgetMs(1, 1, { LAYER_BUDGET_SECONDS: 'soon' })).toThrow(/LAYER_BUDGET_SECONDS/);
+  });
+
+  it('rejects a task over budget as a per-layer error, replaces the thread and goes on', { timeout: 60_000 }, async () => {
+    // 1 ms for the 300-row matrix (its thread cannot even start in time), the default for everything else
+    const pool = new ComputePool(1, { budgetMs: (rows) => (rows === 300 ? 1 : 60_000) });
+    try {
+      const slow = pool.analyze(randomMatrix(300, 400, 5), 300, 400);
+      const after = pool.analyze(randomMatrix(40, 64, 6), 40, 64); // queued behind the slow one
+      const err = await slow.then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(ComputeError);
+      expect((err as ComputeError).causeName).toBe('LayerTimeout');
+      expect((err as Error).message).toMatch(/time budget of 0\.0 s for a 300x400 matrix/);
+      const classified = classifyError(err);
+      expect(classified).toMatchObject({ kind: 'bad_tensor', permanent: false });
+      expect(classified.message).toMatch(/time budget/);
+      const ok = await after;
+      expect(ok.metrics.M).toBe(40);
+      const again = await pool.analyze(randomMatrix(64, 64, 8), 64, 64);
+      expect(again.metrics.M).toBe(64);
+    } finally {
+      await pool.close();
+    }
   });
 });

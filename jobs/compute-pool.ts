@@ -13,6 +13,14 @@ import type { analyzeMatrix } from '@/lib/spectral/analyze-matrix';
  * bundled module has no usable `import.meta.url` for our sources. (`execArgv: ['--import', 'tsx']` does not reach
  * a worker thread's module loading on Node 20.)
  * A thread that dies (OOM, crash) rejects its task and is replaced; tasks beyond the pool size wait in FIFO order.
+ *
+ * Time budget: each task gets `budgetMs(rows, cols)` from the moment it is handed to a thread (default
+ * `layerBudgetMs`: LAYER_BUDGET_SECONDS + N·M·min(N, M) / LAYER_BUDGET_FLOPS_PER_SECOND, i.e. a base plus the
+ * eigen-solve's scale). A task over budget is rejected with ComputeError(causeName 'LayerTimeout', naming the
+ * budget and the shape), its thread is terminated (a thread busy in a tight loop cannot be interrupted any other
+ * way) and a fresh one takes the next task. classifyError treats that like any other per-matrix analysis error
+ * (kind 'bad_tensor'), so the pipeline stores the layer as skipped with the reason and goes on with the next one.
+ * The spectral core bounds all its iterations, so this is a backstop, not the expected path.
  */
 
 export type MatrixAnalysis = Awaited<ReturnType<typeof analyzeMatrix>>;
@@ -33,6 +41,42 @@ interface Task {
   req: ComputeRequest;
   resolve(r: MatrixAnalysis): void;
   reject(e: Error): void;
+  timer?: ReturnType<typeof setTimeout>;
+}
+
+/** Default base of the per-layer budget, seconds (LAYER_BUDGET_SECONDS). */
+export const DEFAULT_LAYER_BUDGET_SECONDS = 60;
+/** Default scale of the per-layer budget: N·M·min(N, M) per second (LAYER_BUDGET_FLOPS_PER_SECOND). */
+export const DEFAULT_LAYER_BUDGET_FLOPS_PER_SECOND = 1e8;
+
+function budgetSetting(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const v = Number(raw);
+  if (!Number.isFinite(v) || v < 0) throw new Error(`invalid configuration: ${name}: expected a number >= 0, got ${raw}`);
+  return v;
+}
+
+/**
+ * The per-layer time budget in milliseconds for a rows × cols matrix:
+ * LAYER_BUDGET_SECONDS (default 60) + N·M·min(N, M) / LAYER_BUDGET_FLOPS_PER_SECOND (default 1e8), N = max and
+ * M = min of the shape — 60 s for small layers, ~61 s at 1024², ~12 min at 4096², ~31 min at 4096 × 11008, enough
+ * for the slowest route (the pure-JS SVD fallback plus a randomized replica) on a loaded machine. Infinity (no
+ * budget) when LAYER_BUDGET_SECONDS is 0. Throws, naming the variable, on an invalid value.
+ */
+export function layerBudgetMs(rows: number, cols: number, env: NodeJS.ProcessEnv = process.env): number {
+  const base = budgetSetting(env, 'LAYER_BUDGET_SECONDS', DEFAULT_LAYER_BUDGET_SECONDS);
+  const rate = budgetSetting(env, 'LAYER_BUDGET_FLOPS_PER_SECOND', DEFAULT_LAYER_BUDGET_FLOPS_PER_SECOND);
+  if (base === 0) return Infinity;
+  const N = Math.max(rows, cols);
+  const M = Math.min(rows, cols);
+  const scaled = rate > 0 ? (N * M * M) / rate : 0;
+  return (base + scaled) * 1000;
+}
+
+export interface ComputePoolOptions {
+  /** Milliseconds a rows × cols task may run in its thread (default `layerBudgetMs` from the environment). */
+  budgetMs?: (rows: number, cols: number) => number;
 }
 
 export class ComputeError extends Error {
@@ -58,7 +102,19 @@ export class ComputePool {
   private closed = false;
   private all = new Set<Worker>();
 
-  constructor(private readonly size = 1) {}
+  private readonly budgetMs: (rows: number, cols: number) => number;
+
+  constructor(
+    private readonly size = 1,
+    options: ComputePoolOptions = {},
+  ) {
+    if (options.budgetMs) {
+      this.budgetMs = options.budgetMs;
+    } else {
+      layerBudgetMs(1, 1); // an invalid LAYER_BUDGET_* fails here, when the pool is made, not in a callback
+      this.budgetMs = (rows, cols) => layerBudgetMs(rows, cols);
+    }
+  }
 
   /** Analyse one matrix in a thread. The buffer of `data` is transferred (unusable afterwards here). */
   analyze(data: Float32Array | Float64Array, rows: number, cols: number, options?: AnalysisOptions): Promise<MatrixAnalysis> {
@@ -75,10 +131,12 @@ export class ComputePool {
     const w = new Worker(WORKER_BOOT, { workerData: { entry: WORKER_ENTRY } });
     this.all.add(w);
     w.on('message', (res: ComputeResponse) => {
+      if (!this.all.has(w)) return; // a thread already given up on (over budget) and being terminated
       const task = this.busy.get(w);
       this.busy.delete(w);
       this.idle.push(w);
       if (task) {
+        clearTimeout(task.timer);
         if (res.ok) task.resolve(res.result);
         else task.reject(new ComputeError(res.error.message, res.error.name));
       }
@@ -89,6 +147,7 @@ export class ComputePool {
       this.idle = this.idle.filter((x) => x !== w);
       const task = this.busy.get(w);
       this.busy.delete(w);
+      if (task) clearTimeout(task.timer);
       task?.reject(new ComputeError(`compute thread died: ${err.message}`, 'WorkerDied'));
       if (!this.closed) this.pump();
     };
@@ -106,13 +165,37 @@ export class ComputePool {
       if (!w) return;
       const task = this.waiting.shift()!;
       this.busy.set(w, task);
+      const { rows, cols } = task.req;
+      const budget = this.budgetMs(rows, cols);
+      if (Number.isFinite(budget)) {
+        const worker = w;
+        task.timer = setTimeout(() => this.overBudget(worker, task, budget), Math.max(0, budget));
+      }
       w.postMessage(task.req, [task.req.data.buffer as ArrayBuffer]);
     }
+  }
+
+  /** A task ran past its budget: reject it, terminate its thread (the only way to stop a busy one), go on. */
+  private overBudget(w: Worker, task: Task, budgetMs: number): void {
+    if (this.busy.get(w) !== task) return;
+    this.busy.delete(w);
+    this.all.delete(w); // its exit is expected now: the exit handler leaves it alone
+    const { rows, cols } = task.req;
+    task.reject(
+      new ComputeError(
+        `over its time budget of ${(budgetMs / 1000).toFixed(1)} s for a ${rows}x${cols} matrix ` +
+          '(LAYER_BUDGET_SECONDS, LAYER_BUDGET_FLOPS_PER_SECOND); the compute thread was replaced',
+        'LayerTimeout',
+      ),
+    );
+    void w.terminate().catch(() => {});
+    if (!this.closed) this.pump();
   }
 
   async close(): Promise<void> {
     this.closed = true;
     for (const t of this.waiting.splice(0)) t.reject(new Error('compute pool closed'));
+    for (const t of this.busy.values()) clearTimeout(t.timer);
     const workers = [...this.all];
     this.all.clear();
     await Promise.all(workers.map((w) => w.terminate()));

@@ -106,7 +106,9 @@ export type LayerStatus = 'success' | 'failed' | 'skipped';
 export interface LayerResult extends Partial<Omit<LayerMetrics, 'status'>>, OptionalLayerMetrics {
   /** Full tensor key, e.g. `model.layers.0.self_attn.q_proj.weight`. */
   tensor: string;
-  /** Key without `.weight`. */
+  /** 0-based expert index for an MoE expert's matrix (a slice of a 3-D stack, or `experts.N.` in the key). */
+  expert?: number;
+  /** Key without `.weight` (`[e]` appended for a slice of a 3-D expert stack). */
   name: string;
   /** WeightWatcher's status for analysed layers (success / failed fit), or skipped (see skip_reason). */
   status: LayerStatus;
@@ -141,15 +143,32 @@ export interface ModelStats extends ModelSummary {
   correlation_traps?: number | null;
 }
 
-/** Tensor-name parsing result (family-aware). */
+/**
+ * Tensor-name parsing result (family-aware). q_a/q_b/kv_a/kv_b are the low-rank projections of multi-head latent
+ * attention (DeepSeek-V2/V3: q_a_proj, q_b_proj, kv_a_proj_with_mqa, kv_b_proj); expert / shared_expert / router
+ * are the mixture-of-experts matrices (the within-expert projection is TensorNameInfo.expertRole); vision is any
+ * matrix of a multimodal model's vision tower or projector.
+ */
 export type LayerRole =
   | 'embedding' | 'lm_head'
   | 'q' | 'k' | 'v' | 'o' | 'qkv'
+  | 'q_a' | 'q_b' | 'kv_a' | 'kv_b'
   | 'gate' | 'up' | 'down' | 'gate_up'
+  | 'expert' | 'shared_expert' | 'router'
+  | 'vision'
   | 'other';
 
+/** The projection an expert matrix plays inside its expert (gate_up: gate and up fused in one matrix). */
+export type ExpertRole = 'gate' | 'up' | 'down' | 'gate_up';
+
 export interface TensorNameInfo {
+  /** Transformer block of the language model (0-based); null outside blocks and for vision-tower tensors. */
   blockIndex: number | null;
   role: LayerRole;
+  /** The matrix holds several projections (fused qkv, gate+up). */
   fused: boolean;
+  /** Expert index (0-based) where the name has one (`experts.7.`); null otherwise, also for 3-D stacked experts. */
+  expert: number | null;
+  /** For roles expert / shared_expert: the projection within the expert when known; null otherwise. */
+  expertRole: ExpertRole | null;
 }

@@ -1,3 +1,3 @@
-/** Tensor names -> (block, role, fused), and model families from config.json or the names themselves. */
+/** Tensor names -> (block, role, fused, expert), and model families from config.json or the names themselves. */
 export { familyFromConfig, familyFromTensorNames, MODEL_FAMILIES, type ModelFamily } from './families';
-export { blockCount, parseTensorName, relativeDepth } from './parse';
+export { blockCount, isVisionTensor, parseTensorName, relativeDepth } from './parse';

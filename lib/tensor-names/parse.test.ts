@@ -53,18 +53,18 @@ const CHECKPOINTS: Record<string, { family: ModelFamily; config: object; rows: R
       ['model.norm.weight', null, 'other'],
     ],
   },
-  'Mixtral-8x7B (Mistral family, MoE experts and router)': {
-    family: 'mistral',
+  'Mixtral-8x7B (MoE experts and router)': {
+    family: 'mixtral',
     config: { model_type: 'mixtral', architectures: ['MixtralForCausalLM'] },
     rows: [
       ['model.embed_tokens.weight', null, 'embedding'],
       ...blocks([
         ['model.layers.{i}.self_attn.q_proj.weight', 'q'],
         ['model.layers.{i}.self_attn.o_proj.weight', 'o'],
-        ['model.layers.{i}.block_sparse_moe.gate.weight', 'other'],
-        ['model.layers.{i}.block_sparse_moe.experts.0.w1.weight', 'gate'],
-        ['model.layers.{i}.block_sparse_moe.experts.7.w2.weight', 'down'],
-        ['model.layers.{i}.block_sparse_moe.experts.3.w3.weight', 'up'],
+        ['model.layers.{i}.block_sparse_moe.gate.weight', 'router'],
+        ['model.layers.{i}.block_sparse_moe.experts.0.w1.weight', 'expert'],
+        ['model.layers.{i}.block_sparse_moe.experts.7.w2.weight', 'expert'],
+        ['model.layers.{i}.block_sparse_moe.experts.3.w3.weight', 'expert'],
       ]),
       ['lm_head.weight', null, 'lm_head'],
     ],
@@ -284,7 +284,7 @@ describe('parseTensorName on real checkpoint name lists', () => {
     expect(Object.values(guessed)).toEqual([
       'llama', // TinyLlama
       'llama', // Qwen2.5
-      'mistral', // Mixtral
+      'mixtral',
       'gemma',
       'falcon',
       'falcon',
@@ -302,7 +302,7 @@ describe('parseTensorName on real checkpoint name lists', () => {
 
 describe('family hints and unknown families', () => {
   it('uses the family where a name is ambiguous (Qwen-1 w1/w2)', () => {
-    expect(parseTensorName('transformer.h.3.mlp.w1.weight', 'qwen')).toEqual({ blockIndex: 3, role: 'up', fused: false });
+    expect(parseTensorName('transformer.h.3.mlp.w1.weight', 'qwen')).toEqual({ blockIndex: 3, role: 'up', fused: false, expert: null, expertRole: null });
     expect(parseTensorName('transformer.h.3.mlp.w2.weight', 'qwen').role).toBe('gate');
     expect(parseTensorName('transformer.h.3.mlp.c_proj.weight', 'qwen').role).toBe('down');
     expect(parseTensorName('transformer.h.3.mlp.w1.weight').role).toBe('gate');
@@ -312,12 +312,12 @@ describe('family hints and unknown families', () => {
     for (const name of ['', '.', 'weight', 'foo.bar', 'encoder.weird.0.thing.weight', '0.weight', 'model.layers.x.q_proj.weight', 'a..b', 'x'.repeat(10000)]) {
       expect(() => parseTensorName(name)).not.toThrow();
     }
-    expect(parseTensorName('backbone.mixer_stack.4.in_proj.weight')).toEqual({ blockIndex: null, role: 'other', fused: false });
-    expect(parseTensorName('model.layers.12.custom_block.projector.weight')).toEqual({ blockIndex: 12, role: 'other', fused: false });
-    expect(parseTensorName('model.layers.x.q_proj.weight')).toEqual({ blockIndex: null, role: 'q', fused: false });
-    expect(parseTensorName('bert.encoder.layer.5.attention.output.dense.weight')).toEqual({ blockIndex: 5, role: 'o', fused: false });
+    expect(parseTensorName('backbone.mixer_stack.4.in_proj.weight')).toEqual({ blockIndex: null, role: 'other', fused: false, expert: null, expertRole: null });
+    expect(parseTensorName('model.layers.12.custom_block.projector.weight')).toEqual({ blockIndex: 12, role: 'other', fused: false, expert: null, expertRole: null });
+    expect(parseTensorName('model.layers.x.q_proj.weight')).toEqual({ blockIndex: null, role: 'q', fused: false, expert: null, expertRole: null });
+    expect(parseTensorName('bert.encoder.layer.5.attention.output.dense.weight')).toEqual({ blockIndex: 5, role: 'o', fused: false, expert: null, expertRole: null });
     expect(parseTensorName('bert.encoder.layer.5.intermediate.dense.weight').role).toBe('up');
-    expect(parseTensorName('encoder.block.2.layer.0.SelfAttention.q.weight')).toEqual({ blockIndex: 2, role: 'q', fused: false });
+    expect(parseTensorName('encoder.block.2.layer.0.SelfAttention.q.weight')).toEqual({ blockIndex: 2, role: 'q', fused: false, expert: null, expertRole: null });
     expect(familyFromConfig({ model_type: 'mamba', architectures: ['MambaForCausalLM'] })).toBe('unknown');
     expect(familyFromConfig(null)).toBe('unknown');
     expect(familyFromConfig({ architectures: ['Qwen2ForCausalLM'] })).toBe('qwen2');

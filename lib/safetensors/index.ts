@@ -38,3 +38,4 @@ export {
   type TensorEntry,
 } from './header';
 export { encodeHeader, encodeSafetensors, encodeTensorData, writeSafetensorsFile, type TensorSpec } from './write';
+export { decodeMxfp4, MXFP4_BLOCK_BYTES, MXFP4_BLOCK_VALUES, mxfp4DecodedShape } from './mxfp4';

@@ -2,8 +2,9 @@
  * Aligning the layers of two models of different depth and family (the compare page).
  *
  * The rule, in three steps:
- * 1. Role groups. Every role falls in a group: attention input (q, k, v, fused qkv), attention output (o),
- *    MLP input (gate, up, fused gate_up), MLP output (down), embedding, lm_head, other.
+ * 1. Role groups. Every role falls in a group: attention input (q, k, v, fused qkv, and MLA's q_a/q_b/kv_a/kv_b),
+ *    attention output (o), MLP input (gate, up, fused gate_up), MLP output (down), embedding, lm_head, other
+ *    (norms, MoE experts / shared experts / routers, vision towers: their roles are compared as themselves only).
  * 2. Slots. A role is compared as itself when BOTH models have it (Llama q vs Mistral q); otherwise it is
  *    compared at the level of its group, with the alphas of the group's matrices in one block averaged
  *    (Llama's q, k and v of block 7 → one value, paired with Falcon's fused query_key_value of the matching block).
@@ -24,6 +25,7 @@ export type RoleGroup = 'attn_in' | 'attn_out' | 'mlp_in' | 'mlp_out' | 'embeddi
 
 export const ROLE_GROUP: Record<string, RoleGroup> = {
   q: 'attn_in', k: 'attn_in', v: 'attn_in', qkv: 'attn_in',
+  q_a: 'attn_in', q_b: 'attn_in', kv_a: 'attn_in', kv_b: 'attn_in',
   o: 'attn_out',
   gate: 'mlp_in', up: 'mlp_in', gate_up: 'mlp_in',
   down: 'mlp_out',

@@ -24,7 +24,9 @@ export function ChartFrame({
 
 export const ROLE_COLORS: Record<string, string> = {
   q: '#4263eb', k: '#1c7ed6', v: '#15aabf', o: '#7048e8', qkv: '#ae3ec9',
+  q_a: '#3b5bdb', q_b: '#5c7cfa', kv_a: '#1098ad', kv_b: '#66d9e8',
   gate: '#f08c00', up: '#e8590c', down: '#c92a2a', gate_up: '#d6336c',
+  expert: '#e67700', shared_expert: '#a61e4d', router: '#495057', vision: '#0ca678',
   embedding: '#2b8a3e', lm_head: '#5c940d', other: '#868e96',
 };
 

@@ -69,15 +69,23 @@ export async function readZipDirectory(
   };
   const size = source.size;
   if (size < EOCD_SIZE) fail(`file of ${size} bytes is too short for a zip archive`);
-  const tailStart = Math.max(0, size - EOCD_SIZE - MAX_COMMENT - 20);
-  const tail = await source.read(tailStart, size, opts.signal);
-  const tv = dv(tail);
+  // Most archives (torch's included) have no comment: look at the last 1 KiB first, then the largest tail a
+  // comment allows.
+  let tailStart = 0;
+  let tail = new Uint8Array(0);
+  let tv = dv(tail);
   let eocd = -1;
-  for (let i = tail.length - EOCD_SIZE; i >= 0; i--) {
-    if (tv.getUint32(i, true) === SIG_EOCD && tv.getUint16(i + 20, true) === tail.length - i - EOCD_SIZE) {
-      eocd = i;
-      break;
+  for (const span of [1024, EOCD_SIZE + MAX_COMMENT + 20]) {
+    tailStart = Math.max(0, size - span);
+    tail = await source.read(tailStart, size, opts.signal);
+    tv = dv(tail);
+    for (let i = tail.length - EOCD_SIZE; i >= 0; i--) {
+      if (tv.getUint32(i, true) === SIG_EOCD && tv.getUint16(i + 20, true) === tail.length - i - EOCD_SIZE) {
+        eocd = i;
+        break;
+      }
     }
+    if (eocd >= 0 || tailStart === 0) break;
   }
   if (eocd < 0) fail('no end-of-central-directory record (file truncated or not a zip archive)');
   const eocdAbs = tailStart + eocd;
@@ -226,7 +234,7 @@ export async function locateEntries(
     let end = first.end;
     while (j < unique.length) {
       const w = windowOf(unique[j]);
-      if (w.start - end > 64 * 1024 || w.end - first.start > 1 << 20) break;
+      if (w.start - end > 16 * 1024 || w.end - first.start > 1 << 20) break;
       end = Math.max(end, w.end);
       j++;
     }

@@ -21,7 +21,8 @@ import { jobsConfig } from './config';
 import { claimTimings } from './claims';
 import { classifyError, PermanentJobError } from './errors';
 import { planLayers, skippedLayer } from './layer-plan';
-import { openRemoteCheckpoint, type RemoteCheckpoint } from './remote-checkpoint';
+import { openHubCheckpoint } from '@/lib/checkpoint/hub';
+import { createHubStats } from '@/lib/hub';
 import { logger as rootLogger } from './logger';
 import { JOB_PRIORITY, leaseTimings, sendAnalyzeJob, type AnalyzeModelData } from './queue';
 
@@ -159,39 +160,52 @@ async function runAnalysis(
 ): Promise<AnalyzeOutcome> {
   const { log } = ctx;
   const cfg = jobsConfig();
-  const checkpoint: RemoteCheckpoint = await openRemoteCheckpoint({ repoId: data.repoId, revision: data.sha, log });
-  if (checkpoint.bytesTotal > cfg.MAX_CHECKPOINT_BYTES) {
+  const stats = createHubStats();
+  const { source: checkpoint, readSha, conversionPr } = await openHubCheckpoint({
+    repo: data.repoId,
+    sha: data.sha,
+    stats,
+    onRetry: (info) => log.warn({ retry: info }, 'retrying Hub request'),
+    onNotice: (message) => log.warn(message),
+  });
+  const bytesOfWeights = checkpoint.files.reduce((s, f) => s + f.size, 0);
+  if (bytesOfWeights > cfg.MAX_CHECKPOINT_BYTES) {
     throw new PermanentJobError(
       'too_large',
-      `too large: ${(checkpoint.bytesTotal / 1e9).toFixed(2)} GB of weights exceeds the cap of ` +
+      `too large: ${(bytesOfWeights / 1e9).toFixed(2)} GB of weights exceeds the cap of ` +
         `${(cfg.MAX_CHECKPOINT_BYTES / 1e9).toFixed(2)} GB (MAX_CHECKPOINT_BYTES)`,
     );
   }
+  await updateProgress({
+    analysisId: data.analysisId,
+    worker: ctx.worker,
+    checkpoint: { format: checkpoint.format, sha: readSha, ref: conversionPr?.ref ?? null, files: checkpoint.files },
+  });
   const model = await getModelRow({ modelId: data.repoId });
   const stored = await listStoredTensors({ analysisId: data.analysisId });
   const { todo, skipped, layersTotal, analysableBytes, placements } = planLayers({
     tensors: checkpoint.tensors,
     options,
     stored,
-    config: model?.family ? { model_type: model.family } : null,
+    config: checkpoint.config ?? (model?.family ? { model_type: model.family } : null),
   });
-  const storeSkipped = (tensor: (typeof skipped)[number]['tensor'], reason: string) =>
-    storeLayer({ analysisId: data.analysisId, layer: skippedLayer(tensor, reason), placement: placements.get(tensor.name)!, worker: ctx.worker });
-  for (const s of skipped) await storeSkipped(s.tensor, s.reason);
+  const storeSkipped = (unit: (typeof todo)[number]['unit'], reason: string) =>
+    storeLayer({ analysisId: data.analysisId, layer: skippedLayer(unit, reason), placement: placements.get(unit.key)!, worker: ctx.worker });
+  for (const s of skipped) await storeSkipped(s.unit, s.reason);
   let layersDone = layersTotal - todo.length;
   // Bytes of the layers to analyse (what this analysis downloads in all); those stored earlier count as read.
   const bytesTotal = analysableBytes;
-  let bytesRead = analysableBytes - todo.reduce((s, p) => s + (p.tensor.end - p.tensor.start), 0);
+  let bytesRead = analysableBytes - todo.reduce((s, p) => s + p.unit.bytes, 0);
   const previous = (await getAnalysis({ analysisId: data.analysisId }))?.timings ?? {};
   const timings: Record<string, number> = { read_s: 0, eigen_s: 0, fit_s: 0, store_s: 0, ...previous };
   await updateProgress({ analysisId: data.analysisId, worker: ctx.worker, layersTotal, layersDone, bytesTotal, bytesRead });
-  if (todo.length < layersTotal) log.info({ resumeAt: todo[0]?.tensor.name, layersDone, layersTotal }, 'resuming');
+  if (todo.length < layersTotal) log.info({ resumeAt: todo[0]?.unit.name, layersDone, layersTotal }, 'resuming');
 
   const pool = getComputePool();
   // Prefetch: the read of layer i+1 runs while layer i is analysed. Errors surface when the read is awaited.
   const read = (p: (typeof todo)[number]) => {
     const t0 = performance.now();
-    const pending = checkpoint.read(p.tensor).then((d) => ({ ...d, read_s: (performance.now() - t0) / 1000 }));
+    const pending = checkpoint.read(p.tensor, p.unit.slice ? { expert: p.unit.expert! } : {}).then((d) => ({ ...d, read_s: (performance.now() - t0) / 1000 }));
     pending.catch(() => {});
     return pending;
   };
@@ -199,8 +213,8 @@ async function runAnalysis(
   const runStart = performance.now();
   let layersThisRun = 0;
   for (let i = 0; i < todo.length; i++) {
-    const { tensor } = todo[i];
-    const tlog = log.child({ tensor: tensor.name });
+    const { tensor, unit } = todo[i];
+    const tlog = log.child({ tensor: unit.name });
     let decoded: Awaited<ReturnType<typeof read>>;
     try {
       decoded = await next!;
@@ -209,14 +223,14 @@ async function runAnalysis(
       if (failure.kind !== 'bad_tensor') throw err;
       // NaN/Inf weights or an undecodable dtype in one tensor: that layer is recorded with the reason, the rest go on.
       next = i + 1 < todo.length ? read(todo[i + 1]) : null;
-      bytesRead += tensor.end - tensor.start;
+      bytesRead += unit.bytes;
       tlog.warn({ reason: failure.message }, 'layer not analysable');
-      await storeSkipped(tensor, failure.message);
+      await storeSkipped(unit, failure.message);
       layersDone++;
       continue;
     }
     next = i + 1 < todo.length ? read(todo[i + 1]) : null;
-    bytesRead += tensor.end - tensor.start;
+    bytesRead += unit.bytes;
     let analysed: MatrixAnalysis;
     try {
       analysed = await pool.analyze(decoded.data, decoded.rows, decoded.cols, options);
@@ -224,23 +238,24 @@ async function runAnalysis(
       const failure = classifyError(err);
       if (failure.kind !== 'bad_tensor') throw err;
       tlog.warn({ reason: failure.message }, 'layer not analysable');
-      await storeSkipped(tensor, failure.message);
+      await storeSkipped(unit, failure.message);
       layersDone++;
       continue;
     }
     const layer: LayerResult = {
       ...analysed.metrics,
       tensor: tensor.name,
-      name: tensor.name.replace(/\.weight$/, ''),
+      ...(unit.expert !== null ? { expert: unit.expert } : {}),
+      name: unit.name,
       status: analysed.metrics.status,
-      shape: tensor.shape,
+      shape: unit.shape,
       dtype: tensor.dtype,
       phase: analysed.phase,
       esd: analysed.esd,
       timings: { read_s: decoded.read_s, eigen_s: analysed.timings.eigen_s, fit_s: analysed.timings.fit_s },
     };
     const s0 = performance.now();
-    await storeLayer({ analysisId: data.analysisId, layer, placement: placements.get(tensor.name)!, worker: ctx.worker });
+    await storeLayer({ analysisId: data.analysisId, layer, placement: placements.get(unit.key)!, worker: ctx.worker });
     layersDone++;
     layersThisRun++;
     timings.read_s += decoded.read_s;
@@ -250,7 +265,7 @@ async function runAnalysis(
     const secondsPerLayer = (performance.now() - runStart) / 1000 / layersThisRun;
     await updateProgress({ analysisId: data.analysisId, worker: ctx.worker, layersDone, bytesRead, secondsPerLayer, timings });
     tlog.debug({ layersDone, layersTotal, alpha: layer.alpha }, 'layer stored');
-    await ctx.onLayerStored?.({ tensor: tensor.name, layersDone, layersTotal });
+    await ctx.onLayerStored?.({ tensor: unit.key, layersDone, layersTotal });
 
     if (i + 1 < todo.length && (ctx.stop.aborted || Date.now() > ctx.deadline)) {
       next?.catch(() => {});

@@ -1,4 +1,5 @@
-import { NonFiniteTensorError, SafetensorsError, UnsupportedDtypeError } from '@/lib/safetensors';
+import { CheckpointError } from '@/lib/checkpoint/errors';
+import { NonFiniteTensorError, UnsupportedDtypeError } from '@/lib/safetensors';
 import { ComputeError } from './compute-pool';
 
 /**
@@ -42,7 +43,7 @@ export function classifyError(err: unknown): Classified {
       ? { kind: 'internal', permanent: false, message }
       : { kind: 'bad_tensor', permanent: false, message: `analysis error: ${message}` };
   }
-  if (err instanceof SafetensorsError) {
+  if (err instanceof CheckpointError) {
     // A short read is the network's fault (retry); anything else in a header is the file's (fail).
     if (/truncated read/i.test(message)) return { kind: 'network', permanent: false, message };
     return { kind: 'corrupt_checkpoint', permanent: true, message: `corrupt checkpoint: ${message}` };

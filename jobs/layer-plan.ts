@@ -1,41 +1,42 @@
-import { layerSkipReason } from '@/lib/spectral/select';
+import { layerUnits, type LayerUnit } from '@/lib/checkpoint/layer-units';
+import type { SourceTensor } from '@/lib/checkpoint/types';
 import { blockCount, familyFromConfig, familyFromTensorNames, parseTensorName, relativeDepth } from '@/lib/tensor-names';
 import type { AnalysisOptions, LayerResult } from '@/lib/types';
 import type { StoredLayerPlacement } from '@/db/queries/layers-write';
 import { PermanentJobError } from './errors';
 
 /**
- * Which tensors of a checkpoint an analysis reads, in checkpoint order: WeightWatcher's layer selection
- * (lib/spectral/select), minus what an earlier attempt already stored, plus the placement of every tensor (block,
- * role, fused flag, relative depth) for cross-model alignment. Pure: no I/O.
+ * Which matrices of a checkpoint an analysis reads, in checkpoint order: WeightWatcher's layer selection on each
+ * layer unit (a 2-D tensor, or one expert's slice of a 3-D expert stack; lib/checkpoint/layer-units), minus what an
+ * earlier attempt already stored, plus the placement of every unit (block, role, fused flag, relative depth, expert)
+ * for cross-model alignment. Units are keyed by `unit.key` (the tensor name, `#<expert>` for a slice). Pure: no I/O.
  */
 
-export interface PlanTensor {
-  name: string;
-  dtype: string;
-  shape: number[];
-  start: number;
-  end: number;
-  /** Set on FP8 scale tensors: applied to their weight, not layers of their own. */
-  scaleFor?: string;
+export type PlanTensor = Pick<SourceTensor, 'name' | 'dtype' | 'shape' | 'start' | 'end' | 'scaleFor'> & Partial<SourceTensor>;
+
+export interface PlannedUnit<T extends PlanTensor> {
+  unit: LayerUnit & { tensor: T };
+  tensor: T;
+  ordinal: number;
 }
 
 export interface LayerPlan<T extends PlanTensor> {
-  /** Analysable layers not stored yet, in checkpoint order: the first is where a resumed run starts. */
-  todo: Array<{ tensor: T; ordinal: number }>;
+  /** Analysable units not stored yet, in checkpoint order: the first is where a resumed run starts. */
+  todo: Array<PlannedUnit<T>>;
   /** Weight matrices deliberately left out (too small/large, unreadable dtype), not stored yet, with the reason. */
-  skipped: Array<{ tensor: T; ordinal: number; reason: string }>;
-  /** Analysable layers in all (stored or not). */
+  skipped: Array<PlannedUnit<T> & { reason: string }>;
+  /** Analysable units in all (stored or not). */
   layersTotal: number;
-  /** Bytes of all analysable layers. */
+  /** Bytes of all analysable units. */
   analysableBytes: number;
+  /** By unit key. */
   placements: Map<string, StoredLayerPlacement>;
 }
 
 export function planLayers<T extends PlanTensor>(params: {
   tensors: T[];
   options?: AnalysisOptions;
-  /** Tensors already stored for this analysis. */
+  /** Unit keys already stored for this analysis. */
   stored?: Set<string>;
   /** config.json (or `{ model_type }`) when known; the family is otherwise guessed from the names. */
   config?: Record<string, unknown> | null;
@@ -45,29 +46,35 @@ export function planLayers<T extends PlanTensor>(params: {
   const fromConfig = familyFromConfig(params.config ?? null);
   const family = fromConfig !== 'unknown' ? fromConfig : familyFromTensorNames(names);
   const blocks = blockCount(names);
+  const units = layerUnits(tensors.map((t) => ({ file: '', ...t })) as SourceTensor[], options) as Array<LayerUnit & { tensor: T }>;
   const placements = new Map<string, StoredLayerPlacement>();
-  for (const [ordinal, name] of names.entries()) {
-    const info = parseTensorName(name, family);
-    placements.set(name, { ordinal, blockIndex: info.blockIndex, relativeDepth: relativeDepth(info, blocks), role: info.role, fused: info.fused });
+  for (const [ordinal, unit] of units.entries()) {
+    const info = parseTensorName(unit.tensor.name, family);
+    placements.set(unit.key, {
+      ordinal,
+      blockIndex: info.blockIndex,
+      relativeDepth: relativeDepth(info, blocks),
+      role: info.role,
+      fused: info.fused,
+    });
   }
 
   const plan: LayerPlan<T> = { todo: [], skipped: [], layersTotal: 0, analysableBytes: 0, placements };
   let unreadable = 0;
-  for (const [ordinal, tensor] of tensors.entries()) {
-    if (tensor.scaleFor) continue;
-    const reason = layerSkipReason({ key: tensor.name, shape: tensor.shape, dtype: tensor.dtype }, options);
-    if (reason) {
-      if (/dtype/i.test(reason)) unreadable++;
+  for (const [ordinal, unit] of units.entries()) {
+    const planned = { unit, tensor: unit.tensor, ordinal };
+    if (unit.skipReason) {
+      if (/dtype/i.test(unit.skipReason)) unreadable++;
       // Matrices left out are recorded with the reason; vectors (norms, biases) and non-weight keys are not layers
       // to anyone and are left out silently.
-      if (tensor.shape.length >= 2 && tensor.name.endsWith('.weight') && !stored.has(tensor.name)) {
-        plan.skipped.push({ tensor, ordinal, reason });
+      if (unit.shape.length >= 2 && (unit.slice || unit.tensor.name.endsWith('.weight')) && !stored.has(unit.key)) {
+        plan.skipped.push({ ...planned, reason: unit.skipReason });
       }
       continue;
     }
     plan.layersTotal++;
-    plan.analysableBytes += tensor.end - tensor.start;
-    if (!stored.has(tensor.name)) plan.todo.push({ tensor, ordinal });
+    plan.analysableBytes += unit.bytes;
+    if (!stored.has(unit.key)) plan.todo.push(planned);
   }
   if (plan.layersTotal === 0) {
     throw unreadable > 0
@@ -77,14 +84,15 @@ export function planLayers<T extends PlanTensor>(params: {
   return plan;
 }
 
-/** The stored form of a tensor that is not analysed, with the reason. */
-export function skippedLayer(tensor: PlanTensor, reason: string): LayerResult {
+/** The stored form of a unit that is not analysed, with the reason. */
+export function skippedLayer(unit: Pick<LayerUnit, 'tensor' | 'name' | 'shape' | 'expert'>, reason: string): LayerResult {
   return {
-    tensor: tensor.name,
-    name: tensor.name.replace(/\.weight$/, ''),
+    tensor: unit.tensor.name,
+    ...(unit.expert !== null ? { expert: unit.expert } : {}),
+    name: unit.name,
     status: 'skipped',
     skip_reason: reason,
-    shape: tensor.shape,
-    dtype: tensor.dtype,
+    shape: unit.shape,
+    dtype: unit.tensor.dtype,
   };
 }

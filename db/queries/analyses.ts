@@ -1,7 +1,7 @@
 import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import type { AnalysisOptions, ModelStats } from '@/lib/types';
 import { getDb } from '../client';
-import { analyses, revisions, type Analysis, type AnalysisStatus } from '../schema';
+import { analyses, revisions, type Analysis, type AnalysisStatus, type CheckpointRead } from '../schema';
 
 /**
  * Write side of analyses: the ingestion state machine queued -> running -> done | failed.
@@ -142,6 +142,8 @@ export async function updateProgress(params: {
   bytesTotal?: number;
   secondsPerLayer?: number | null;
   timings?: Record<string, number>;
+  /** What the analysis reads (format, commit, files), recorded once the checkpoint is open. */
+  checkpoint?: CheckpointRead;
 }): Promise<void> {
   const db = await getDb();
   const { analysisId, worker, ...fields } = params;

@@ -1,4 +1,5 @@
 import { count, eq, getTableColumns, sql } from 'drizzle-orm';
+import { unitKey } from '@/lib/checkpoint/layer-units';
 import type { LayerResult, LayerRole } from '@/lib/types';
 import { getDb } from '../client';
 import { analyses, layerEsd, layers, type NewLayer } from '../schema';
@@ -50,6 +51,7 @@ export async function storeLayer(params: {
     analysisId: params.analysisId,
     ordinal: placement.ordinal,
     tensor: layer.tensor,
+    expert: layer.expert ?? null,
     name: layer.name,
     blockIndex: placement.blockIndex,
     relativeDepth: placement.relativeDepth,
@@ -68,7 +70,7 @@ export async function storeLayer(params: {
     const v = (layer as unknown as Record<string, unknown>)[key];
     (row as Record<string, unknown>)[key] = v === undefined ? null : finiteOrNull(v);
   }
-  const { analysisId: _a, tensor: _t, ...update } = row;
+  const { analysisId: _a, tensor: _t, expert: _e, ...update } = row;
   return db.transaction(async (tx) => {
     if (params.worker !== undefined) {
       const held = await tx
@@ -81,7 +83,7 @@ export async function storeLayer(params: {
     const [stored] = await tx
       .insert(layers)
       .values(row)
-      .onConflictDoUpdate({ target: [layers.analysisId, layers.tensor], set: update })
+      .onConflictDoUpdate({ target: [layers.analysisId, layers.tensor, layers.expert], set: update })
       .returning({ id: layers.id });
     if (layer.esd) {
       await tx
@@ -93,11 +95,17 @@ export async function storeLayer(params: {
   });
 }
 
-/** Tensor names already stored for an analysis (what a resumed run skips). */
+/**
+ * Layer-unit keys already stored for an analysis (what a resumed run skips): the tensor name, `#<expert>` appended
+ * for a slice of a 3-D expert stack (lib/checkpoint/layer-units' `unitKey`).
+ */
 export async function listStoredTensors(params: { analysisId: number }): Promise<Set<string>> {
   const db = await getDb();
-  const rows = await db.select({ tensor: layers.tensor }).from(layers).where(eq(layers.analysisId, params.analysisId));
-  return new Set(rows.map((r) => r.tensor));
+  const rows = await db
+    .select({ tensor: layers.tensor, expert: layers.expert, name: layers.name })
+    .from(layers)
+    .where(eq(layers.analysisId, params.analysisId));
+  return new Set(rows.map((r) => unitKey(r.tensor, r.expert, r.expert !== null && r.name.endsWith(`[${r.expert}]`))));
 }
 
 /** Every stored layer of an analysis in checkpoint order, as the summary needs them. */

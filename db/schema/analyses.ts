@@ -23,6 +23,16 @@ export const revisions = pgTable(
 
 export type Revision = typeof revisions.$inferSelect;
 
+/** The files an analysis read, as stored on it and returned by the API. */
+export interface CheckpointRead {
+  format: string;
+  /** Commit whose files were read. */
+  sha: string;
+  /** `refs/pr/N` when the weights came from the Hub's safetensors conversion PR. */
+  ref: string | null;
+  files: Array<{ path: string; size: number; sha256?: string }>;
+}
+
 export type AnalysisStatus = 'queued' | 'running' | 'done' | 'failed';
 
 /** One analysis run of one revision with one set of options. Layers are stored as each completes. */
@@ -52,6 +62,8 @@ export const analyses = pgTable(
     timings: jsonb('timings').$type<Record<string, number>>(),
     /** WeightWatcher get_summary() plus medians and shares, written when the analysis is done. */
     summary: jsonb('summary').$type<ModelStats>(),
+    /** What was read: format, the commit whose files were read (a conversion PR's head when used), the files. */
+    checkpoint: jsonb('checkpoint').$type<CheckpointRead>(),
     queuedAt: timestamp('queued_at', { withTimezone: true }).notNull().defaultNow(),
     startedAt: timestamp('started_at', { withTimezone: true }),
     finishedAt: timestamp('finished_at', { withTimezone: true }),

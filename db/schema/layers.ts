@@ -1,5 +1,5 @@
 import {
-  boolean, doublePrecision, index, integer, jsonb, pgTable, real, serial, text, uniqueIndex,
+  boolean, doublePrecision, index, integer, jsonb, pgTable, real, serial, text, unique,
 } from 'drizzle-orm/pg-core';
 import type { EsdData } from '@/lib/types';
 import { analyses } from './analyses';
@@ -18,7 +18,10 @@ export const layers = pgTable(
     analysisId: integer('analysis_id').notNull().references(() => analyses.id, { onDelete: 'cascade' }),
     /** Order of the tensor in the checkpoint (weight_map order), 0-based. */
     ordinal: integer('ordinal').notNull(),
+    /** The key as stored in the checkpoint. */
     tensor: text('tensor').notNull(),
+    /** 0-based MoE expert: the slice of a 3-D expert stack, or the `experts.N.` index of a per-expert tensor. */
+    expert: integer('expert'),
     name: text('name').notNull(),
     blockIndex: integer('block_index'),
     /** blockIndex / (numBlocks - 1), for aligning models of different depth; null outside blocks. */
@@ -81,9 +84,15 @@ export const layers = pgTable(
     readSeconds: real('read_s'),
     eigenSeconds: real('eigen_s'),
     fitSeconds: real('fit_s'),
+    /** xxhash64 of the raw stored bytes: identical weights in another model are recognised and not analysed again. */
+    contentHash: text('content_hash'),
+    /** When the metrics were reused: the model and tensor (or file) they were computed for. */
+    reusedFrom: text('reused_from'),
   },
   (t) => [
-    uniqueIndex('layers_analysis_tensor_idx').on(t.analysisId, t.tensor),
+    // A 3-D expert stack is one tensor with one row per expert; NULLS NOT DISTINCT keeps dense tensors unique too.
+    unique('layers_analysis_tensor_expert_key').on(t.analysisId, t.tensor, t.expert).nullsNotDistinct(),
+    index('layers_content_hash_idx').on(t.contentHash),
     index('layers_analysis_ordinal_idx').on(t.analysisId, t.ordinal),
   ],
 );

@@ -13,7 +13,7 @@ import type { AnalysisReport, CliLayer } from './run-analysis';
 
 /** Column order of a layer entry: identity, WeightWatcher's default columns in its order, then the rest. */
 const LAYER_KEY_ORDER = [
-  'tensor', 'name', 'status', 'skip_reason',
+  'tensor', 'expert', 'name', 'status', 'skip_reason',
   'layer_id', 'longname', 'layer_type', 'N', 'M', 'rf', 'Q', 'has_esd', 'num_evals', 'sv_max', 'sv_min', 'rank_loss',
   'weak_rank_loss', 'lambda_max', 'alpha', 'xmin', 'xmax', 'D', 'sigma', 'num_pl_spikes', 'warning', 'norm',
   'log_norm', 'spectral_norm', 'log_spectral_norm', 'alpha_weighted', 'log_alpha_norm', 'stable_rank', 'matrix_rank',
@@ -39,6 +39,7 @@ function finiteOrNull(_key: string, value: unknown): unknown {
 export function toJsonDocument(report: AnalysisReport): string {
   const doc = {
     source: report.source,
+    format: report.format,
     layers: report.layers.map(ordered),
     summary: report.summary,
   };

@@ -8,18 +8,13 @@
  * and names the tensor and the problem; the other tensors are still analysed (nothing lost).
  * `layer_id` counts every `.weight` key from 1, analysed or not, as WeightWatcher numbers state-dict layers.
  */
-import type { CheckpointTensor, DecodedTensor } from '@/lib/safetensors';
-import { analyzeMatrix, layerName, layerSkipReason, summarize } from '@/lib/spectral';
+import { layerUnits, type TensorSource } from '@/lib/checkpoint';
+import { analyzeMatrix, summarize } from '@/lib/spectral';
 import type { AnalysisOptions, LayerResult, ModelStats } from '@/lib/types';
 
-/** What run-analysis needs from a checkpoint (local files or a Hub repo). */
-export interface TensorSource {
-  label: string;
-  tensors: CheckpointTensor[];
-  read(entry: CheckpointTensor): Promise<DecodedTensor>;
-}
-
 export interface CliLayer extends LayerResult {
+  /** 0-based expert index of an MoE expert's matrix (absent on dense layers). */
+  expert?: number;
   layer_id?: number;
   longname?: string;
   layer_type?: string;
@@ -29,6 +24,8 @@ export interface CliLayer extends LayerResult {
 
 export interface AnalysisReport {
   source: string;
+  /** The checkpoint format read (safetensors, pytorch-zip, pytorch-legacy). */
+  format: string;
   layers: CliLayer[];
   summary: ModelStats;
   errors: number;
@@ -49,23 +46,29 @@ export async function analyzeCheckpoint(
   const layers: CliLayer[] = [];
   let weightIndex = 0;
   let errors = 0;
-  const total = source.tensors.length;
+  const units = layerUnits(source.tensors, options);
+  const total = units.length;
   for (let index = 0; index < total; index++) {
-    const entry = source.tensors[index];
+    const unit = units[index];
+    const entry = unit.tensor;
     const started = performance.now();
-    const base = { tensor: entry.name, name: layerName(entry.name), shape: [...entry.shape], dtype: entry.dtype };
-    const isWeight = entry.name.endsWith('.weight');
-    if (isWeight) weightIndex++;
+    const base = {
+      tensor: entry.name,
+      ...(unit.expert !== null ? { expert: unit.expert } : {}),
+      name: unit.name,
+      shape: [...unit.shape],
+      dtype: entry.dtype,
+    };
+    if (unit.slice || entry.name.endsWith('.weight')) weightIndex++;
     let layer: CliLayer;
-    const skip = layerSkipReason({ key: entry.name, shape: entry.shape, dtype: entry.dtype }, options);
-    if (skip) {
-      layer = { ...base, status: 'skipped', skip_reason: skip, phase: null };
+    if (unit.skipReason) {
+      layer = { ...base, status: 'skipped', skip_reason: unit.skipReason, phase: null };
     } else {
       try {
         const readStart = performance.now();
-        const decoded = await source.read(entry);
+        const decoded = await source.read(entry, unit.slice ? { expert: unit.expert! } : {});
         const read_s = (performance.now() - readStart) / 1000;
-        const result = await analyzeMatrix(decoded.data, decoded.rows, decoded.cols, { ...options, subject: entry.name });
+        const result = await analyzeMatrix(decoded.data, decoded.rows, decoded.cols, { ...options, subject: unit.name });
         const { status, ...metrics } = result.metrics;
         layer = {
           ...base,
@@ -82,12 +85,12 @@ export async function analyzeCheckpoint(
       } catch (err) {
         errors++;
         const message = err instanceof Error ? err.message : String(err);
-        const named = message.includes(entry.name) ? message : `${entry.name}: ${message}`;
+        const named = message.includes(entry.name) ? message : `${unit.name}: ${message}`;
         layer = { ...base, status: 'skipped', skip_reason: `error: ${named}`, phase: null };
       }
     }
     layers.push(layer);
     onProgress?.({ index, total, layer, seconds: (performance.now() - started) / 1000 });
   }
-  return { source: source.label, layers, summary: summarize(layers), errors };
+  return { source: source.label, format: source.format, layers, summary: summarize(layers), errors };
 }

@@ -1,14 +1,15 @@
 /**
- * Resolves the CLI's positional argument to a tensor source: a local `.safetensors` file, a local folder (sharded
- * with `model.safetensors.index.json`, or every `*.safetensors` in it), or a Hub repo id `owner/name[@revision]`.
- * A local path wins when it exists; otherwise an `owner/name` form goes to the Hub client (HF_ENDPOINT, HF_TOKEN).
+ * Resolves the CLI's positional argument to a tensor source (lib/checkpoint, any format): a local weights file
+ * (`.safetensors`, `.bin`, `.pt`, `.pth`), a local folder (sharded with an index, or every weights file in it), or a
+ * Hub repo id `owner/name[@revision]` pinned to its commit sha. A local path wins when it exists; otherwise an
+ * `owner/name` form goes to the Hub client (HF_ENDPOINT, HF_TOKEN).
  */
 import { stat } from 'node:fs/promises';
-import { openLocalCheckpoint } from '@/lib/safetensors';
-import type { TensorSource } from './run-analysis';
+import { openLocalSource, type TensorSource } from '@/lib/checkpoint';
 import { CliUsageError } from './args';
 
 const REPO_ID = /^([A-Za-z0-9][\w.-]*)\/([A-Za-z0-9][\w.-]*)(?:@([\w./-]+))?$/;
+const WEIGHTS_FILE = /\.(safetensors|bin|pt|pth)$/;
 
 async function pathExists(path: string): Promise<boolean> {
   try {
@@ -20,14 +21,13 @@ async function pathExists(path: string): Promise<boolean> {
 }
 
 export async function openSource(spec: string): Promise<TensorSource> {
-  if (await pathExists(spec)) {
-    const ck = await openLocalCheckpoint(spec);
-    return { label: spec, tensors: ck.tensors, read: (entry) => ck.read(entry) };
-  }
+  if (await pathExists(spec)) return openLocalSource(spec);
   const m = REPO_ID.exec(spec);
-  if (!m || spec.endsWith('.safetensors')) {
+  if (!m || WEIGHTS_FILE.test(spec)) {
     throw new CliUsageError(`${spec}: no such file or folder, and not a Hub repo id (owner/name[@revision])`);
   }
-  const { openHubSource } = await import('./hub-source');
-  return openHubSource(`${m[1]}/${m[2]}`, m[3]);
+  const [{ getModelInfo }, { openHubCheckpoint }] = await Promise.all([import('@/lib/hub'), import('@/lib/checkpoint/hub')]);
+  const repo = `${m[1]}/${m[2]}`;
+  const info = await getModelInfo({ repo, revision: m[3] ?? 'main' });
+  return (await openHubCheckpoint({ repo, sha: info.sha })).source;
 }

@@ -6,34 +6,15 @@
  * so a failed analysis can show the reason to a person without a stack trace.
  */
 
-export interface SafetensorsErrorInit {
-  /** The file (or remote source) label, e.g. a path or `owner/name@sha:model.safetensors`. */
-  file: string;
-  /** The tensor concerned, or null for file-level problems (header length, JSON, ...). */
-  tensor?: string | null;
-  /** What is wrong, in words, without the file/tensor prefix. */
-  problem: string;
-  cause?: unknown;
-}
+import { CheckpointError, type CheckpointErrorInit } from '../checkpoint/errors';
+
+export type SafetensorsErrorInit = CheckpointErrorInit;
 
 /** A malformed, truncated or otherwise unusable safetensors file or tensor. */
-export class SafetensorsError extends Error {
-  readonly file: string;
-  readonly tensor: string | null;
-  readonly problem: string;
-
+export class SafetensorsError extends CheckpointError {
   constructor(init: SafetensorsErrorInit) {
-    const tensor = init.tensor ?? null;
-    super(
-      tensor === null
-        ? `${init.file}: ${init.problem}`
-        : `${init.file}: tensor ${JSON.stringify(tensor)}: ${init.problem}`,
-      init.cause === undefined ? undefined : { cause: init.cause },
-    );
+    super(init);
     this.name = 'SafetensorsError';
-    this.file = init.file;
-    this.tensor = tensor;
-    this.problem = init.problem;
   }
 }
 

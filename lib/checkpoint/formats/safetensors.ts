@@ -1,0 +1,111 @@
+/**
+ * safetensors behind the tensor-source seam: `model.safetensors.index.json` + shards, else `model.safetensors`,
+ * else every `*.safetensors` file (natural name order). Headers are read and validated by lib/safetensors (two
+ * range reads per file), then each tensor (or expert slice) is read by one range request and decoded there, FP8
+ * scales applied.
+ */
+import {
+  checkpointFromSources,
+  decodeTensor,
+  INDEX_FILE,
+  parseIndex,
+  readExactly,
+  readHeader,
+  SINGLE_FILE,
+  type ByteSource,
+  type CheckpointTensor,
+  type SafetensorsHeader,
+  type TensorScale,
+} from '@/lib/safetensors';
+import { SafetensorsError } from '@/lib/safetensors/errors';
+import { contentHash } from '../content-hash';
+import { expertSliceRange, mapLimit } from '../slices';
+import type { CheckpointFileInfo, CheckpointFormat, SourceTensor, TensorSource } from '../types';
+
+const PARALLEL_HEADERS = 4;
+
+/** Which files make the safetensors checkpoint of a listing, or null when it has none. */
+export function safetensorsFiles(files: readonly CheckpointFileInfo[]): { index: string | null; weights: string[] } | null {
+  const names = new Set(files.map((f) => f.path));
+  if (names.has(INDEX_FILE)) return { index: INDEX_FILE, weights: [] };
+  if (names.has(SINGLE_FILE)) return { index: null, weights: [SINGLE_FILE] };
+  const all = files.map((f) => f.path).filter((p) => p.endsWith('.safetensors'));
+  return all.length ? { index: null, weights: all.sort((a, b) => a.localeCompare(b, 'en', { numeric: true })) } : null;
+}
+
+function blockSizeFromConfig(config: Record<string, unknown> | null): [number, number] | undefined {
+  const b = (config?.quantization_config as { weight_block_size?: unknown } | undefined)?.weight_block_size;
+  if (Array.isArray(b) && b.length === 2 && b.every((x) => Number.isSafeInteger(x) && x > 0)) return [b[0], b[1]];
+  return undefined;
+}
+
+export const safetensorsFormat: CheckpointFormat = {
+  describe: `${INDEX_FILE}, ${SINGLE_FILE} or other .safetensors files`,
+  matches: (files) => safetensorsFiles(files) !== null,
+  async open(location, files, config): Promise<TensorSource> {
+    const layout = safetensorsFiles(files)!;
+    let order: Array<[string, string]> | null = null;
+    let weights = layout.weights;
+    if (layout.index) {
+      const where = `${location.label}/${layout.index}`;
+      const json = await location.readJson(layout.index);
+      order = parseIndex(json, where);
+      weights = [...new Set(order.map(([, shard]) => shard))];
+      const listed = new Set(files.map((f) => f.path));
+      for (const shard of weights) {
+        if (!listed.has(shard)) throw new SafetensorsError({ file: where, problem: `weight_map names shard ${JSON.stringify(shard)}, which is missing` });
+      }
+    }
+    const opened = await mapLimit(weights, PARALLEL_HEADERS, async (path) => {
+      const source = await location.open(path);
+      return { path, source, header: await readHeader(source) };
+    });
+    const pathOf = new Map<string, string>(opened.map((o) => [o.source.label, o.path]));
+    const labelOf = new Map<string, string>(opened.map((o) => [o.path, o.source.label]));
+    const ck = checkpointFromSources(
+      location.label,
+      opened.map(({ source, header }) => ({ source, header: header as SafetensorsHeader })),
+      order ? order.map(([t, shard]) => [t, labelOf.get(shard)!] as [string, string]) : null,
+      config,
+      { blockSize: blockSizeFromConfig(config) },
+    );
+    const sources = new Map<string, ByteSource>(opened.map((o) => [o.path, o.source]));
+    const entries = new Map<string, CheckpointTensor>(ck.tensors.map((t) => [t.name, t]));
+    const tensors: SourceTensor[] = ck.tensors.map((t) => ({
+      name: t.name,
+      dtype: t.dtype,
+      shape: t.shape,
+      file: pathOf.get(t.file)!,
+      start: t.start,
+      end: t.end,
+      ...(t.scaleFor ? { scaleFor: t.scaleFor } : {}),
+      ...(t.scaleTensor ? { scaleTensor: t.scaleTensor } : {}),
+    }));
+    const byFile = new Map(files.map((f) => [f.path, f]));
+    const blockSize = blockSizeFromConfig(config);
+
+    return {
+      label: location.label,
+      format: 'safetensors',
+      files: weights.map((p) => byFile.get(p) ?? { path: p, size: sources.get(p)!.size }),
+      tensors,
+      config,
+      async read(tensor, options = {}) {
+        const entry = entries.get(tensor.name);
+        if (!entry) throw new SafetensorsError({ file: location.label, tensor: tensor.name, problem: 'not a tensor of this checkpoint' });
+        const source = sources.get(tensor.file)!;
+        const slice = expertSliceRange(entry, options.expert);
+        const raw = await readExactly(source, slice.start, slice.end, options.signal);
+        const hash = contentHash(raw);
+        let scale: TensorScale | null = null;
+        if (entry.scaleTensor && options.expert === undefined) {
+          const s = entries.get(entry.scaleTensor)!;
+          const sRaw = await readExactly(sources.get(pathOf.get(s.file)!)!, s.start, s.end, options.signal);
+          scale = { data: decodeTensor(sRaw, s), shape: s.shape, name: s.name, blockSize };
+        }
+        const data = decodeTensor(raw, { ...entry, shape: slice.shape, start: slice.start, end: slice.end }, scale);
+        return { data, rows: slice.shape[0] ?? 1, cols: slice.shape.slice(1).reduce((a, b) => a * b, 1), contentHash: await hash };
+      },
+    };
+  },
+};

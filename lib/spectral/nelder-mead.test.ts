@@ -3,7 +3,7 @@
  * iteration and evaluation counts, status). Matching the counts exactly shows the same vertices were visited.
  */
 import { describe, expect, it } from 'vitest';
-import { nelderMead } from './nelder-mead';
+import { NELDER_MEAD_HARD_LIMIT, nelderMead } from './nelder-mead';
 import { arange, bruteWithPolish } from './mp-fit';
 
 const rosen = (x: Float64Array) => (1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2;
@@ -51,5 +51,12 @@ describe('brute grid (numpy arange semantics) + polish', () => {
   it('scipy.optimize.brute(cos(3x) + 0.1x², slice(-2, 3, 0.25)) with its fmin finish', () => {
     const x = bruteWithPolish((v) => Math.cos(3 * v) + 0.1 * v * v, -2, 3, 0.25);
     expect(x).toBeCloseTo(-1.0244140625, 12);
+  });
+
+  it('ends at its hard limit even with both limits infinite and an objective that never converges', { timeout: 20_000 }, () => {
+    const r = nelderMead(() => NaN, [1, 2], { maxiter: Infinity, maxfev: Infinity });
+    expect(r.status).not.toBe(0);
+    expect(r.nfev).toBeLessThanOrEqual(NELDER_MEAD_HARD_LIMIT);
+    expect(r.nit).toBeLessThanOrEqual(NELDER_MEAD_HARD_LIMIT);
   });
 });

@@ -16,6 +16,12 @@
  * (`<` versus `<=`) follow SciPy exactly, so with the same objective values the same vertices are visited.
  * Objective values may be ±Infinity (they compare like numpy floats); NaN is treated as numpy treats it in these
  * comparisons (every comparison false, and argsort places NaN last).
+ *
+ * Bound: whatever the options, at most NELDER_MEAD_HARD_LIMIT iterations and evaluations (SciPy would loop forever
+ * with both limits infinite and a simplex that never contracts, e.g. on a NaN objective). Reaching a limit is not an
+ * error: the best vertex is returned with `status` 1 (evaluations) or 2 (iterations), SciPy's `warnflag`.
+ * WeightWatcher's callers (powerlaw's `Distribution.fit`, `scipy.optimize.brute`'s polish) ignore that flag and
+ * use the vertex, and so do tpl.ts and mp-fit.ts, which keeps their results WeightWatcher's.
  */
 
 export interface NelderMeadOptions {
@@ -41,6 +47,9 @@ export interface NelderMeadResult {
   /** 0 converged, 1 evaluation limit reached, 2 iteration limit reached (SciPy's `warnflag`). */
   status: 0 | 1 | 2;
 }
+
+/** Hard cap on iterations and on evaluations, whatever the options say. */
+export const NELDER_MEAD_HARD_LIMIT = 1_000_000;
 
 class EvaluationLimit extends Error {}
 
@@ -94,8 +103,8 @@ export function nelderMead(
   } else if (maxfev === undefined) {
     maxfev = maxiter === Infinity ? 200 * n : Infinity;
   }
-  const maxIter = maxiter as number;
-  const maxFev = maxfev as number;
+  const maxIter = Math.min(maxiter as number, NELDER_MEAD_HARD_LIMIT);
+  const maxFev = Math.min(maxfev as number, NELDER_MEAD_HARD_LIMIT);
 
   const rho = 1;
   const chi = 2;

@@ -11,6 +11,12 @@
  * numbers to the documented tolerances.
  *
  * Set ALPHABOARD_EIGEN=js to force the JS backend (benchmarks, bisecting a discrepancy).
+ *
+ * Iteration bounds: every solver here has one. The WASM tridiagonal QL gives up after 60 sweeps on one eigenvalue
+ * (it reports which); the Gram solve of that matrix is then redone by the JS route (same numbers to the documented
+ * tolerances), whose QL (60·n sweeps) and bidiagonal QR (75·n sweeps) throw SpectralError('no_convergence') when
+ * they reach their own bounds. That error names the tensor: the CLI reports the layer as skipped with the reason and
+ * the job pipeline stores it so (jobs/errors.ts, 'bad_tensor'); the other layers go on.
  */
 import { gramEigenvalues, spectrum as jsSpectrum, type Spectrum, type SpectrumOptions } from './eigen-js';
 import { assertFinite, assertMatrixShape } from './guards';
@@ -86,7 +92,17 @@ export async function computeSpectrum(
   if (options.backend === 'js') return jsSpectrum(data, rows, cols, { route: options.route });
   backendPromise ??= loadBackend();
   const backend = await backendPromise;
-  return jsSpectrum(data, rows, cols, { route: options.route, gramEigen: backend.gramEigen ?? undefined });
+  const wasm = backend.gramEigen;
+  if (!wasm) return jsSpectrum(data, rows, cols, { route: options.route });
+  // A kernel that fails on this matrix (its QL reached its sweep bound) is replaced by the JS route for this call.
+  const gramEigen = async (d: Matrix, r: number, c: number): Promise<Float64Array> => {
+    try {
+      return await wasm(d, r, c);
+    } catch {
+      return gramEigenvalues(d, r, c);
+    }
+  };
+  return jsSpectrum(data, rows, cols, { route: options.route, gramEigen });
 }
 
 /** All min(rows, cols) eigenvalues of WᵀW, ascending, float64. */

@@ -22,6 +22,11 @@
  *
  * Tolerance: every fit is the default WWFit, so the columns agree with WeightWatcher as the default fit does
  * (a few ulps on identical eigenvalues).
+ *
+ * Bound: at most MAX_FINGERS − 2 clipped fits plus the three "spurious finger" fits, each a WWFit of O(n²) bounded
+ * work; no loop depends on the data converging. Degenerate spectra (all eigenvalues equal, two values, low rank)
+ * give WeightWatcher's own outcome: numbers (α = ∞ for equal values, as WWFit's formula gives) or the sentinels
+ * above when a clipped fit has fewer than two values left (degenerate.test.ts).
  */
 import {
   aboveThreshold, applyXmax, countAtLeast, failedFit, trainingWarning, wwFit,

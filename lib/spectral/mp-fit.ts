@@ -29,6 +29,10 @@
  * num_spikes exactly (the grid, the comparisons and the simplex path are the same; the KDE differs from sklearn's
  * tree sum by ~1e-15). num_spikes could differ by one only if an eigenvalue sat within rounding of the
  * Tracy–Widom edge; the issue's bar is 1e-4 relative and num_spikes within 1.
+ * Bounds: the σ grid has ⌈1.95/0.01⌉ = 195 points for any positive finite σ₀ (an invalid grid — σ₀ zero, NaN or
+ * infinite, as for an all-zero ESD — throws and gives the sentinels), the polish is Nelder–Mead with SciPy's caps
+ * (200 iterations and evaluations; at the cap the best vertex is used, as brute's polish does), the KDE sweep is
+ * O(n + 1000). Nothing waits for convergence without a cap.
  * A value mp_softrank = 0.0025 (= 0.05²) means the grid search ended on its lowest point: a degenerate MP fit,
  * typical of strongly heavy-tailed or low-rank layers (WeightWatcher gives the same).
  */

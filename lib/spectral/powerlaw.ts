@@ -16,6 +16,10 @@
  * stops as soon as its running maximum reaches the best D so far, because it can then no longer be the (first)
  * argmin. This pruning never changes the result, only skips work (M = 4096 in a few tens of milliseconds).
  * `wwFitCandidates` computes every α_i / D_i / σ_i without pruning, for diagnostics and tests.
+ * Bounded: closed-form per candidate, no iteration that waits for convergence. Degenerate spectra give WWFit's own
+ * values: all values equal → α = ∞ ("Σ log − n log xmin" is exactly 0), D = 1/2 from the last candidate, status
+ * success, warning 'under-trained'; fewer than two values above 1e-5 (one nonzero eigenvalue, exact rank 1, all
+ * below the threshold or zero) → the sentinels (degenerate.test.ts checks both against WeightWatcher).
  *
  * Tolerance: with identical input eigenvalues the columns agree with WeightWatcher to a few ulps (both use IEEE
  * log/pow, the same summation order and the same operation order).

@@ -23,6 +23,19 @@
  * Failure (fewer than two distinct values above the threshold, or a NaN α): WeightWatcher's sentinels, α = Λ = D =
  * σ = xmin = num_pl_spikes = −1, xmax null, status 'failed'.
  *
+ * Degenerate spectra: all values equal (no candidate xmin) or a single value above the threshold give the failed-fit
+ * sentinels, as powerlaw's "less than 2 unique data values" path does in WeightWatcher. A spectrum with almost no
+ * spread (an orthogonal matrix: λ = 1 ± 1e-7) starts at α0 ≈ 1e8 and stays there; WeightWatcher returns such a fit
+ * (α ≈ 8.3e7, Λ ≈ 1, num_pl_spikes 18 for a 128×128 float32 orthogonal matrix) and so does this module — that α is
+ * set by the eigenvalues' rounding (spec §9.5) and agrees with WeightWatcher's to ~1e-7 relative. Γ(1 − α, ·) for
+ * such α is the incomplete gamma's continued fraction, a few steps (before, a recurrence of α steps per call made
+ * this fit run for ever).
+ *
+ * Bounds (no loop waits for convergence without a cap): ≤ maxCandidates candidates × Nelder–Mead ≤ 400 iterations
+ * and evaluations (SciPy's defaults; at the cap the best vertex is used, as powerlaw does) × O(tail) per evaluation,
+ * plus O(unique tail values) incomplete-gamma calls for D, each bounded (`./incomplete-gamma`: NaN on
+ * non-convergence, which makes that candidate's D NaN, or a NaN α the failed fit).
+ *
  * Speed: each candidate costs up to 400 objective evaluations of O(tail) plus O(tail) incomplete-gamma calls for D.
  * Two bounds keep large layers tractable, and are the only deliberate departures from powerlaw:
  *  - at most `maxCandidates` (default 256) xmin candidates, spread evenly by rank over the unique values, when there

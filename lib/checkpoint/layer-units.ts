@@ -5,6 +5,7 @@
  * Selection is WeightWatcher's (lib/spectral/select) on each unit's own 2-D shape.
  */
 import { layerName, layerSkipReason } from '@/lib/spectral/select';
+import { parseTensorName } from '@/lib/tensor-names/parse';
 import type { AnalysisOptions } from '@/lib/types';
 import type { SourceTensor } from './types';
 
@@ -26,12 +27,11 @@ export interface LayerUnit {
   skipReason: string | null;
 }
 
-/** `...experts.<name>` with no expert number after `experts.`: a stack of all experts in one tensor. */
-const STACK_RE = /(?:^|\.)experts\.(?!\d+(?:\.|$))[^.]+(?:\.weight)?$/;
-const EXPERT_INDEX_RE = /(?:^|\.)experts\.(\d+)\./;
-
+/** A 3-D tensor of all experts at once: an expert-role tensor whose name carries no expert index. */
 export function isExpertStack(t: Pick<SourceTensor, 'name' | 'shape'>): boolean {
-  return t.shape.length === 3 && STACK_RE.test(t.name);
+  if (t.shape.length !== 3) return false;
+  const info = parseTensorName(t.name);
+  return (info.role === 'expert' || info.role === 'shared_expert') && info.expert === null;
 }
 
 export function unitKey(tensor: string, expert: number | null, slice: boolean): string {
@@ -56,10 +56,9 @@ export function layerUnits(tensors: readonly SourceTensor[], options: AnalysisOp
       }
       continue;
     }
-    const m = EXPERT_INDEX_RE.exec(tensor.name);
     units.push({
       tensor,
-      expert: m ? Number(m[1]) : null,
+      expert: parseTensorName(tensor.name).expert,
       slice: false,
       shape: tensor.shape,
       bytes: tensor.end - tensor.start,

@@ -17,8 +17,8 @@ export const DEFAULT_MIN_EVALS = 10;
 export const DEFAULT_MAX_EVALS = 15000;
 export const DEFAULT_MAX_N = 50000;
 
-/** Dtypes the safetensors reader decodes to floats (FP8 with its scale tensor). */
-const ANALYSABLE_DTYPES = new Set(['F64', 'F32', 'F16', 'BF16', 'F8_E4M3', 'F8_E5M2']);
+/** Dtypes the checkpoint readers decode to floats (FP8 with its scale tensor, MXFP4 blocks with their scales). */
+const ANALYSABLE_DTYPES = new Set(['F64', 'F32', 'F16', 'BF16', 'F8_E4M3', 'F8_E5M2', 'MXFP4']);
 
 export interface TensorDescriptor {
   key: string;

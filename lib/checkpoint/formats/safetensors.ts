@@ -17,8 +17,9 @@ import {
   type SafetensorsHeader,
   type TensorScale,
 } from '@/lib/safetensors';
-import { SafetensorsError } from '@/lib/safetensors/errors';
-import { contentHash } from '../content-hash';
+import { NonFiniteTensorError, SafetensorsError } from '@/lib/safetensors/errors';
+import { countNonFinite, decodeMxfp4, mxfp4DecodedShape } from '@/lib/safetensors';
+import { contentHash, contentHashOf } from '../content-hash';
 import { expertSliceRange, mapLimit } from '../slices';
 import type { CheckpointFileInfo, CheckpointFormat, SourceTensor, TensorSource } from '../types';
 
@@ -81,8 +82,14 @@ export const safetensorsFormat: CheckpointFormat = {
       ...(t.scaleFor ? { scaleFor: t.scaleFor } : {}),
       ...(t.scaleTensor ? { scaleTensor: t.scaleTensor } : {}),
     }));
+    pairMxfp4(tensors);
+    const byName = new Map(tensors.map((t) => [t.name, t]));
     const byFile = new Map(files.map((f) => [f.path, f]));
     const blockSize = blockSizeFromConfig(config);
+    const rawOf = (t: SourceTensor, expert: number | undefined, signal?: AbortSignal) => {
+      const slice = expertSliceRange(t, expert);
+      return readExactly(sources.get(t.file)!, slice.start, slice.end, signal);
+    };
 
     return {
       label: location.label,
@@ -91,6 +98,7 @@ export const safetensorsFormat: CheckpointFormat = {
       tensors,
       config,
       async read(tensor, options = {}) {
+        if (tensor.dtype === 'MXFP4') return readMxfp4(byName.get(tensor.name)!, byName, rawOf, options.expert, options.signal);
         const entry = entries.get(tensor.name);
         if (!entry) throw new SafetensorsError({ file: location.label, tensor: tensor.name, problem: 'not a tensor of this checkpoint' });
         const source = sources.get(tensor.file)!;
@@ -109,3 +117,44 @@ export const safetensorsFormat: CheckpointFormat = {
     };
   },
 };
+
+/**
+ * gpt-oss style MXFP4 weights: `X_blocks` (U8 `[..., rows, G, 16]`, two E2M1 values per byte) with `X_scales` (U8
+ * `[..., rows, G]`, one E8M0 exponent per 32 values) become one logical tensor `X_blocks` of dtype MXFP4 and shape
+ * `[..., rows, G*32]`; the scales tensor is marked as belonging to it.
+ */
+function pairMxfp4(tensors: SourceTensor[]): void {
+  const byName = new Map(tensors.map((t) => [t.name, t]));
+  for (const t of tensors) {
+    if (!t.name.endsWith('_blocks') || t.dtype !== 'U8' || t.shape.length < 3 || t.shape[t.shape.length - 1] !== 16) continue;
+    const scales = byName.get(`${t.name.slice(0, -'_blocks'.length)}_scales`);
+    if (!scales || scales.dtype !== 'U8' || JSON.stringify(scales.shape) !== JSON.stringify(t.shape.slice(0, -1))) continue;
+    t.dtype = 'MXFP4';
+    t.shape = mxfp4DecodedShape(t.shape);
+    t.scaleTensor = scales.name;
+    scales.scaleFor = t.name;
+  }
+}
+
+async function readMxfp4(
+  t: SourceTensor,
+  byName: Map<string, SourceTensor>,
+  rawOf: (t: SourceTensor, expert: number | undefined, signal?: AbortSignal) => Promise<Uint8Array>,
+  expert: number | undefined,
+  signal?: AbortSignal,
+) {
+  const scales = byName.get(t.scaleTensor!)!;
+  const [blocks, exps] = await Promise.all([rawOf(t, expert, signal), rawOf(scales, expert, signal)]);
+  const shape = expert === undefined ? t.shape : t.shape.slice(1);
+  const blockShape = [1, ...shape.slice(0, -1), shape[shape.length - 1] / 32, 16];
+  let data: Float32Array;
+  try {
+    data = decodeMxfp4(blocks, exps, blockShape);
+  } catch (cause) {
+    throw new SafetensorsError({ file: t.file, tensor: t.name, problem: `MXFP4: ${(cause as Error).message}`, cause });
+  }
+  const bad = countNonFinite(data);
+  if (bad > 0) throw new NonFiniteTensorError({ file: t.file, tensor: t.name, count: bad, total: data.length });
+  const rows = shape[0] ?? 1;
+  return { data, rows, cols: data.length / Math.max(rows, 1), contentHash: await contentHashOf([blocks, exps]) };
+}

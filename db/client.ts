@@ -94,10 +94,19 @@ async function openPglite(dir: string): Promise<DbHandle> {
   }
 }
 
+/** Our transactions run their statements back to back; 10 s idle inside one means the client process is stuck. */
+const IDLE_IN_TRANSACTION_MS = 10_000;
+
 async function openPostgres(url: string): Promise<DbHandle> {
   const pg = (await import('pg')).default;
   const { drizzle } = await import('drizzle-orm/node-postgres');
-  const pool = new pg.Pool({ connectionString: url, max: Number(process.env.DATABASE_POOL_MAX ?? 10) });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: Number(process.env.DATABASE_POOL_MAX ?? 10),
+    // A transaction left open for this long belongs to a process that stopped mid-transaction (SIGSTOP, a long GC
+    // pause): the server ends its session, so the row locks it held (an analysis claim) do not block a takeover.
+    idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS,
+  });
   // A server restart breaks idle clients; pg emits 'error' on the pool for them. Without a listener that would
   // crash the process. The pool drops the broken client and the next query opens a fresh connection.
   pool.on('error', (err) => console.error(`database connection lost (${maskUrl(url)}): ${err.message}`));

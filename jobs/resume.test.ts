@@ -9,8 +9,9 @@ import { freshDataDir, removeFreshDataDirs } from './testing/fresh-db';
 import { tinyLayerCount, tinyLlamaTensors, writeTinyRepo } from './testing/tiny-repos';
 
 /**
- * A worker process SIGKILLed mid-model: the restarted worker takes the analysis over (stale claim), continues at
- * the first missing layer, and the finished analysis has every layer exactly once.
+ * A worker process SIGKILLed mid-model on the embedded database: the restarted process releases the dead owner's
+ * claim at start-up and continues at the first missing layer within seconds (not after the job lease, nor after the
+ * claim's three missed heartbeats), and the finished analysis has every layer exactly once.
  */
 
 const REPO = 'test/tiny-resume';
@@ -19,7 +20,7 @@ let hub: StandInHub;
 let root: string;
 let env: NodeJS.ProcessEnv;
 
-interface LogLine { msg: string; tensor?: string; resumeAt?: string; layersDone?: number; analysisId?: number }
+interface LogLine { msg: string; time?: string; tensor?: string; resumeAt?: string; layersDone?: number; analysisId?: number }
 
 function startWorker(onLine: (l: LogLine) => void): { child: ChildProcess; exited: Promise<number | null>; output: () => string } {
   const child = spawn(process.execPath, ['--import', 'tsx', 'jobs/worker.ts'], { env, cwd: process.cwd() });
@@ -58,7 +59,8 @@ beforeAll(async () => {
     WATCHLIST: path.join(root, 'watchlist.json'),
     DISCOVERY_LIMIT: '0',
     DISCOVERY_CRON: 'off',
-    JOB_LEASE_SECONDS: '8',
+    // The default lease (heartbeat 15 s, a claim stale after 45 s): the restart must not wait for either.
+    JOB_LEASE_SECONDS: '900',
     JOB_RETRY_DELAY_SECONDS: '1',
     LOG_LEVEL: 'debug',
   };
@@ -77,6 +79,8 @@ it('a SIGKILLed worker resumes at the first missing layer; nothing lost, nothing
     .filter((t) => t.shape.length === 2)
     .map((t) => t.name);
   expect(analysable).toHaveLength(tinyLayerCount({ blocks: BLOCKS }));
+  // The log names layers by their name (the tensor key without `.weight`).
+  const names = analysable.map((t) => t.replace(/\.weight$/, ''));
 
   // Run 1: kill -9 after a third of the layers.
   const firstRun: string[] = [];
@@ -93,11 +97,15 @@ it('a SIGKILLed worker resumes at the first missing layer; nothing lost, nothing
   // Run 2: a new process on the same folder (the dead owner's lock is broken) finishes the model.
   const secondRun: string[] = [];
   let resumeLine: LogLine | undefined;
+  let startedLine: LogLine | undefined;
+  let releasedLine: LogLine | undefined;
   let doneResolve!: () => void;
   const done = new Promise<void>((r) => (doneResolve = r));
   const second = startWorker((l) => {
     if (l.msg === 'layer stored' && l.tensor) secondRun.push(l.tensor);
     if (l.msg === 'resuming' && !resumeLine) resumeLine = l;
+    if (l.msg === 'job workers started') startedLine = l;
+    if (l.msg.startsWith('claim of an earlier process released')) releasedLine = l;
     if (l.msg === 'analysis done') doneResolve();
   });
   const timer = setTimeout(() => second.child.kill('SIGKILL'), 100_000);
@@ -108,14 +116,18 @@ it('a SIGKILLed worker resumes at the first missing layer; nothing lost, nothing
 
   // It continued where the first run stopped: the first layer it analysed is the first missing one.
   expect(resumeLine, second.output()).toBeDefined();
+  // At once: the dead process's claim was released at start-up, so the resume came seconds after the workers started,
+  // well inside the 45 s a stale claim needs and the 900 s lease.
+  expect(releasedLine, second.output()).toMatchObject({ analysisId: resumeLine!.analysisId });
+  expect(Date.parse(resumeLine!.time!) - Date.parse(startedLine!.time!), second.output()).toBeLessThan(15_000);
   const storedBefore = resumeLine!.layersDone!;
   // The kill lands a moment after the log line was read: the dying worker may have committed a layer or two more.
   expect(storedBefore - firstRun.length).toBeGreaterThanOrEqual(0);
   expect(storedBefore - firstRun.length).toBeLessThanOrEqual(2);
-  expect(analysable.slice(0, firstRun.length)).toEqual(firstRun);
-  expect(resumeLine!.resumeAt).toBe(analysable[storedBefore]);
-  expect(secondRun[0]).toBe(analysable[storedBefore]);
-  expect(secondRun).toEqual(analysable.slice(storedBefore));
+  expect(names.slice(0, firstRun.length)).toEqual(firstRun);
+  expect(resumeLine!.resumeAt).toBe(names[storedBefore]);
+  expect(secondRun[0]).toBe(names[storedBefore]);
+  expect(secondRun).toEqual(names.slice(storedBefore));
   for (const t of firstRun) expect(secondRun).not.toContain(t);
 
   // Database: every layer once.

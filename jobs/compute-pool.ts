@@ -49,7 +49,7 @@ export const DEFAULT_LAYER_BUDGET_SECONDS = 60;
 /** Default scale of the per-layer budget: N·M·min(N, M) per second (LAYER_BUDGET_FLOPS_PER_SECOND). */
 export const DEFAULT_LAYER_BUDGET_FLOPS_PER_SECOND = 1e8;
 
-function budgetSetting(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+function budgetSetting(env: Record<string, string | undefined>, name: string, fallback: number): number {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return fallback;
   const v = Number(raw);
@@ -64,7 +64,7 @@ function budgetSetting(env: NodeJS.ProcessEnv, name: string, fallback: number): 
  * for the slowest route (the pure-JS SVD fallback plus a randomized replica) on a loaded machine. Infinity (no
  * budget) when LAYER_BUDGET_SECONDS is 0. Throws, naming the variable, on an invalid value.
  */
-export function layerBudgetMs(rows: number, cols: number, env: NodeJS.ProcessEnv = process.env): number {
+export function layerBudgetMs(rows: number, cols: number, env: Record<string, string | undefined> = process.env): number {
   const base = budgetSetting(env, 'LAYER_BUDGET_SECONDS', DEFAULT_LAYER_BUDGET_SECONDS);
   const rate = budgetSetting(env, 'LAYER_BUDGET_FLOPS_PER_SECOND', DEFAULT_LAYER_BUDGET_FLOPS_PER_SECOND);
   if (base === 0) return Infinity;

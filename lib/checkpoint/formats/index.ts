@@ -4,7 +4,7 @@
  * A new format (GGUF, GPTQ, ...) is a new file in this folder and one line here.
  */
 import type { CheckpointFormat } from '../types';
-
+import { pytorchFormat } from './pytorch';
 import { safetensorsFormat } from './safetensors';
 
-export const CHECKPOINT_FORMATS: readonly CheckpointFormat[] = [safetensorsFormat];
+export const CHECKPOINT_FORMATS: readonly CheckpointFormat[] = [safetensorsFormat, pytorchFormat];

@@ -14,6 +14,7 @@ import {
   releaseAnalysis,
   updateProgress,
 } from '@/db/queries/analyses';
+import { findLayerByContent, findLayersByFile, type ReusedLayer } from '@/db/queries/layer-reuse';
 import { listLayerResults, listStoredTensors, storeLayer } from '@/db/queries/layers-write';
 import { getModelRow } from '@/db/queries/models-write';
 import { getComputePool, type MatrixAnalysis } from './compute-pool';
@@ -183,12 +184,44 @@ async function runAnalysis(
   });
   const model = await getModelRow({ modelId: data.repoId });
   const stored = await listStoredTensors({ analysisId: data.analysisId });
-  const { todo, skipped, layersTotal, analysableBytes, placements } = planLayers({
+  const plan = planLayers({
     tensors: checkpoint.tensors,
     options,
     stored,
     config: checkpoint.config ?? (model?.family ? { model_type: model.family } : null),
   });
+  const { skipped, layersTotal, analysableBytes, placements } = plan;
+  const analysis = await getAnalysis({ analysisId: data.analysisId });
+  const optionsKey = analysis?.optionsKey ?? 'default';
+  const storeReused = (p: (typeof plan.todo)[number], reused: ReusedLayer, read_s: number) =>
+    storeLayer({
+      analysisId: data.analysisId,
+      layer: {
+        ...reused.layer,
+        tensor: p.tensor.name,
+        ...(p.unit.expert !== null ? { expert: p.unit.expert } : { expert: undefined }),
+        name: p.unit.name,
+        shape: p.unit.shape,
+        dtype: p.tensor.dtype,
+        esd: reused.esd,
+        reused_from: reused.from,
+        timings: { read_s, eigen_s: 0, fit_s: 0 },
+      },
+      placement: placements.get(p.unit.key)!,
+      worker: ctx.worker,
+    });
+  // Files already analysed under another name (same LFS SHA-256): their layers are copied, nothing is downloaded.
+  const reusedByFile = new Map<string, Map<string, ReusedLayer>>();
+  for (const f of checkpoint.files) {
+    if (f.sha256) reusedByFile.set(f.path, await findLayersByFile({ sha256: f.sha256, optionsKey, excludeAnalysisId: data.analysisId }));
+  }
+  const todo: typeof plan.todo = [];
+  for (const p of plan.todo) {
+    const reused = reusedByFile.get(p.tensor.file ?? '')?.get(p.unit.key);
+    if (reused) await storeReused(p, reused, 0);
+    else todo.push(p);
+  }
+  if (todo.length < plan.todo.length) log.info({ layers: plan.todo.length - todo.length }, 'layers reused from an identical file');
   const storeSkipped = (unit: (typeof todo)[number]['unit'], reason: string) =>
     storeLayer({ analysisId: data.analysisId, layer: skippedLayer(unit, reason), placement: placements.get(unit.key)!, worker: ctx.worker });
   for (const s of skipped) await storeSkipped(s.unit, s.reason);
@@ -196,7 +229,7 @@ async function runAnalysis(
   // Bytes of the layers to analyse (what this analysis downloads in all); those stored earlier count as read.
   const bytesTotal = analysableBytes;
   let bytesRead = analysableBytes - todo.reduce((s, p) => s + p.unit.bytes, 0);
-  const previous = (await getAnalysis({ analysisId: data.analysisId }))?.timings ?? {};
+  const previous = analysis?.timings ?? {};
   const timings: Record<string, number> = { read_s: 0, eigen_s: 0, fit_s: 0, store_s: 0, ...previous };
   await updateProgress({ analysisId: data.analysisId, worker: ctx.worker, layersTotal, layersDone, bytesTotal, bytesRead });
   if (todo.length < layersTotal) log.info({ resumeAt: todo[0]?.unit.name, layersDone, layersTotal }, 'resuming');
@@ -231,6 +264,15 @@ async function runAnalysis(
     }
     next = i + 1 < todo.length ? read(todo[i + 1]) : null;
     bytesRead += unit.bytes;
+    const reused = await findLayerByContent({ contentHash: decoded.contentHash, dtype: tensor.dtype, shape: unit.shape, optionsKey });
+    if (reused) {
+      await storeReused(todo[i], reused, decoded.read_s);
+      layersDone++;
+      tlog.debug({ from: reused.from }, 'identical matrix already analysed: metrics reused');
+      await updateProgress({ analysisId: data.analysisId, worker: ctx.worker, layersDone, bytesRead });
+      await ctx.onLayerStored?.({ tensor: unit.key, layersDone, layersTotal });
+      continue;
+    }
     let analysed: MatrixAnalysis;
     try {
       analysed = await pool.analyze(decoded.data, decoded.rows, decoded.cols, options);
@@ -252,6 +294,7 @@ async function runAnalysis(
       dtype: tensor.dtype,
       phase: analysed.phase,
       esd: analysed.esd,
+      content_hash: decoded.contentHash,
       timings: { read_s: decoded.read_s, eigen_s: analysed.timings.eigen_s, fit_s: analysed.timings.fit_s },
     };
     const s0 = performance.now();

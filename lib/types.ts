@@ -119,6 +119,10 @@ export interface LayerResult extends Partial<Omit<LayerMetrics, 'status'>>, Opti
   esd?: EsdData | null;
   /** Seconds spent on eigenvalues and on the fit for this layer. */
   timings?: { read_s?: number; eigen_s: number; fit_s: number };
+  /** xxhash64 of the raw stored bytes the matrix was read from. */
+  content_hash?: string;
+  /** Set when the metrics were not computed again: `<model> <tensor>[#expert]` they were computed for. */
+  reused_from?: string;
 }
 
 /** WeightWatcher's get_summary(): arithmetic means over analysed layers. */

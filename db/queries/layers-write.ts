@@ -65,6 +65,8 @@ export async function storeLayer(params: {
     readSeconds: layer.timings?.read_s ?? null,
     eigenSeconds: layer.timings?.eigen_s ?? null,
     fitSeconds: layer.timings?.fit_s ?? null,
+    contentHash: layer.content_hash ?? null,
+    reusedFrom: layer.reused_from ?? null,
   };
   for (const key of METRIC_KEYS) {
     const v = (layer as unknown as Record<string, unknown>)[key];
@@ -108,26 +110,32 @@ export async function listStoredTensors(params: { analysisId: number }): Promise
   return new Set(rows.map((r) => unitKey(r.tensor, r.expert, r.expert !== null && r.name.endsWith(`[${r.expert}]`))));
 }
 
+/** A stored layer row as the LayerResult it was stored from (metrics that were NULL are left out). */
+export function toLayerResult(r: typeof layers.$inferSelect): LayerResult {
+  const out: Record<string, unknown> = {
+    tensor: r.tensor,
+    ...(r.expert !== null ? { expert: r.expert } : {}),
+    name: r.name,
+    status: r.status,
+    shape: r.shape,
+    dtype: r.dtype,
+    phase: r.phase,
+    ...(r.skipReason ? { skip_reason: r.skipReason } : {}),
+    ...(r.contentHash ? { content_hash: r.contentHash } : {}),
+    ...(r.reusedFrom ? { reused_from: r.reusedFrom } : {}),
+  };
+  for (const key of METRIC_KEYS) {
+    const v = (r as Record<string, unknown>)[key];
+    if (v !== null && v !== undefined) out[key] = v;
+  }
+  return out as unknown as LayerResult;
+}
+
 /** Every stored layer of an analysis in checkpoint order, as the summary needs them. */
 export async function listLayerResults(params: { analysisId: number }): Promise<LayerResult[]> {
   const db = await getDb();
   const rows = await db.select().from(layers).where(eq(layers.analysisId, params.analysisId)).orderBy(layers.ordinal);
-  return rows.map((r) => {
-    const out: Record<string, unknown> = {
-      tensor: r.tensor,
-      name: r.name,
-      status: r.status,
-      shape: r.shape,
-      dtype: r.dtype,
-      phase: r.phase,
-      ...(r.skipReason ? { skip_reason: r.skipReason } : {}),
-    };
-    for (const key of METRIC_KEYS) {
-      const v = (r as Record<string, unknown>)[key];
-      if (v !== null && v !== undefined) out[key] = v;
-    }
-    return out as unknown as LayerResult;
-  });
+  return rows.map(toLayerResult);
 }
 
 export async function countLayers(params: { analysisId: number }): Promise<number> {

@@ -43,7 +43,15 @@ const COLUMNS: Column[] = [
   {
     key: 'status',
     label: 'Status',
-    cell: (r) => <StatusCell status={r.status} done={r.progress?.layersDone} total={r.progress?.layersTotal} error={r.error} />,
+    cell: (r) => (
+      <StatusCell
+        status={r.status}
+        done={r.progress?.layersDone}
+        total={r.progress?.layersTotal}
+        error={r.error}
+        waitingToResume={r.progress?.waitingToResume}
+      />
+    ),
   },
   { key: 'family', label: 'Family', cell: (r) => r.family ?? '—' },
   { key: 'architecture', label: 'Architecture', cell: (r) => r.architecture ?? '—' },

@@ -2,6 +2,7 @@ import 'server-only';
 import { sql, type SQL } from 'drizzle-orm';
 import type { AnalysisStatus } from '@/db/schema';
 import type { ModelStats } from '@/lib/types';
+import { claimTimings } from '@/jobs/claims';
 import { defaultDir, type LeaderboardParams, type SortKey } from './leaderboard-params';
 import { readThrough } from './read-cache';
 import { iso, num, selectRows } from './read-db';
@@ -30,7 +31,8 @@ export interface LeaderboardRow {
   baseModel: string | null;
   status: AnalysisStatus | null;
   analysisId: number | null;
-  progress: { layersDone: number; layersTotal: number | null } | null;
+  /** `waitingToResume`: running, but its worker stopped heart-beating; it resumes at the first missing layer. */
+  progress: { layersDone: number; layersTotal: number | null; waitingToResume: boolean } | null;
   error: string | null;
   revision: { sha: string; ref: string; step: number | null } | null;
   analysedAt: string | null;
@@ -110,7 +112,7 @@ interface RawRow {
   parameter_count: number | null; dtype: string | null; license: string | null; gated: string | null;
   downloads: number | null; likes: number | null; synthetic: boolean; base_model: string | null;
   analysis_id: number | null; status: AnalysisStatus | null; layers_done: number | null; layers_total: number | null;
-  error: string | null; summary: ModelStats | null; analysed_at: unknown;
+  waiting_to_resume: boolean | null; error: string | null; summary: ModelStats | null; analysed_at: unknown;
   sha: string | null; ref: string | null; step: number | null; benchmarks: Record<string, number> | null; total: number;
 }
 
@@ -143,6 +145,7 @@ async function queryLeaderboard(p: LeaderboardParams): Promise<LeaderboardPage> 
     SELECT m.id, m.owner, m.name, m.family, m.architecture, m.parameter_count::float8 AS parameter_count, m.dtype,
            m.license, m.gated, m.downloads, m.likes, m.synthetic, m.base_model,
            l.id AS analysis_id, l.status, l.layers_done, l.layers_total, l.error, l.summary,
+           (l.status = 'running' AND l.updated_at < now() - make_interval(secs => ${claimTimings().staleAfterSeconds})) AS waiting_to_resume,
            coalesce(l.finished_at, l.updated_at) AS analysed_at, r.sha, r.ref, r.step, ranked.total,
            (SELECT jsonb_object_agg(b.benchmark, b.score) FROM benchmark_scores b WHERE b.model_id = m.id) AS benchmarks
     FROM ranked
@@ -186,7 +189,10 @@ function toRow(r: RawRow): LeaderboardRow {
     baseModel: r.base_model,
     status: r.status,
     analysisId: r.analysis_id,
-    progress: r.analysis_id == null ? null : { layersDone: r.layers_done ?? 0, layersTotal: r.layers_total },
+    progress:
+      r.analysis_id == null
+        ? null
+        : { layersDone: r.layers_done ?? 0, layersTotal: r.layers_total, waitingToResume: r.waiting_to_resume === true },
     error: r.error,
     revision: r.sha ? { sha: r.sha, ref: r.ref ?? 'main', step: r.step } : null,
     analysedAt: iso(r.analysed_at),

@@ -2,6 +2,7 @@ import 'server-only';
 import { and, desc, eq, inArray } from 'drizzle-orm';
 import { analyses, models, revisions, type Analysis, type AnalysisStatus, type Model } from '@/db/schema';
 import type { AnalysisOptions, ModelStats } from '@/lib/types';
+import { isClaimStale } from '@/jobs/claims';
 import { readThrough } from './read-cache';
 import { iso, readDb } from './read-db';
 
@@ -27,6 +28,11 @@ export interface AnalysisInfo {
   secondsPerLayer: number | null;
   /** Seconds left at the current pace, while running. */
   etaSeconds: number | null;
+  /**
+   * Running, but its worker stopped heart-beating (crashed, killed or paused for three heartbeats): the analysis waits
+   * for a live worker (or this server after a restart) to resume it at the first missing layer.
+   */
+  waitingToResume: boolean;
   summary: ModelStats | null;
   timings: Record<string, number> | null;
   queuedAt: string | null;
@@ -99,6 +105,7 @@ export function toModelInfo(m: Model): ModelInfo {
 
 function toAnalysisInfo(a: Analysis): AnalysisInfo {
   const left = a.layersTotal != null ? Math.max(0, a.layersTotal - a.layersDone) : null;
+  const waitingToResume = isClaimStale(a);
   return {
     id: a.id,
     revisionId: a.revisionId,
@@ -111,7 +118,9 @@ function toAnalysisInfo(a: Analysis): AnalysisInfo {
     bytesRead: Number(a.bytesRead ?? 0),
     bytesTotal: a.bytesTotal == null ? null : Number(a.bytesTotal),
     secondsPerLayer: a.secondsPerLayer,
-    etaSeconds: a.status === 'running' && left != null && a.secondsPerLayer != null ? left * a.secondsPerLayer : null,
+    etaSeconds:
+      a.status === 'running' && !waitingToResume && left != null && a.secondsPerLayer != null ? left * a.secondsPerLayer : null,
+    waitingToResume,
     summary: a.summary ?? null,
     timings: a.timings ?? null,
     queuedAt: iso(a.queuedAt),

@@ -165,3 +165,21 @@ describe('compare, search, benchmarks', () => {
     expect(Math.abs(c.spearman!)).toBeLessThanOrEqual(1);
   });
 });
+
+describe('an analysis whose worker stopped', () => {
+  it('running with a heartbeat older than three beats reads as waiting to resume, on the board and the model page', async () => {
+    const running = (await listLeaderboard(params({}))).rows.find((r) => r.status === 'running')!;
+    expect(running.progress!.waitingToResume).toBe(false);
+    const { getSql } = await import('@/db/client');
+    const sql = await getSql();
+    await sql.query(`update analyses set updated_at = now() - interval '1 hour' where id = $1`, [running.analysisId]);
+    const after = (await listLeaderboard(params({}))).rows.find((r) => r.id === running.id)!;
+    expect(after.status).toBe('running');
+    expect(after.progress!.waitingToResume).toBe(true);
+    const detail = await getModelDetail({ id: running.id });
+    expect(detail!.analysis).toMatchObject({ status: 'running', waitingToResume: true, etaSeconds: null });
+    // A done analysis never waits, however old its last update.
+    const done = (await listLeaderboard(params({}))).rows.find((r) => r.status === 'done')!;
+    expect(done.progress!.waitingToResume).toBe(false);
+  });
+});

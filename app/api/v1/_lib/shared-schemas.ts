@@ -34,6 +34,9 @@ export const analysisSchema = z.object({
   bytesTotal: z.number().nullable(),
   secondsPerLayer: n(),
   etaSeconds: n(),
+  waitingToResume: z
+    .boolean()
+    .describe('running, but its worker stopped heart-beating (crashed, restarted or paused): it resumes at the first missing layer once a worker picks it up'),
   summary: summarySchema.nullable(),
   timings: z.record(z.string(), z.number()).nullable(),
   queuedAt: z.string().nullable(),

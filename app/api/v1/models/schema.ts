@@ -39,7 +39,13 @@ export const modelItemSchema = z
     step: z.number().int().nullable(),
     analysedAt: z.string().nullable(),
     status: z.enum(['queued', 'running', 'done', 'failed']).nullable(),
-    progress: z.object({ layersDone: z.number().int(), layersTotal: z.number().int().nullable() }).nullable(),
+    progress: z
+      .object({
+        layersDone: z.number().int(),
+        layersTotal: z.number().int().nullable(),
+        waitingToResume: z.boolean().describe('running, but its worker stopped heart-beating: it resumes at the first missing layer'),
+      })
+      .nullable(),
     error: z.string().nullable(),
     summary: summarySchema.nullable(),
     benchmarks: z.record(z.string(), z.number()),

@@ -118,14 +118,23 @@ export default async function ModelPage({ params, searchParams }: Props) {
       {!analysis && <div className="banner info">This model has no analysis yet.</div>}
       {analysis && (
         <div className="panel" style={{ display: 'flex', flexWrap: 'wrap', gap: '0.5rem 1.5rem', alignItems: 'center', marginBottom: '1rem' }} data-testid="analysis-status">
-          <StatusCell status={analysis.status} done={analysis.layersDone} total={analysis.layersTotal} />
+          <StatusCell status={analysis.status} done={analysis.layersDone} total={analysis.layersTotal} waitingToResume={analysis.waitingToResume} />
           <span className="small">
             revision <code title={analysis.revision.sha}>{analysis.revision.sha.slice(0, 10)}</code> ({analysis.revision.ref})
             {analysis.revision.committedAt && ` · committed ${date(analysis.revision.committedAt)}`}
             {analysis.finishedAt && ` · analysed ${date(analysis.finishedAt)}`}
           </span>
           {analysis.status === 'running' && analysis.etaSeconds != null && <span className="small muted">about {Math.ceil(analysis.etaSeconds)} s left</span>}
-          {analysis.status === 'running' && <span className="small muted">layers appear as they complete</span>}
+          {analysis.status === 'running' && !analysis.waitingToResume && <span className="small muted">layers appear as they complete</span>}
+          {analysis.waitingToResume && (
+            <span className="small" role="status">
+              The worker analysing this model stopped after {analysis.layersDone} of {analysis.layersTotal ?? "?"} layers; the
+              analysis resumes at the first missing layer as soon as a worker picks it up (stored layers are kept).
+            </span>
+          )}
+          {analysis.status === 'queued' && analysis.layersDone > 0 && (
+            <span className="small muted">queued to resume at the first missing layer</span>
+          )}
           <AutoRefresh active={analysis.status === 'running' || analysis.status === 'queued'} />
         </div>
       )}

@@ -206,7 +206,8 @@ export function describeValue(v: PyValue | undefined): string {
   if (v === undefined) return 'nothing';
   if (v === null) return 'None';
   if (typeof v === 'boolean') return v ? 'True' : 'False';
-  if (typeof v === 'number' || typeof v === 'bigint') return `the int/float ${String(v).slice(0, 40)}`;
+  if (typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v))) return `the int ${String(v).slice(0, 40)}`;
+  if (typeof v === 'number') return `the float ${String(v).slice(0, 40)}`;
   if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}…` : v)}`;
   switch (v.kind) {
     case 'global':

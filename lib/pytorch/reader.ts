@@ -245,6 +245,20 @@ export async function readPytorchIndex(source: ByteSource, opts: PytorchReadOpti
   const format = detectPytorchFormat(head);
   if (format === 'pytorch-zip') return readZipIndex(source, opts);
   if (format === 'pytorch-legacy') return readLegacyIndex(source, opts);
+  if (head.length >= 2 && head[0] === 0x80 && head[1] >= 2 && head[1] <= 5) {
+    // A binary pickle, but not torch's: say what its first value is instead of the magic number.
+    let first = 'not a number';
+    try {
+      const { value } = unpickle(head, 0, { file: source.label, limits: { maxOpcodes: 8 }, complete: false });
+      first = describeValue(value);
+    } catch {
+      // the first value does not fit in the first bytes: not the magic number either
+    }
+    throw new PytorchCheckpointError({
+      file: source.label,
+      problem: `legacy format: wrong magic number (first value ${first}); a pickle, but not one written by torch.save`,
+    });
+  }
   const tar = source.size >= 262 ? await source.read(257, 262, opts.signal) : null;
   if (tar && new TextDecoder('latin1').decode(tar) === 'ustar') {
     throw new PytorchCheckpointError({ file: source.label, problem: 'tar-format checkpoints (torch < 0.4) are not supported' });

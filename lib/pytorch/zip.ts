@@ -169,6 +169,9 @@ export async function readZipDirectory(
       }
       e += 4 + len;
     }
+    if (usize === 0xffffffff || compressedSize === 0xffffffff || local === 0xffffffff) {
+      fail(`entry ${JSON.stringify(name)} has saturated sizes or offset but no ZIP64 extra field for them`);
+    }
     if (disk !== 0 && disk !== 0xffff) fail('multi-disk archives are not supported');
     if (byName.has(name)) fail(`duplicate entry ${JSON.stringify(name)}`);
     const entry: ZipEntry = { name, method, flags, compressedSize, size: usize, localHeaderOffset: local, nameLength: nameLen };

@@ -340,7 +340,7 @@ async function readZipIndex(source: ByteSource, opts: PytorchReadOptions): Promi
 
 /** Sequential pickles at the start of a legacy file, read through a growing prefix buffer. */
 class PrefixReader {
-  private buf = new Uint8Array(0);
+  private buf: Uint8Array = new Uint8Array(0);
   constructor(private source: ByteSource, private maxBytes: number, private signal?: AbortSignal) {}
 
   async next(at: number, what: string, opts: { limits?: Partial<PickleLimits>; persistentLoad?: (pid: PyValue) => PyValue }) {

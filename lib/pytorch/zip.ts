@@ -72,7 +72,7 @@ export async function readZipDirectory(
   // Most archives (torch's included) have no comment: look at the last 1 KiB first, then the largest tail a
   // comment allows.
   let tailStart = 0;
-  let tail = new Uint8Array(0);
+  let tail: Uint8Array = new Uint8Array(0);
   let tv = dv(tail);
   let eocd = -1;
   for (const span of [1024, EOCD_SIZE + MAX_COMMENT + 20]) {

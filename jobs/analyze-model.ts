@@ -39,7 +39,7 @@ import { JOB_PRIORITY, leaseTimings, sendAnalyzeJob, type AnalyzeModelData } fro
  * 6. Store each layer (and its ESD) as it completes, with progress, ETA inputs and timings.
  * 7. When all are stored, compute the model summary from the stored layers and mark the analysis done.
  *
- * Permanent failures (gated, not found, no safetensors, unsupported dtype, over the size cap, corrupt header) mark
+ * Permanent failures (gated, not found, no weights in a readable format, unsupported dtype, over the size cap, corrupt header) mark
  * the analysis failed with a clear reason and are not retried. Anything else is thrown, so pg-boss retries it with
  * backoff; on the last attempt the analysis is marked failed too, so no analysis stays "running" forever.
  * The job works for at most 60% of its lease, then re-queues itself and returns.

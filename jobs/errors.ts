@@ -1,4 +1,5 @@
 import { CheckpointError } from '@/lib/checkpoint/errors';
+import { NoCheckpointError } from '@/lib/checkpoint/open';
 import { NonFiniteTensorError, UnsupportedDtypeError } from '@/lib/safetensors';
 import { ComputeError } from './compute-pool';
 
@@ -6,7 +7,7 @@ import { ComputeError } from './compute-pool';
  * Which failures end an analysis and which are retried.
  *
  * Permanent (the analysis is marked failed with the reason, never retried): the repo is gated without access,
- * missing, has no safetensors, is over the size cap, or its checkpoint header is corrupt/hostile. Retrying cannot
+ * missing, has no weights in a format the board reads, is over the size cap, or its checkpoint header is corrupt/hostile. Retrying cannot
  * change those answers.
  * Per layer (`bad_tensor`: the layer is stored as skipped with the reason and the rest goes on): NaN/Inf weights,
  * a dtype the spectral core cannot read, a matrix the spectral core rejects.
@@ -28,7 +29,7 @@ export interface Classified {
 }
 
 const PERMANENT_HUB_KINDS = new Set([
-  'gated', 'not_found', 'no_safetensors', 'unsupported', 'too_large', 'bad_response',
+  'gated', 'not_found', 'no_weights', 'unsupported', 'too_large', 'bad_response',
 ]);
 
 export function classifyError(err: unknown): Classified {
@@ -43,6 +44,7 @@ export function classifyError(err: unknown): Classified {
       ? { kind: 'internal', permanent: false, message }
       : { kind: 'bad_tensor', permanent: false, message: `analysis error: ${message}` };
   }
+  if (err instanceof NoCheckpointError) return { kind: 'no_weights', permanent: true, message };
   if (err instanceof CheckpointError) {
     // A short read is the network's fault (retry); anything else in a header is the file's (fail).
     if (/truncated read/i.test(message)) return { kind: 'network', permanent: false, message };

@@ -15,7 +15,7 @@ import { JOB_PRIORITY, sendAnalyzeJob } from './queue';
 
 /** Failure kinds no retry can change (see jobs/errors.ts). */
 const PERMANENT_FAILURES = new Set([
-  'gated', 'not_found', 'no_safetensors', 'unsupported', 'too_large', 'bad_response', 'corrupt_checkpoint',
+  'gated', 'not_found', 'no_weights', 'unsupported', 'too_large', 'bad_response', 'corrupt_checkpoint',
   'unsupported_dtype', 'no_layers',
 ]);
 

@@ -181,7 +181,7 @@ export async function markAnalysisDone(params: {
   if (params.worker !== undefined && rows.length === 0) throw new ClaimLostError(params.analysisId, params.worker);
 }
 
-/** Fail permanently with a reason the UI and API show (`errorKind`: gated, not_found, no_safetensors, ...). */
+/** Fail permanently with a reason the UI and API show (`errorKind`: gated, not_found, no_weights, ...). */
 export async function markAnalysisFailed(params: {
   analysisId: number;
   error: string;

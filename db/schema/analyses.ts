@@ -45,7 +45,7 @@ export const analyses = pgTable(
     status: text('status').$type<AnalysisStatus>().notNull().default('queued'),
     /** Human-readable reason for a failure (e.g. "gated: needs a token with access"). */
     error: text('error'),
-    /** Machine-readable failure class: gated | not_found | no_safetensors | unsupported_dtype | too_large | network | internal. */
+    /** Machine-readable failure class: gated | not_found | no_weights | unsupported_dtype | too_large | network | internal. */
     errorKind: text('error_kind'),
     options: jsonb('options').$type<AnalysisOptions>().notNull().default({}),
     /** Stable hash of options, so (revision, options) is analysed once. */

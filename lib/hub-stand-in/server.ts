@@ -72,7 +72,7 @@ function gitOid(file: StoredFile, sha: string): string {
 }
 
 function isLfs(file: StoredFile): boolean {
-  return file.path.endsWith('.safetensors') || file.size > 10_000_000;
+  return /\.(safetensors|bin|pt|pth|h5|gguf)$/.test(file.path) || file.size > 10_000_000;
 }
 
 function modelFields(repo: StoredRepo, rev: RevisionSummary, gated: false | 'auto' | 'manual'): Json {

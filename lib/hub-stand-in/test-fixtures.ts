@@ -86,7 +86,7 @@ export async function writeFixtureRepos(root?: string): Promise<FixtureRepos> {
 
   await writeStandInRepo(dir, { id: 'test/no-weights', downloads: 10, likes: 9 });
   await commitFiles(dir, 'test/no-weights', {
-    files: { 'config.json': '{"model_type":"llama"}', 'README.md': '# no weights', 'pytorch_model.bin': 'not a safetensors file' },
+    files: { 'config.json': '{"model_type":"llama"}', 'README.md': '# no weights', 'tf_model.h5': 'weights in a format the board does not read' },
   });
 
   await writeStandInRepo(dir, { id: 'test/gated-model', gated: 'manual', downloads: 20, likes: 2 });

@@ -42,7 +42,7 @@ describe('HubError mapping', () => {
   });
 
   it('passes HubErrors through', () => {
-    const err = new HubError('no_safetensors', 'no safetensors: x');
+    const err = new HubError('no_weights', 'no weights: x');
     expect(toHubError(err)).toBe(err);
   });
 

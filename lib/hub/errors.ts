@@ -3,14 +3,14 @@
  * person can read in the UI. Messages start with the kind's phrase, e.g. `gated: needs a token with access (...)`.
  *
  * Retryable: network (resets, timeouts, truncated bodies), server (5xx), rate_limited (429, with Retry-After).
- * Permanent: gated (401/403), not_found (404), no_safetensors, unsupported, too_large, bad_response.
+ * Permanent: gated (401/403), not_found (404), no_weights, unsupported, too_large, bad_response.
  */
 import { HubApiError, InvalidApiResponseFormatError, SafetensorParseError } from '@huggingface/hub';
 
 export type HubErrorKind =
   | 'gated'
   | 'not_found'
-  | 'no_safetensors'
+  | 'no_weights'
   | 'unsupported'
   | 'too_large'
   | 'rate_limited'

@@ -12,12 +12,6 @@ export {
 } from './list-models';
 export { dominantDtype, getModelInfo, type ModelInfo, type ModelInfoParams } from './model-info';
 export { checkpointSeries, listRefs, type CheckpointRef, type ListRefsParams, type RepoRef } from './list-refs';
-export {
-  getCheckpointIndex,
-  getCheckpointTensors,
-  type CheckpointIndex,
-  type CheckpointIndexParams,
-  type RemoteCheckpointFile,
-  type RemoteTensor,
-} from './checkpoint-index';
 export { remoteSource, type RemoteSource, type RemoteSourceParams } from './remote-source';
+export { findConversionPr, CONVERSION_BOT, CONVERSION_TITLE, type ConversionPr } from './conversion-pr';
+export { listRepoFiles, type RepoFile } from './repo-files';

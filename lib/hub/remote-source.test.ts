@@ -2,19 +2,19 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startStandInHub, type StandInHub } from '../hub-stand-in/server';
 import type { FaultConfig, FaultKind } from '../hub-stand-in/faults';
 import { localBytes, writeFixtureRepos, type FixtureRepos } from '../hub-stand-in/test-fixtures';
-import { getCheckpointTensors, type RemoteTensor } from './checkpoint-index';
+import { hubLocation, openCheckpoint, type SourceTensor } from '../checkpoint';
 import { remoteSource, type RemoteSourceParams } from './remote-source';
 import type { RetryInfo } from './retry';
 
 let fx: FixtureRepos;
 let hub: StandInHub;
-let tensors: RemoteTensor[];
+let tensors: SourceTensor[];
 const summary: string[] = [];
 
 beforeAll(async () => {
   fx = await writeFixtureRepos();
   hub = await startStandInHub({ root: fx.root });
-  tensors = await getCheckpointTensors({ hubUrl: hub.url, accessToken: undefined, repo: 'test/tiny-single', revision: fx.shas.single });
+  tensors = (await openCheckpoint(hubLocation({ hubUrl: hub.url, accessToken: undefined, repo: 'test/tiny-single', revision: fx.shas.single }))).tensors;
 });
 afterAll(async () => {
   await hub?.close();
@@ -38,7 +38,7 @@ const open = (extra: Partial<RemoteSourceParams> = {}) =>
     ...extra,
   });
 
-const expected = (t: RemoteTensor) => localBytes(fx.filePath('test/tiny-single', fx.shas.single, t.file), t.start, t.end);
+const expected = (t: SourceTensor) => localBytes(fx.filePath('test/tiny-single', fx.shas.single, t.file), t.start, t.end);
 
 /** Reads every tensor `rounds` times under `faults`; checks every byte; records the outcome. */
 async function readAllUnder(name: string, faults: FaultConfig, rounds = 1, extra: Partial<RemoteSourceParams> = {}) {

@@ -30,7 +30,7 @@ function hubError(err: unknown, repo: string): AppError | null {
   const message = err instanceof Error ? err.message : String(err);
   if (kind === 'not_found') return new AppError('not_found:model', `Repo "${repo}" (or its revision) was not found on the Hub`);
   if (kind === 'gated') return new AppError('forbidden:hub', `Repo "${repo}" is gated: needs a token with access`);
-  if (kind === 'no_safetensors' || kind === 'unsupported' || kind === 'too_large') return new AppError('bad_request:api', `Repo "${repo}" cannot be analysed: ${message}`);
+  if (kind === 'no_weights' || kind === 'unsupported' || kind === 'too_large') return new AppError('bad_request:api', `Repo "${repo}" cannot be analysed: ${message}`);
   if (kind === 'network' || kind === 'rate_limited' || kind === 'server' || kind === 'bad_response') {
     return new AppError('unavailable:hub', `The Hub could not be reached or answered badly: ${message}`);
   }

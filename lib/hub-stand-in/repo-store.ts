@@ -2,7 +2,8 @@
  * On-disk store of the stand-in Hub's repositories.
  *
  * Layout (one folder per repo, like the Hub's `owner/name`):
- *   <root>/<owner>/<name>/repo.json              manifest: refs (branches, tags -> sha), commits, listing fields
+ *   <root>/<owner>/<name>/repo.json              manifest: refs (branches, tags -> sha), commits (with parents),
+ *                                                pull requests (refs/pr/N -> head sha), listing fields
  *   <root>/<owner>/<name>/snapshots/<sha>/...    the files of each commit (config.json, README.md, *.safetensors, ...)
  * A folder without `repo.json` whose files sit directly in it is served as a single-commit repo on `main`, so a
  * checkpoint folder can be served without a manifest. The manifest is re-read on every request, so a test can move
@@ -10,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, open, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseCardData, type CardData } from './model-card';
 
@@ -30,7 +31,35 @@ export interface RepoManifest {
   tags?: string[];
   createdAt?: string;
   refs: { branches: Record<string, string>; tags: Record<string, string> };
-  commits: Record<string, { date: string; title: string }>;
+  commits: Record<string, StoredCommit>;
+  /** Pull requests (the Hub's discussions of type pull request); each head is readable as the revision `refs/pr/N`. */
+  pullRequests?: StoredPullRequest[];
+}
+
+export interface StoredCommit {
+  date: string;
+  title: string;
+  /** Commit message body (the title when absent). */
+  message?: string;
+  /** Author's Hub user name (default `demo`). */
+  author?: string;
+  /** The commit this one follows (absent on a root commit); `GET .../commits/{rev}` walks these. */
+  parent?: string;
+}
+
+export type PullRequestStatus = 'open' | 'closed' | 'merged' | 'draft';
+
+export interface StoredPullRequest {
+  num: number;
+  title: string;
+  /** Hub user name of the author (the conversion bot is `SFconvertbot`). */
+  author: string;
+  status: PullRequestStatus;
+  /** The git ref of its head, `refs/pr/<num>`. */
+  ref: string;
+  /** Head commit sha. */
+  sha: string;
+  createdAt: string;
 }
 
 export interface StoredRepo {
@@ -132,8 +161,9 @@ export async function listRepos(root: string): Promise<StoredRepo[]> {
   return repos;
 }
 
-/** Branch, tag, `HEAD` (= main) or full commit sha -> sha; null when unknown. */
+/** Branch, tag, `HEAD` (= main), pull request ref `refs/pr/N` or full commit sha -> sha; null when unknown. */
 export function resolveRevision(manifest: RepoManifest, revision: string): string | null {
+  if (/^refs\/pr\/\d+$/.test(revision)) return manifest.pullRequests?.find((pr) => pr.ref === revision)?.sha ?? null;
   const rev = revision === 'HEAD' ? 'main' : revision.replace(/^refs\/(heads|tags)\//, '');
   if (manifest.refs.branches[rev]) return manifest.refs.branches[rev];
   if (manifest.refs.tags[rev]) return manifest.refs.tags[rev];
@@ -249,17 +279,34 @@ export type NewRepo = Omit<RepoManifest, 'refs' | 'commits'>;
 
 export interface NewCommit {
   files: RepoFiles;
-  /** Branch to point at the new commit (default `main` when no tag is given). */
+  /** Branch to point at the new commit (default `main` when neither a tag nor a pull request is given). */
   branch?: string;
   /** Tag to point at the new commit. */
   tag?: string;
   title?: string;
+  message?: string;
+  /** Author's Hub user name (default `demo`). */
+  author?: string;
   date?: string;
+  /**
+   * The parent commit's sha. Default: the commit `branch` (or main, for a pull request) points at before this one,
+   * none for the first commit of a branch.
+   */
+  parent?: string;
+  /** Start from the parent's files (a commit that adds or replaces files, as a conversion PR does). */
+  inheritFiles?: boolean;
+  /**
+   * Open a pull request whose head is this commit (readable as `refs/pr/<num>`), instead of moving a branch. `num`
+   * defaults to the next free number (the Hub numbers discussions and pull requests together from 1).
+   */
+  pullRequest?: { title: string; author: string; status?: PullRequestStatus; num?: number };
 }
 
-function commitSha(repoId: string, commit: NewCommit): string {
+function commitSha(repoId: string, commit: NewCommit, explicitParent: string | undefined): string {
   const hash = createHash('sha1');
   hash.update(`${repoId}\0${commit.title ?? ''}\0${commit.date ?? ''}\n`);
+  if (explicitParent) hash.update(`parent ${explicitParent}\n`);
+  if (commit.pullRequest) hash.update(`pr ${commit.pullRequest.author}\0${commit.pullRequest.title}\n`);
   for (const p of Object.keys(commit.files).sort()) {
     hash.update(`${p}\0`);
     hash.update(commit.files[p]);
@@ -300,15 +347,31 @@ export async function writeStandInRepo(root: string, repo: NewRepo): Promise<str
 }
 
 /**
- * Adds a commit holding exactly `files` and points `branch` (default main) and/or `tag` at it. Pushing new files
- * to `main` changes the sha a modelInfo call pins, as a real push does. Returns the commit sha.
+ * Adds a commit holding exactly `files` (plus its parent's with `inheritFiles`) and points `branch` (default main)
+ * and/or `tag` at it, or opens a pull request on it (`pullRequest`). Pushing new files to `main` changes the sha a
+ * modelInfo call pins, as a real push does. Returns the commit sha.
  */
 export async function commitFiles(root: string, repoId: string, commit: NewCommit): Promise<string> {
   const [owner, name] = splitRepoId(repoId);
   const dir = path.join(root, owner, name);
   const manifest = JSON.parse(await readFile(path.join(dir, MANIFEST), 'utf8')) as RepoManifest;
-  const sha = commitSha(manifest.id, commit);
+  if (commit.parent && !manifest.commits[commit.parent]) throw new Error(`parent ${commit.parent} is not a commit of ${repoId}`);
+  // An explicit parent (or a pull request's) is part of the sha; the default one is not, so rewriting the same files
+  // under the same title and date keeps giving the same sha, as existing fixtures expect.
+  const sha = commitSha(manifest.id, commit, commit.parent);
+  const prior = manifest.commits[sha];
+  let parent = commit.parent ?? manifest.refs.branches[commit.branch ?? 'main'];
+  if (prior) parent = prior.parent;
+  else if (parent === sha) parent = undefined;
   const snapshot = path.join(dir, 'snapshots', sha);
+  if (commit.inheritFiles && parent) {
+    const from = path.join(dir, 'snapshots', parent);
+    for (const file of await walk(from)) {
+      if (Object.hasOwn(commit.files, file.path)) continue;
+      await mkdir(path.dirname(path.join(snapshot, file.path)), { recursive: true });
+      await copyFile(file.absPath, path.join(snapshot, file.path));
+    }
+  }
   for (const [rel, content] of Object.entries(commit.files)) {
     if (rel.split('/').some((seg) => seg === '..' || seg === '') || path.isAbsolute(rel)) {
       throw new Error(`invalid file path "${rel}" in commit to ${repoId}`);
@@ -317,12 +380,30 @@ export async function commitFiles(root: string, repoId: string, commit: NewCommi
     await mkdir(path.dirname(abs), { recursive: true });
     await writeFile(abs, content);
   }
+  const date = commit.date ?? new Date().toISOString();
   manifest.commits[sha] = {
-    date: commit.date ?? new Date().toISOString(),
+    date,
     title: commit.title ?? 'Upload model',
+    ...(commit.message !== undefined ? { message: commit.message } : {}),
+    ...(commit.author !== undefined ? { author: commit.author } : {}),
+    ...(parent ? { parent } : {}),
   };
-  if (commit.branch || !commit.tag) manifest.refs.branches[commit.branch ?? 'main'] = sha;
+  if (commit.branch || (!commit.tag && !commit.pullRequest)) manifest.refs.branches[commit.branch ?? 'main'] = sha;
   if (commit.tag) manifest.refs.tags[commit.tag] = sha;
+  if (commit.pullRequest) {
+    const prs = (manifest.pullRequests ??= []);
+    const num = commit.pullRequest.num ?? prs.reduce((n, pr) => Math.max(n, pr.num), 0) + 1;
+    if (prs.some((pr) => pr.num === num)) throw new Error(`${repoId} already has pull request #${num}`);
+    prs.push({
+      num,
+      title: commit.pullRequest.title,
+      author: commit.pullRequest.author,
+      status: commit.pullRequest.status ?? 'open',
+      ref: `refs/pr/${num}`,
+      sha,
+      createdAt: date,
+    });
+  }
   await writeManifest(dir, manifest);
   return sha;
 }

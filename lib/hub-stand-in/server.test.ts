@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { commitFiles } from './repo-store';
 import { startStandInHub, type StandInHub } from './server';
-import { writeFixtureRepos, type FixtureRepos } from './test-fixtures';
+import { writeFixtureRepos, writePullRequestRepos, type FixtureRepos, type PullRequestRepos } from './test-fixtures';
 
 let fx: FixtureRepos;
 let hub: StandInHub;
@@ -188,5 +188,78 @@ describe('stand-in Hub faults', () => {
     const size = Number(res.headers.get('content-range')!.split('/')[1]);
     expect(Number(n)).toBeGreaterThan(size);
     expect(() => hub.setFaults({ rates: { server_error: 2 } })).toThrow(/probability/);
+  });
+});
+
+describe('stand-in Hub pull requests and commits', () => {
+  let prs: PullRequestRepos;
+  let prHub: StandInHub;
+  beforeAll(async () => {
+    prs = await writePullRequestRepos();
+    prHub = await startStandInHub({ root: prs.root, discussionsPageSize: 2 });
+  });
+  afterAll(() => prHub?.close());
+  const at = (p: string, init?: RequestInit) => fetch(`${prHub.url}${p}`, init);
+
+  type Discussions = { discussions: Array<{ num: number; title: string; status: string; isPullRequest: boolean; author: { name: string } }>; count: number };
+
+  it('lists pull requests as discussions, newest first, filtered and paged as the Hub does', async () => {
+    const page = async (q: string) => (await (await at(`/api/models/pr/trusted/discussions?${q}`)).json()) as Discussions;
+    const first = await page('p=0&type=pull_request&status=open');
+    expect(first.count).toBe(3);
+    expect(first.discussions.map((d) => d.num)).toEqual([3, 2]);
+    expect(first.discussions[0]).toMatchObject({ title: 'Adding `safetensors` variant of this model', status: 'open', isPullRequest: true, author: { name: 'SFconvertbot' } });
+    expect((await page('p=1&type=pull_request&status=open')).discussions.map((d) => d.num)).toEqual([1]);
+    expect((await page('author=SFconvertbot')).discussions.map((d) => d.num)).toEqual([3, 1]);
+    expect((await page('type=discussion')).count).toBe(0);
+    const closed = (await (await at('/api/models/pr/closed/discussions?status=open')).json()) as Discussions;
+    expect(closed.count).toBe(0);
+    expect(((await (await at('/api/models/pr/closed/discussions?status=closed')).json()) as Discussions).discussions[0].status).toBe('closed');
+    expect((await at('/api/models/pr/nope/discussions')).status).toBe(404);
+  });
+
+  it('serves refs/pr/N as a revision for model info, tree, paths-info and resolve, encoded or not', async () => {
+    for (const rev of ['refs%2Fpr%2F3', 'refs/pr/3']) {
+      const info = (await (await at(`/api/models/pr/trusted/revision/${rev}?expand=sha&expand=siblings`)).json()) as { sha: string; siblings: Array<{ rfilename: string }> };
+      expect(info.sha).toBe(prs.shas.pr3);
+      expect(info.siblings.map((f) => f.rfilename).sort()).toEqual(['README.md', 'config.json', 'model.safetensors', 'pytorch_model.bin']);
+      const tree = (await (await at(`/api/models/pr/trusted/tree/${rev}?recursive=false`)).json()) as Array<{ path: string }>;
+      expect(tree.map((e) => e.path)).toContain('model.safetensors');
+      const file = await at(`/pr/trusted/resolve/${rev}/model.safetensors`, { headers: { Range: 'bytes=0-7' } });
+      expect(file.status).toBe(206);
+      expect(file.headers.get('x-repo-commit')).toBe(prs.shas.pr3);
+      const paths = await at(`/api/models/pr/trusted/paths-info/${rev}`, { method: 'POST', body: JSON.stringify({ paths: ['model.safetensors'] }) });
+      expect(((await paths.json()) as unknown[]).length).toBe(1);
+    }
+    // main itself has no safetensors; an unknown PR is an unknown revision
+    expect((await at('/pr/trusted/resolve/main/model.safetensors')).status).toBe(404);
+    const missing = await at('/api/models/pr/trusted/tree/refs/pr/9');
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('x-error-code')).toBe('RevisionNotFound');
+    const refs = (await (await at('/api/models/pr/trusted/refs?include_prs=1')).json()) as { pullRequests: Array<{ ref: string; targetCommit: string }> };
+    expect(refs.pullRequests.find((r) => r.ref === 'refs/pr/1')?.targetCommit).toBe(prs.shas.pr1);
+    expect(((await (await at('/api/models/pr/trusted/refs')).json()) as { pullRequests?: unknown }).pullRequests).toBeUndefined();
+  });
+
+  it('lists commits from a revision back along parents, newest first, with Link paging', async () => {
+    type Commit = { id: string; title: string; message: string; authors: Array<{ user: string }>; date: string };
+    const ids = async (path: string) => {
+      const out: Commit[] = [];
+      let url: string | undefined = `${prHub.url}${path}`;
+      while (url) {
+        const res: Response = await fetch(url);
+        expect(res.status).toBe(200);
+        out.push(...((await res.json()) as Commit[]));
+        url = /<([^>]+)>;\s*rel="next"/.exec(res.headers.get('link') ?? '')?.[1];
+      }
+      return out;
+    };
+    const pr = await ids('/api/models/pr/trusted/commits/refs/pr/3?limit=2');
+    expect(pr.map((c) => c.id)).toEqual([prs.shas.pr3, prs.shas.trustedMain, prs.shas.trustedFirst]);
+    expect(pr[0]).toMatchObject({ title: 'Adding `safetensors` variant of this model', authors: [{ user: 'SFconvertbot' }] });
+    expect(Date.parse(pr[0].date)).toBeGreaterThan(Date.parse(pr[1].date));
+    expect((await ids('/api/models/pr/trusted/commits/refs%2Fpr%2F1?limit=1')).map((c) => c.id)).toEqual([prs.shas.pr1, prs.shas.trustedFirst]);
+    expect((await ids('/api/models/pr/stale/commits/main')).map((c) => c.id)).toEqual([prs.shas.staleMain, expect.any(String)]);
+    expect((await at('/api/models/pr/stale/commits/nope')).status).toBe(404);
   });
 });

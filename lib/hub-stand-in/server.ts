@@ -1,7 +1,8 @@
 /**
  * A small stand-in for the Hugging Face Hub on 127.0.0.1, serving the repos of a `repo-store` folder through the
  * endpoints the unmodified @huggingface/hub 2.17 client calls (see ../shared/docs/hub-stand-in.md): model listing
- * with Link paging, model info by revision with `expand`, tree listing, paths-info, refs, HEAD/GET raw and resolve
+ * with Link paging, model info by revision with `expand`, tree listing, paths-info, refs, commits (`listCommits`),
+ * discussions (pull requests; their heads readable as `refs/pr/N`), HEAD/GET raw and resolve
  * with Range (206, Content-Range, ETag), the Hub's 404 codes, gated repos (401 without a token, 403 with one that
  * lacks access), plus seeded fault injection (`faults.ts`). Not a Hub: no uploads, no xet, no search ranking.
  */
@@ -33,6 +34,8 @@ export interface StandInHubOptions {
   pageSize?: number;
   /** Entries per tree page. Default 1000. */
   treePageSize?: number;
+  /** Discussions per page of `GET /api/models/{repo}/discussions` (the Hub: 50). */
+  discussionsPageSize?: number;
 }
 
 export interface StandInHub {
@@ -107,6 +110,18 @@ function pick(repoId: string, fields: Json, expand: string[], defaults: string[]
   return out;
 }
 
+/**
+ * The revision in a path at `parts[at]` and the parts after it. Clients encode the revision (`refs%2Fpr%2F1`, one
+ * part once decoded) for resolve, paths-info and model info, but not for tree and commits, where `refs/pr/1` arrives
+ * as three parts: a `refs/{pr,heads,tags,convert}/X` triple is taken as one revision either way.
+ */
+export function splitRevision(parts: string[], at: number): { revision: string | undefined; rest: string[] } {
+  if (parts[at] === 'refs' && ['pr', 'heads', 'tags', 'convert'].includes(parts[at + 1]) && parts[at + 2] !== undefined) {
+    return { revision: parts.slice(at, at + 3).join('/'), rest: parts.slice(at + 3) };
+  }
+  return { revision: parts[at], rest: parts.slice(at + 1) };
+}
+
 function parseRange(header: string, size: number): { start: number; end: number } | 'invalid' {
   const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
   if (!m || (m[1] === '' && m[2] === '')) return 'invalid';
@@ -148,6 +163,7 @@ export async function startStandInHub(options: StandInHubOptions): Promise<Stand
   faults.injected = stats.injected;
   const pageSize = options.pageSize ?? 100;
   const treePageSize = options.treePageSize ?? 1000;
+  const discussionsPageSize = options.discussionsPageSize ?? 50;
   for (const token of Object.keys(options.tokens ?? {})) {
     if (!token.startsWith('hf_')) throw new Error(`stand-in token "${token.slice(0, 6)}…" must start with hf_`);
   }
@@ -251,6 +267,70 @@ export async function startStandInHub(options: StandInHubOptions): Promise<Stand
     sendJson(res, 200, body, headers);
   }
 
+  /** The Hub's discussion listing, for the pull requests a manifest holds (no plain discussions are stored). */
+  async function listDiscussions(req: http.IncomingMessage, res: http.ServerResponse, url: URL, repo: StoredRepo) {
+    const q = url.searchParams;
+    const page = Math.max(0, Number(q.get('p') ?? 0) || 0);
+    const type = q.get('type') ?? 'all';
+    const status = q.get('status') ?? 'all';
+    const author = q.get('author');
+    const search = q.get('search')?.toLowerCase();
+    const all = [...(repo.manifest.pullRequests ?? [])].sort((a, b) => b.num - a.num);
+    const matching = all.filter(
+      (pr) =>
+        type !== 'discussion' &&
+        (status === 'all' || pr.status === status) &&
+        (!author || pr.author === author) &&
+        (!search || pr.title.toLowerCase().includes(search)),
+    );
+    const start = page * discussionsPageSize;
+    const discussions = matching.slice(start, start + discussionsPageSize).map((pr) => ({
+      num: pr.num,
+      author: { _id: objectId(pr.author), avatarUrl: `/avatars/${pr.author}.svg`, fullname: pr.author, name: pr.author, type: 'user', isPro: false },
+      repo: { name: repo.manifest.id, type: 'model' },
+      title: pr.title,
+      status: pr.status,
+      createdAt: pr.createdAt,
+      isPullRequest: true,
+      numComments: 1,
+      pinned: false,
+      topReactions: [],
+      numReactionUsers: 0,
+    }));
+    return sendJson(res, 200, {
+      discussions,
+      count: matching.length,
+      start,
+      numClosedDiscussions: all.filter((pr) => pr.status === 'closed').length,
+    });
+  }
+
+  /** Commits reachable from a revision along parents, newest first, in pages of `limit` (`p`, Link paging). */
+  async function listCommits(req: http.IncomingMessage, res: http.ServerResponse, url: URL, repo: StoredRepo, revision: string) {
+    const sha = resolveRevision(repo.manifest, revision);
+    if (!sha) throw new HttpError(404, `Invalid rev id: ${revision}`, 'RevisionNotFound');
+    const limit = Math.max(1, Math.min(Number(url.searchParams.get('limit') ?? 50) || 50, 1000));
+    const page = Math.max(0, Number(url.searchParams.get('p') ?? 0) || 0);
+    const chain: string[] = [];
+    const seen = new Set<string>();
+    for (let at: string | undefined = sha; at && !seen.has(at) && repo.manifest.commits[at]; at = repo.manifest.commits[at].parent) {
+      seen.add(at);
+      chain.push(at);
+    }
+    const body = chain.slice(page * limit, (page + 1) * limit).map((id) => {
+      const c = repo.manifest.commits[id];
+      const user = c.author ?? 'demo';
+      return { id, title: c.title, message: c.message ?? c.title, authors: [{ user, avatar: `/avatars/${user}.svg` }], date: c.date };
+    });
+    const headers: Record<string, string> = {};
+    if ((page + 1) * limit < chain.length) {
+      const next = new URL(`${selfUrl(req)}${url.pathname}${url.search}`);
+      next.searchParams.set('p', String(page + 1));
+      headers.Link = `<${next.toString()}>; rel="next"`;
+    }
+    return sendJson(res, 200, body, headers);
+  }
+
   async function handleApi(req: http.IncomingMessage, res: http.ServerResponse, url: URL, parts: string[]) {
     if (parts.length === 2 && req.method === 'GET') return listModels(req, res, url);
     if (parts.length < 4) throw new HttpError(404, 'Not found');
@@ -259,21 +339,26 @@ export async function startStandInHub(options: StandInHubOptions): Promise<Stand
     const action = parts[4];
     const expand = url.searchParams.getAll('expand');
     if (action === undefined || action === 'revision') {
-      const rev = await revisionOr404(repo, action ? (parts[5] ?? 'main') : 'main');
+      const rev = await revisionOr404(repo, action ? parts.slice(5).join('/') || 'main' : 'main');
       return sendJson(res, 200, pick(repoId, modelFields(repo, rev, gatedMode(repo)), expand, DEFAULT_FIELDS));
     }
     if (action === 'refs' && req.method === 'GET') {
       const refs = (map: Record<string, string>, kind: string) =>
         Object.entries(map).map(([name, sha]) => ({ name, ref: `refs/${kind}/${name}`, targetCommit: sha }));
+      const prs = url.searchParams.get('include_prs') === '1' || url.searchParams.get('include_prs') === 'true';
       return sendJson(res, 200, {
         branches: refs(repo.manifest.refs.branches, 'heads'),
         tags: refs(repo.manifest.refs.tags, 'tags'),
         converts: [],
+        ...(prs ? { pullRequests: (repo.manifest.pullRequests ?? []).map((pr) => ({ name: pr.ref, ref: pr.ref, targetCommit: pr.sha })) } : {}),
       });
     }
+    if (action === 'discussions' && req.method === 'GET' && parts.length === 5) return listDiscussions(req, res, url, repo);
+    if (action === 'commits' && req.method === 'GET') return listCommits(req, res, url, repo, parts.slice(5).join('/') || 'main');
     if (action === 'tree' && req.method === 'GET') {
-      const rev = await revisionOr404(repo, parts[5] ?? 'main');
-      const base = parts.slice(6).join('/');
+      const { revision, rest } = splitRevision(parts, 5);
+      const rev = await revisionOr404(repo, revision ?? 'main');
+      const base = rest.join('/');
       const recursive = url.searchParams.get('recursive') === 'true';
       const prefix = base ? `${base}/` : '';
       if (base && !rev.files.some((f) => f.path.startsWith(prefix))) throw new HttpError(404, 'Entry not found', 'EntryNotFound');
@@ -301,7 +386,7 @@ export async function startStandInHub(options: StandInHubOptions): Promise<Stand
       return sendJson(res, 200, entries.slice(cursor, cursor + treePageSize), headers);
     }
     if (action === 'paths-info' && req.method === 'POST') {
-      const rev = await revisionOr404(repo, parts[5] ?? 'main');
+      const rev = await revisionOr404(repo, parts.slice(5).join('/') || 'main');
       const body = await readBody(req);
       let paths: unknown;
       try {
@@ -323,9 +408,10 @@ export async function startStandInHub(options: StandInHubOptions): Promise<Stand
 
   async function handleFile(req: http.IncomingMessage, res: http.ServerResponse, parts: string[], fault: FaultKind | null) {
     const repo = await repoOr404(`${parts[0]}/${parts[1]}`);
-    const rev = await revisionOr404(repo, parts[3]);
+    const { revision, rest } = splitRevision(parts, 3);
+    const rev = await revisionOr404(repo, revision!);
     checkAccess(req, repo);
-    const filePath = parts.slice(4).join('/');
+    const filePath = rest.join('/');
     const file = rev.files.find((f) => f.path === filePath);
     if (!file) throw new HttpError(404, 'Entry not found', 'EntryNotFound');
     const etag = `"${isLfs(file) ? await fileSha256(file) : gitOid(file, rev.sha)}"`;

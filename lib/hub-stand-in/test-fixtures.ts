@@ -106,3 +106,84 @@ export async function writeFixtureRepos(root?: string): Promise<FixtureRepos> {
 export async function localBytes(file: string, start: number, end: number): Promise<Uint8Array> {
   return new Uint8Array(await readFile(file)).subarray(start, end);
 }
+
+export interface PullRequestRepos {
+  root: string;
+  shas: {
+    /** `pr/trusted`: main's first commit, its successor (main now), and the heads of PR #1 (on the first) and #3 (on main). */
+    trustedFirst: string;
+    trustedMain: string;
+    pr1: string;
+    pr3: string;
+    /** `pr/stale`: main now, and the head of PR #1 whose parent is an older main commit. */
+    staleMain: string;
+    stalePr: string;
+    impostorMain: string;
+    closedMain: string;
+  };
+}
+
+const BOT = 'SFconvertbot';
+const CONVERSION_TITLE = 'Adding `safetensors` variant of this model';
+
+function pickleOnly(seed: number): RepoFiles {
+  return {
+    'config.json': JSON.stringify({ model_type: 'gpt2', architectures: ['GPT2LMHeadModel'] }),
+    'README.md': formatModelCard({ license: 'apache-2.0' }, '# tiny pickle-only test model (synthetic)'),
+    // the conversion-PR look-up never reads these bytes
+    'pytorch_model.bin': `pickle weights placeholder ${seed}`,
+  };
+}
+
+const converted = (seed: number): RepoFiles => ({ 'model.safetensors': encodeSafetensors(tensors(seed, 'F32', 'h')) });
+
+/**
+ * Repos with pull requests, owner `pr` (own folder, so the listing of `writeFixtureRepos` stays as it is):
+ * - `pr/trusted`: two main commits; open bot PRs #1 (parent: the first commit) and #3 (parent: main), and #2 by
+ *   another user with the bot's title, each head adding model.safetensors to its parent's files;
+ * - `pr/stale`: the bot's PR on a commit main has since moved past;
+ * - `pr/impostor`: a PR with the right title by someone else, and one by the bot with another title;
+ * - `pr/closed`: the bot's PR on main, closed.
+ */
+export async function writePullRequestRepos(root?: string): Promise<PullRequestRepos> {
+  const dir = root ?? (await mkdtemp(path.join(tmpdir(), 'alphaboard-hub-pr-')));
+  const pr = (title: string, author: string, status: 'open' | 'closed' = 'open') => ({ title, author, status });
+  const at = (day: number) => new Date(Date.UTC(2025, 0, day)).toISOString();
+
+  await writeStandInRepo(dir, { id: 'pr/trusted' });
+  const trustedFirst = await commitFiles(dir, 'pr/trusted', { files: pickleOnly(1), title: 'first upload', date: at(1) });
+  const trustedMain = await commitFiles(dir, 'pr/trusted', { files: pickleOnly(2), title: 'second upload', date: at(2) });
+  const pr1 = await commitFiles(dir, 'pr/trusted', {
+    files: converted(11), parent: trustedFirst, inheritFiles: true, title: CONVERSION_TITLE, author: BOT, date: at(3), pullRequest: pr(CONVERSION_TITLE, BOT),
+  });
+  await commitFiles(dir, 'pr/trusted', {
+    files: converted(12), parent: trustedMain, inheritFiles: true, title: CONVERSION_TITLE, author: 'someone', date: at(4), pullRequest: pr(CONVERSION_TITLE, 'someone'),
+  });
+  const pr3 = await commitFiles(dir, 'pr/trusted', {
+    files: converted(13), parent: trustedMain, inheritFiles: true, title: CONVERSION_TITLE, author: BOT, date: at(5), pullRequest: pr(CONVERSION_TITLE, BOT),
+  });
+
+  await writeStandInRepo(dir, { id: 'pr/stale' });
+  const staleFirst = await commitFiles(dir, 'pr/stale', { files: pickleOnly(3), title: 'first upload', date: at(1) });
+  const stalePr = await commitFiles(dir, 'pr/stale', {
+    files: converted(14), parent: staleFirst, inheritFiles: true, title: CONVERSION_TITLE, author: BOT, date: at(2), pullRequest: pr(CONVERSION_TITLE, BOT),
+  });
+  const staleMain = await commitFiles(dir, 'pr/stale', { files: pickleOnly(4), title: 'retrained', date: at(3) });
+
+  await writeStandInRepo(dir, { id: 'pr/impostor' });
+  const impostorMain = await commitFiles(dir, 'pr/impostor', { files: pickleOnly(5), title: 'upload', date: at(1) });
+  await commitFiles(dir, 'pr/impostor', {
+    files: converted(15), parent: impostorMain, inheritFiles: true, date: at(2), author: 'someone', pullRequest: pr(CONVERSION_TITLE, 'someone'),
+  });
+  await commitFiles(dir, 'pr/impostor', {
+    files: converted(16), parent: impostorMain, inheritFiles: true, date: at(3), author: BOT, pullRequest: pr('Adding safetensors weights', BOT),
+  });
+
+  await writeStandInRepo(dir, { id: 'pr/closed' });
+  const closedMain = await commitFiles(dir, 'pr/closed', { files: pickleOnly(6), title: 'upload', date: at(1) });
+  await commitFiles(dir, 'pr/closed', {
+    files: converted(17), parent: closedMain, inheritFiles: true, date: at(2), author: BOT, pullRequest: pr(CONVERSION_TITLE, BOT, 'closed'),
+  });
+
+  return { root: dir, shas: { trustedFirst, trustedMain, pr1, pr3, staleMain, stalePr, impostorMain, closedMain } };
+}

@@ -2,7 +2,7 @@ import 'server-only';
 import { asc, eq } from 'drizzle-orm';
 import { layers } from '@/db/schema';
 import type { ModelStats } from '@/lib/types';
-import { alignLayers, roleGroup, type AlignedRow, type RoleGroup } from './align-layers';
+import { alignLayers, roleGroup, type AlignInputLayer, type AlignedRow, type RoleGroup } from './align-layers';
 import { getModelDetail, type ModelDetail } from './model-detail';
 import { readThrough } from './read-cache';
 import { readDb } from './read-db';
@@ -22,6 +22,8 @@ export interface ComparePoint {
 export interface CompareSide {
   detail: ModelDetail;
   points: ComparePoint[];
+  /** What the alignment needs beyond the points: the tensor key (an expert's projection) and the expert index. */
+  align: AlignInputLayer[];
 }
 
 export const SUMMARY_DELTA_KEYS = [
@@ -39,20 +41,22 @@ export interface Comparison {
 async function loadSide(id: string): Promise<CompareSide | null> {
   const detail = await getModelDetail({ id });
   if (!detail) return null;
-  if (!detail.analysis) return { detail, points: [] };
+  if (!detail.analysis) return { detail, points: [], align: [] };
   const db = await readDb();
   const rows = await db
     .select({
       name: layers.name, role: layers.role, status: layers.status, alpha: layers.alpha, D: layers.D,
-      block_index: layers.blockIndex, relative_depth: layers.relativeDepth,
+      block_index: layers.blockIndex, relative_depth: layers.relativeDepth, tensor: layers.tensor, expert: layers.expert,
     })
     .from(layers)
     .where(eq(layers.analysisId, detail.analysis.id))
     .orderBy(asc(layers.ordinal));
-  const points = rows
-    .filter((r) => r.status === 'success' && r.alpha != null && r.alpha > 0)
-    .map((r) => ({ name: r.name, role: r.role, group: roleGroup(r.role), block_index: r.block_index, relative_depth: r.relative_depth, alpha: r.alpha!, D: r.D }));
-  return { detail, points };
+  const fitted = rows.filter((r) => r.status === 'success' && r.alpha != null && r.alpha > 0);
+  const points = fitted.map((r) => ({ name: r.name, role: r.role, group: roleGroup(r.role), block_index: r.block_index, relative_depth: r.relative_depth, alpha: r.alpha!, D: r.D }));
+  const align = fitted.map((r) => ({
+    name: r.name, role: r.role, status: 'success', alpha: r.alpha, block_index: r.block_index, relative_depth: r.relative_depth, tensor: r.tensor, expert: r.expert,
+  }));
+  return { detail, points, align };
 }
 
 /** Null side = unknown model id. */
@@ -64,8 +68,7 @@ export function getComparison({ a, b }: { a: string; b: string }): Promise<{ com
       const [sa, sb] = await Promise.all([loadSide(a), loadSide(b)]);
       const missing = [...(sa ? [] : [a]), ...(sb ? [] : [b])];
       if (!sa || !sb) return { comparison: null, missing };
-      const toAlign = (p: ComparePoint) => ({ ...p, status: 'success' });
-      const rows = alignLayers(sa.points.map(toAlign), sb.points.map(toAlign));
+      const rows = alignLayers(sa.align, sb.align);
       const sumA = sa.detail.analysis?.summary ?? null;
       const sumB = sb.detail.analysis?.summary ?? null;
       const summaryDeltas = SUMMARY_DELTA_KEYS.map((key) => {

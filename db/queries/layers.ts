@@ -11,7 +11,13 @@ import { readDb } from './read-db';
  * Rows carry WeightWatcher's column names as stored; bookkeeping fields use the CLI's snake_case names.
  */
 
-export type LayerRow = Omit<Layer, 'analysisId' | 'blockIndex' | 'relativeDepth' | 'skipReason' | 'readSeconds' | 'eigenSeconds' | 'fitSeconds'> & {
+export type LayerRow = Omit<Layer, 'analysisId' | 'blockIndex' | 'relativeDepth' | 'skipReason' | 'readSeconds' | 'eigenSeconds' | 'fitSeconds' | 'contentHash' | 'reusedFrom'> & {
+  /** 0-based MoE expert; null on dense rows. */
+  expert: number | null;
+  /** `<model id> <tensor or name>` the metrics were copied from (identical bytes analysed before); null when computed here. */
+  reused_from: string | null;
+  /** xxhash64 of the stored bytes, when recorded. */
+  content_hash: string | null;
   block_index: number | null;
   relative_depth: number | null;
   skip_reason: string | null;
@@ -21,9 +27,12 @@ export type LayerRow = Omit<Layer, 'analysisId' | 'blockIndex' | 'relativeDepth'
 };
 
 export function toLayerRow(l: Layer): LayerRow {
-  const { analysisId: _a, blockIndex, relativeDepth, skipReason, readSeconds, eigenSeconds, fitSeconds, ...rest } = l;
+  const { analysisId: _a, blockIndex, relativeDepth, skipReason, readSeconds, eigenSeconds, fitSeconds, contentHash, reusedFrom, ...rest } = l;
   return {
     ...rest,
+    expert: rest.expert ?? null,
+    reused_from: reusedFrom ?? null,
+    content_hash: contentHash ?? null,
     block_index: blockIndex,
     relative_depth: relativeDepth,
     skip_reason: skipReason,

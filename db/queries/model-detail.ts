@@ -1,8 +1,9 @@
 import 'server-only';
-import { and, desc, eq, inArray } from 'drizzle-orm';
-import { analyses, models, revisions, type Analysis, type AnalysisStatus, type Model } from '@/db/schema';
+import { and, desc, eq, inArray, ne, sql } from 'drizzle-orm';
+import { analyses, layers, models, revisions, type Analysis, type AnalysisStatus, type CheckpointRead, type Model } from '@/db/schema';
 import type { AnalysisOptions, ModelStats } from '@/lib/types';
 import { isClaimStale } from '@/jobs/claims';
+import { identicalTo, type RoleAggregate } from './layer-aggregates';
 import { readThrough } from './read-cache';
 import { iso, readDb } from './read-db';
 
@@ -34,6 +35,8 @@ export interface AnalysisInfo {
    */
   waitingToResume: boolean;
   summary: ModelStats | null;
+  /** What was read: format, the commit whose files were read (a conversion PR's head when used), the files. */
+  checkpoint: CheckpointRead | null;
   timings: Record<string, number> | null;
   queuedAt: string | null;
   startedAt: string | null;
@@ -72,14 +75,25 @@ export interface ModelDetail {
   model: ModelInfo;
   /** Newest first. */
   revisions: RevisionInfo[];
-  /** The analysis shown (see module doc), with its revision. */
-  analysis: (AnalysisInfo & { revision: Omit<RevisionInfo, 'analyses'> }) | null;
+  /** The analysis shown (see module doc), with its revision, per-role alpha aggregates and mirror detection. */
+  analysis: ShownAnalysis | null;
   /** The most recent analysis of any status when it differs from the shown one (e.g. a newer revision that failed). */
   latestAttempt: AnalysisInfo | null;
   /** The base model (fine-tunes), and whether it is on the board. */
   base: { id: string; onBoard: boolean } | null;
   /** Models on the board whose base_model is this one. */
   fineTunes: string[];
+}
+
+export interface ShownAnalysis extends AnalysisInfo {
+  revision: Omit<RevisionInfo, 'analyses'>;
+  /**
+   * Per role, alpha over analysed rows (status success): count, mean, median, min, max. The summary keeps
+   * WeightWatcher's plain mean over all analysed rows; this view keeps 64 experts per block from drowning attention.
+   */
+  summary_by_role: Record<string, RoleAggregate>;
+  /** The model every analysed layer's metrics were reused from (identical bytes), or null. */
+  identical_to: string | null;
 }
 
 export function toModelInfo(m: Model): ModelInfo {
@@ -122,6 +136,7 @@ function toAnalysisInfo(a: Analysis): AnalysisInfo {
       a.status === 'running' && !waitingToResume && left != null && a.secondsPerLayer != null ? left * a.secondsPerLayer : null,
     waitingToResume,
     summary: a.summary ?? null,
+    checkpoint: a.checkpoint ?? null,
     timings: a.timings ?? null,
     queuedAt: iso(a.queuedAt),
     startedAt: iso(a.startedAt),
@@ -170,6 +185,7 @@ async function loadModelDetail(id: string, revision?: string): Promise<ModelDeta
   const shownRevision = shown ? revisionInfos.find((r) => r.id === shown.revisionId) : undefined;
   const latest = infos[0] ?? null;
 
+  const extras = shown ? await loadLayerAggregates(shown.id, id) : null;
   let base: ModelDetail['base'] = null;
   if (model.baseModel) {
     const [hit] = await db.select({ id: models.id }).from(models).where(eq(models.id, model.baseModel)).limit(1);
@@ -179,12 +195,54 @@ async function loadModelDetail(id: string, revision?: string): Promise<ModelDeta
     model: toModelInfo(model),
     revisions: revisionInfos,
     analysis: shown && shownRevision
-      ? { ...shown, revision: { id: shownRevision.id, sha: shownRevision.sha, ref: shownRevision.ref, step: shownRevision.step, committedAt: shownRevision.committedAt } }
+      ? {
+        ...shown,
+        revision: { id: shownRevision.id, sha: shownRevision.sha, ref: shownRevision.ref, step: shownRevision.step, committedAt: shownRevision.committedAt },
+        summary_by_role: extras?.summaryByRole ?? {},
+        identical_to: extras?.identicalTo ?? null,
+      }
       : null,
     latestAttempt: latest && latest.id !== shown?.id ? latest : null,
     base,
     fineTunes: children.map((c) => c.id),
   };
+}
+
+/**
+ * Per-role alpha aggregates (SQL group by over the stored rows) and the model all analysed rows were reused from.
+ * Analysed = status success with a positive alpha (failed fits store alpha -1), as in the summary.
+ */
+async function loadLayerAggregates(analysisId: number, self: string): Promise<{ summaryByRole: Record<string, RoleAggregate>; identicalTo: string | null }> {
+  const db = await readDb();
+  const analysed = and(eq(layers.analysisId, analysisId), eq(layers.status, 'success'), sql`${layers.alpha} > 0`);
+  const [roles, sources] = await Promise.all([
+    db
+      .select({
+        role: layers.role,
+        layers: sql<number>`count(*)::int`,
+        mean: sql<number>`avg(${layers.alpha})::float8`,
+        median: sql<number>`(percentile_cont(0.5) within group (order by ${layers.alpha}))::float8`,
+        min: sql<number>`min(${layers.alpha})::float8`,
+        max: sql<number>`max(${layers.alpha})::float8`,
+        first: sql<number>`min(${layers.ordinal})::int`,
+      })
+      .from(layers)
+      .where(analysed)
+      .groupBy(layers.role),
+    db
+      .select({ source: sql<string | null>`split_part(${layers.reusedFrom}, ' ', 1)`, n: sql<number>`count(*)::int` })
+      .from(layers)
+      .where(and(eq(layers.analysisId, analysisId), ne(layers.status, 'skipped')))
+      .groupBy(sql`1`),
+  ]);
+  const summaryByRole: Record<string, RoleAggregate> = {};
+  for (const r of [...roles].sort((x, y) => Number(x.first) - Number(y.first))) {
+    summaryByRole[r.role] = {
+      layers: Number(r.layers), alpha_mean: Number(r.mean), alpha_median: Number(r.median), alpha_min: Number(r.min), alpha_max: Number(r.max),
+    };
+  }
+  const reused = identicalTo(sources.map((s) => ({ status: 'success', reused_from: s.source || null })), self);
+  return { summaryByRole, identicalTo: reused };
 }
 
 /** A model page's data, or null when the model (or the asked revision) is unknown. */

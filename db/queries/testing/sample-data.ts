@@ -1,6 +1,9 @@
 import { markAnalysisDone, markAnalysisFailed, claimAnalysis, createAnalysis, updateProgress } from '@/db/queries/analyses';
-import { storeLayer } from '@/db/queries/layers-write';
+import { and, asc, desc, eq, inArray } from 'drizzle-orm';
+import { getDb } from '@/db/client';
+import { storeLayer, toLayerResult } from '@/db/queries/layers-write';
 import { ensureRevision, upsertModel } from '@/db/queries/models-write';
+import { analyses, layerEsd, layers, type CheckpointRead } from '@/db/schema';
 import type { EsdData, LayerResult, ModelStats } from '@/lib/types';
 import { seededRandom } from '@/lib/spectral/rng';
 
@@ -17,6 +20,8 @@ interface PlannedLayer {
   block: number | null;
   fused?: boolean;
   shape: [number, number];
+  /** MoE expert index (role `expert`). */
+  expert?: number;
 }
 
 function llamaLayers(blocks: number, d = 64, ff = 172): PlannedLayer[] {
@@ -62,7 +67,7 @@ export function plantedLayer(plan: PlannedLayer, alpha: number, rand: () => numb
   const esd: EsdData = { evals, complete: true, fit: { alpha, xmin: 1, xmax: lambdaMax, D: 0.05 + 0.05 * rand(), status: 'success' } };
   const name = plan.tensor.replace(/\.weight$/, '');
   return {
-    tensor: plan.tensor, name, status: 'success', shape: plan.shape, dtype: 'BF16',
+    tensor: plan.tensor, ...(plan.expert != null ? { expert: plan.expert } : {}), name, status: 'success', shape: plan.shape, dtype: 'BF16',
     N, M, Q: N / M, num_evals: M, sv_max: Math.sqrt(lambdaMax), sv_min: Math.sqrt(evals[0]), rank_loss: 0, weak_rank_loss: 0,
     lambda_max: lambdaMax, alpha, xmin: 1, xmax: lambdaMax, D: esd.fit.D, sigma: (alpha - 1) / Math.sqrt(nTail), num_pl_spikes: nTail,
     warning: alpha < 2 ? 'over-trained' : alpha > 6 ? 'under-trained' : '', norm, log_norm: Math.log10(norm),
@@ -92,8 +97,9 @@ function statsOf(results: LayerResult[]): ModelStats {
 }
 
 async function storeAnalysis(params: {
-  modelId: string; sha: string; ref?: string; plan: PlannedLayer[]; alphaAt: (depth: number, role: string) => number; seed: number;
+  modelId: string; sha: string; ref?: string; plan: PlannedLayer[]; alphaAt: (depth: number, role: string, expert?: number) => number; seed: number;
   finish?: 'done' | 'running' | 'failed';
+  checkpoint?: CheckpointRead;
 }): Promise<number> {
   const rev = await ensureRevision({ modelId: params.modelId, sha: params.sha, ref: params.ref, committedAt: new Date('2026-10-01T00:00:00Z') });
   const { analysis } = await createAnalysis({ modelId: params.modelId, revisionId: rev.id });
@@ -109,7 +115,7 @@ async function storeAnalysis(params: {
   for (let i = 0; i < upto; i++) {
     const plan = params.plan[i];
     const depth = plan.block == null ? (plan.role === 'embedding' ? 0 : 1) : blocks > 1 ? plan.block / (blocks - 1) : 0;
-    const result = plantedLayer(plan, params.alphaAt(depth, plan.role), rand);
+    const result = plantedLayer(plan, params.alphaAt(depth, plan.role, plan.expert), rand);
     results.push(result);
     await storeLayer({
       analysisId: analysis.id,
@@ -117,7 +123,7 @@ async function storeAnalysis(params: {
       placement: { ordinal: i, blockIndex: plan.block, relativeDepth: plan.block == null ? null : depth, role: plan.role, fused: plan.fused ?? false },
     });
   }
-  await updateProgress({ analysisId: analysis.id, layersDone: upto, layersTotal: params.plan.length, secondsPerLayer: 0.5 });
+  await updateProgress({ analysisId: analysis.id, layersDone: upto, layersTotal: params.plan.length, secondsPerLayer: 0.5, checkpoint: params.checkpoint });
   if (params.finish !== 'running') await markAnalysisDone({ analysisId: analysis.id, summary: statsOf(results) });
   return analysis.id;
 }
@@ -152,4 +158,113 @@ export async function seedSampleBoard(): Promise<{ models: string[] }> {
     await storeAnalysis({ modelId: series, sha: sha(10 + i), ref: `step${step}`, plan: llamaLayers(2), alphaAt: (d) => 7 - i * 1.5 + d, seed: 10 + i });
   }
   return { models: [llama, falcon, tuned, gated, running, series] };
+}
+
+/** OPT-style names, as in a `pytorch_model.bin` of facebook/opt-*. */
+function optLayers(blocks: number, d = 64): PlannedLayer[] {
+  const out: PlannedLayer[] = [{ tensor: 'model.decoder.embed_tokens.weight', role: 'embedding', block: null, shape: [512, d] }];
+  for (let b = 0; b < blocks; b++) {
+    for (const [n, role, shape] of [
+      ['self_attn.q_proj', 'q', [d, d]], ['self_attn.k_proj', 'k', [d, d]], ['self_attn.v_proj', 'v', [d, d]],
+      ['self_attn.out_proj', 'o', [d, d]], ['fc1', 'up', [4 * d, d]], ['fc2', 'down', [d, 4 * d]],
+    ] as const) {
+      out.push({ tensor: `model.decoder.layers.${b}.${n}.weight`, role, block: b, shape: [shape[0], shape[1]] });
+    }
+  }
+  return out;
+}
+
+/** Mixtral-style names: attention, a router and per-expert w1 (gate) / w2 (down) / w3 (up) in every block. */
+export function mixtralLayers(blocks: number, experts: number, d = 64, ff = 112): PlannedLayer[] {
+  const out: PlannedLayer[] = [{ tensor: 'model.embed_tokens.weight', role: 'embedding', block: null, shape: [512, d] }];
+  for (let b = 0; b < blocks; b++) {
+    for (const [n, role] of [['q_proj', 'q'], ['k_proj', 'k'], ['v_proj', 'v'], ['o_proj', 'o']] as const) {
+      out.push({ tensor: `model.layers.${b}.self_attn.${n}.weight`, role, block: b, shape: [d, d] });
+    }
+    out.push({ tensor: `model.layers.${b}.block_sparse_moe.gate.weight`, role: 'router', block: b, shape: [experts * 8, d] });
+    for (let e = 0; e < experts; e++) {
+      for (const [w, shape] of [['w1', [ff, d]], ['w2', [d, ff]], ['w3', [ff, d]]] as const) {
+        out.push({ tensor: `model.layers.${b}.block_sparse_moe.experts.${e}.${w}.weight`, role: 'expert', block: b, expert: e, shape: [shape[0], shape[1]] });
+      }
+    }
+  }
+  out.push({ tensor: 'lm_head.weight', role: 'lm_head', block: null, shape: [512, d] });
+  return out;
+}
+
+/**
+ * A mirror: a new model whose every layer carries the metrics (and ESD) of `source`'s shown analysis with
+ * `reused_from = "<source> <tensor>"`, as the pipeline stores a repo whose bytes were all analysed before.
+ */
+async function storeMirror(params: { modelId: string; source: string; sha: string }): Promise<number> {
+  const db = await getDb();
+  const [src] = await db
+    .select()
+    .from(analyses)
+    .where(and(eq(analyses.modelId, params.source), eq(analyses.status, 'done')))
+    .orderBy(desc(analyses.id))
+    .limit(1);
+  if (!src) throw new Error(`mirror sample: ${params.source} has no done analysis`);
+  const rows = await db.select().from(layers).where(eq(layers.analysisId, src.id)).orderBy(asc(layers.ordinal));
+  const esds = rows.length
+    ? await db.select().from(layerEsd).where(inArray(layerEsd.layerId, rows.map((r) => r.id)))
+    : [];
+  const esdOf = new Map(esds.map((e) => [e.layerId, e.esd]));
+  const rev = await ensureRevision({ modelId: params.modelId, sha: params.sha, committedAt: new Date('2026-10-02T00:00:00Z') });
+  const { analysis } = await createAnalysis({ modelId: params.modelId, revisionId: rev.id });
+  await claimAnalysis({ analysisId: analysis.id, worker: 'sample', staleAfterSeconds: 60 });
+  for (const r of rows) {
+    const from = r.expert != null && r.name.endsWith(`[${r.expert}]`) ? r.name : r.tensor;
+    const layer: LayerResult = {
+      ...toLayerResult(r),
+      esd: esdOf.get(r.id) ?? null,
+      timings: { read_s: 0, eigen_s: 0, fit_s: 0 },
+      ...(r.status !== 'skipped' ? { reused_from: `${params.source} ${from}` } : {}),
+    };
+    await storeLayer({
+      analysisId: analysis.id,
+      layer,
+      placement: { ordinal: r.ordinal, blockIndex: r.blockIndex, relativeDepth: r.relativeDepth, role: r.role, fused: r.fused },
+    });
+  }
+  const checkpoint: CheckpointRead = src.checkpoint
+    ? { ...src.checkpoint, sha: params.sha, ref: null }
+    : { format: 'safetensors', sha: params.sha, ref: null, files: [{ path: 'model.safetensors', size: 1_048_576 }] };
+  await updateProgress({ analysisId: analysis.id, layersDone: src.layersDone, layersTotal: src.layersTotal ?? rows.length, bytesRead: 0, secondsPerLayer: 0, checkpoint });
+  await markAnalysisDone({ analysisId: analysis.id, summary: src.summary ?? null, timings: { total_s: 0 } });
+  return analysis.id;
+}
+
+/** The model ids {@link seedCheckpointSamples} writes (mirror: of the given source). */
+export function checkpointSampleIds(mirrorOf: string) {
+  return { bin: 'sample/opt-mini-bin', moe: 'sample/mixtral-mini', mirror: `sample/${mirrorOf.split('/')[1]}-mirror` } as const;
+}
+
+/**
+ * Models for what the reader and the dedupe store beyond safetensors: a `pytorch_model.bin` (pytorch-zip) analysis,
+ * a Mixtral-style MoE with 4 experts per block, and a mirror of `mirrorOf` (which must have a done analysis) whose
+ * layers were all reused. Used by tests and the e2e seed; all models are small, below 1B parameters and not F32.
+ */
+export async function seedCheckpointSamples({ mirrorOf = 'sample/llama-mini' }: { mirrorOf?: string } = {}) {
+  const ids = checkpointSampleIds(mirrorOf);
+  await upsertModel({ id: ids.bin, family: 'opt', architecture: 'OPTForCausalLM', parameterCount: 125_000_000, dtype: 'F16', license: 'other', downloads: 800, likes: 5, source: 'demo', synthetic: true });
+  await storeAnalysis({
+    modelId: ids.bin, sha: sha(20), plan: optLayers(3), alphaAt: (d, role) => (role === 'embedding' ? 3.2 : 3 + d), seed: 20,
+    checkpoint: { format: 'pytorch-zip', sha: sha(20), ref: null, files: [{ path: 'pytorch_model.bin', size: 250_539_409 }] },
+  });
+
+  await upsertModel({ id: ids.moe, family: 'mixtral', architecture: 'MixtralForCausalLM', parameterCount: 400_000_000, dtype: 'BF16', license: 'apache-2.0', downloads: 300, likes: 7, source: 'demo', synthetic: true });
+  await storeAnalysis({
+    modelId: ids.moe, sha: sha(21), plan: mixtralLayers(3, 4),
+    alphaAt: (d, role, expert) => (role === 'expert' ? 2.6 + d + 0.4 * (expert ?? 0) : role === 'router' ? 5 : 3.5 + 0.5 * d),
+    seed: 21,
+    checkpoint: {
+      format: 'safetensors', sha: sha(21), ref: null,
+      files: [1, 2, 3].map((i) => ({ path: `model-0000${i}-of-00003.safetensors`, size: 180_000_000 + i })),
+    },
+  });
+
+  await upsertModel({ id: ids.mirror, family: 'llama', architecture: 'LlamaForCausalLM', parameterCount: 110_000_000, dtype: 'BF16', license: 'apache-2.0', baseModel: null, downloads: 12, likes: 0, source: 'demo', synthetic: true });
+  await storeMirror({ modelId: ids.mirror, source: mirrorOf, sha: sha(22) });
+  return ids;
 }

@@ -38,10 +38,27 @@ export const analysisSchema = z.object({
     .boolean()
     .describe('running, but its worker stopped heart-beating (crashed, restarted or paused): it resumes at the first missing layer once a worker picks it up'),
   summary: summarySchema.nullable(),
+  checkpoint: z
+    .object({
+      format: z.string().describe('safetensors | pytorch-zip | pytorch-legacy'),
+      sha: z.string().describe('commit whose files were read'),
+      ref: z.string().nullable().describe("refs/pr/N when the weights came from the Hub conversion bot's safetensors PR, else null"),
+      files: z.array(z.object({ path: z.string(), size: z.number(), sha256: z.string().optional() })),
+    })
+    .nullable()
+    .describe('what the analysis read; null for analyses stored before this was recorded'),
   timings: z.record(z.string(), z.number()).nullable(),
   queuedAt: z.string().nullable(),
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),
+});
+
+export const roleAggregateSchema = z.object({
+  layers: z.number().int(),
+  alpha_mean: z.number(),
+  alpha_median: z.number(),
+  alpha_min: z.number(),
+  alpha_max: z.number(),
 });
 
 export const modelInfoSchema = z.object({
@@ -65,7 +82,8 @@ export const layerSchema = z
     name: z.string().describe('tensor key without .weight'),
     block_index: z.number().int().nullable(),
     relative_depth: n(),
-    role: z.string(),
+    role: z.string().describe('q k v o qkv q_a q_b kv_a kv_b gate up down gate_up expert shared_expert router vision embedding lm_head other'),
+    expert: z.number().int().nullable().describe('0-based MoE expert; null on dense rows'),
     fused: z.boolean(),
     shape: z.array(z.number().int()),
     dtype: z.string(),
@@ -73,6 +91,11 @@ export const layerSchema = z
     skip_reason: z.string().nullable(),
     phase: z.string().nullable().describe("this project's phase heuristic, not a WeightWatcher output"),
     read_s: n(), eigen_s: n(), fit_s: n(),
+    reused_from: z
+      .string()
+      .nullable()
+      .describe('"<model id> <tensor or name>" the metrics were copied from because identical bytes were analysed there; null when computed here'),
+    content_hash: z.string().nullable().describe('xxhash64 (hex) of the stored bytes'),
     ...metricShape,
   });
 

@@ -21,7 +21,15 @@ const side = z.object({
   ),
 });
 
-const slotSide = z.object({ block: z.number().int().nullable(), depth: z.number().nullable(), alpha: z.number(), names: z.array(z.string()) }).nullable();
+const slotSide = z
+  .object({
+    block: z.number().int().nullable(),
+    depth: z.number().nullable(),
+    alpha: z.number(),
+    names: z.array(z.string()),
+    experts: z.number().int().optional().describe('present when alpha is the median over this many experts of one block and projection'),
+  })
+  .nullable();
 
 export const compareResponseSchema = z
   .object({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { analysisSchema, modelInfoSchema } from '../../../_lib/shared-schemas';
+import { analysisSchema, modelInfoSchema, roleAggregateSchema } from '../../../_lib/shared-schemas';
 
 export const revisionQuerySchema = z.object({
   revision: z.preprocess((v) => (Array.isArray(v) ? v[0] : v === '' ? undefined : v), z.string().max(200).regex(/^[\w./-]+$/, 'must be a sha or a ref').optional()),
@@ -19,7 +19,16 @@ export const modelDetailResponseSchema = z
     model: modelInfoSchema,
     revisions: z.array(revisionInfoSchema).describe('newest first (checkpoint series: highest step first)'),
     analysis: analysisSchema
-      .extend({ revision: revisionInfoSchema.omit({ analyses: true }) })
+      .extend({
+        revision: revisionInfoSchema.omit({ analyses: true }),
+        summary_by_role: z
+          .record(z.string(), roleAggregateSchema)
+          .describe("per layer role, alpha over analysed rows (count, mean, median, min, max); summary keeps WeightWatcher's plain mean over all rows"),
+        identical_to: z
+          .string()
+          .nullable()
+          .describe('the model whose identical weights every analysed layer was reused from (a mirror); null otherwise'),
+      })
       .nullable()
       .describe('the analysis shown: latest done-or-running (of the asked revision), else latest of any status'),
     latestAttempt: analysisSchema.nullable().describe('the newest analysis when it differs from the shown one'),

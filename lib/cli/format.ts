@@ -88,8 +88,17 @@ export function toTable(report: AnalysisReport): string {
     for (const l of skipped) out.push(`  ${l.tensor}  ${l.shape.join('x')}  ${l.skip_reason}`);
   }
   out.push('', 'summary:');
-  const s = report.summary as ModelStats & Record<string, unknown>;
+  const { by_role: byRole, ...means } = report.summary;
+  const s = means as ModelStats & Record<string, unknown>;
   const keyWidth = Math.max(...Object.keys(s).map((k) => k.length));
   for (const [k, v] of Object.entries(s)) out.push(`  ${k.padEnd(keyWidth)}  ${fmt(v, 6)}`);
+  const roles = Object.entries(byRole);
+  if (roles.length > 1) {
+    out.push('', 'alpha by role (fits that succeeded):');
+    const roleWidth = Math.max(...roles.map(([r]) => r.length));
+    for (const [role, r] of roles) {
+      out.push(`  ${role.padEnd(roleWidth)}  layers ${String(r.layers).padStart(4)}  mean ${fmt(r.alpha_mean)}  median ${fmt(r.alpha_median)}  range ${fmt(r.alpha_min)}..${fmt(r.alpha_max)}`);
+    }
+  }
   return out.join('\n');
 }

@@ -1,8 +1,9 @@
 /**
- * Analyses every tensor of a checkpoint, one at a time (only one decoded tensor is alive at once), in the
+ * Analyses every matrix of a checkpoint (any format, through lib/checkpoint), one at a time (only one decoded tensor is alive at once), in the
  * checkpoint's tensor order, and returns the CLI's layer list plus the model summary.
  *
- * Per tensor: WeightWatcher's selection (`layerSkipReason`) from the header alone; analysed tensors are decoded
+ * Per layer unit (a 2-D tensor, or one expert's slice of a 3-D expert stack; lib/checkpoint/layer-units):
+ * WeightWatcher's selection (`layerSkipReason`) from the header alone; analysed tensors are decoded
  * (BF16/F16 upcast exactly to float32, FP8 dequantized) and passed to `analyzeMatrix`. A tensor that cannot be
  * analysed (NaN/Inf weights, undecodable dtype) becomes a skipped entry whose `skip_reason` starts with "error:"
  * and names the tensor and the problem; the other tensors are still analysed (nothing lost).
@@ -10,6 +11,8 @@
  */
 import { layerUnits, type TensorSource } from '@/lib/checkpoint';
 import { analyzeMatrix, summarize } from '@/lib/spectral';
+import { summarizeByRole, type RoleSummary } from '@/lib/spectral/summary';
+import { parseTensorName } from '@/lib/tensor-names';
 import type { AnalysisOptions, LayerResult, ModelStats } from '@/lib/types';
 
 export interface CliLayer extends LayerResult {
@@ -27,7 +30,8 @@ export interface AnalysisReport {
   /** The checkpoint format read (safetensors, pytorch-zip, pytorch-legacy). */
   format: string;
   layers: CliLayer[];
-  summary: ModelStats;
+  /** WeightWatcher's get_summary (plain means over every analysed row) and, under `by_role`, alpha per role. */
+  summary: ModelStats & { by_role: Record<string, RoleSummary> };
   errors: number;
 }
 
@@ -92,5 +96,6 @@ export async function analyzeCheckpoint(
     layers.push(layer);
     onProgress?.({ index, total, layer, seconds: (performance.now() - started) / 1000 });
   }
-  return { source: source.label, format: source.format, layers, summary: summarize(layers), errors };
+  const summary = { ...summarize(layers), by_role: summarizeByRole(layers, (l) => parseTensorName(l.tensor).role) };
+  return { source: source.label, format: source.format, layers, summary, errors };
 }

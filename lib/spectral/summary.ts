@@ -66,3 +66,35 @@ export function summarize(layers: readonly LayerResult[]): ModelStats {
   }
   return stats;
 }
+
+/** Alpha over one role's analysed layers (fits that succeeded), so 64 experts do not drown the attention layers. */
+export interface RoleSummary {
+  layers: number;
+  alpha_mean: number;
+  alpha_median: number;
+  alpha_min: number;
+  alpha_max: number;
+}
+
+/** Per-role aggregates beside WeightWatcher's plain mean: `roleOf` names each layer's role (lib/tensor-names). */
+export function summarizeByRole(layers: readonly LayerResult[], roleOf: (layer: LayerResult) => string): Record<string, RoleSummary> {
+  const alphas = new Map<string, number[]>();
+  for (const l of layers) {
+    if (l.status === 'skipped') continue;
+    const role = roleOf(l);
+    const list = alphas.get(role) ?? [];
+    if (l.status === 'success' && typeof l.alpha === 'number' && Number.isFinite(l.alpha)) list.push(l.alpha);
+    alphas.set(role, list);
+  }
+  const out: Record<string, RoleSummary> = {};
+  for (const [role, a] of alphas) {
+    out[role] = {
+      layers: layers.filter((l) => l.status !== 'skipped' && roleOf(l) === role).length,
+      alpha_mean: pandasMean(a),
+      alpha_median: median(a),
+      alpha_min: a.length ? Math.min(...a) : NaN,
+      alpha_max: a.length ? Math.max(...a) : NaN,
+    };
+  }
+  return out;
+}

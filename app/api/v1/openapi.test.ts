@@ -26,7 +26,7 @@ process.env.READ_CACHE_TTL_MS = '0';
 delete process.env.DATABASE_URL;
 
 const { closeDb } = await import('@/db/client');
-const { seedSampleBoard } = await import('@/db/queries/testing/sample-data');
+const { seedSampleBoard, seedCheckpointSamples } = await import('@/db/queries/testing/sample-data');
 const { buildOpenApiDocument } = await import('./openapi.json/document');
 const models = await import('./models/route');
 const model = await import('./models/[owner]/[name]/route');
@@ -61,8 +61,11 @@ function expectMatchesDocument(template: string, method: string, status: number,
   expect(result.success, result.success ? '' : `${method} ${template} ${status}: ${JSON.stringify(result.error.issues.slice(0, 3))}`).toBe(true);
 }
 
+let samples: Awaited<ReturnType<typeof seedCheckpointSamples>>;
+
 beforeAll(async () => {
   await seedSampleBoard();
+  samples = await seedCheckpointSamples();
 });
 
 afterAll(async () => {
@@ -93,7 +96,7 @@ describe('responses match the document', () => {
     const { res, body } = await call(models.GET, '/api/v1/models?sort=alpha&pageSize=3');
     expect(res.status).toBe(200);
     expect(body.models).toHaveLength(3);
-    expect(body.total).toBe(6);
+    expect(body.total).toBe(9);
     expectMatchesDocument('/api/v1/models', 'get', 200, body);
     const sparse = await call(models.GET, '/api/v1/models?fields=summary,status');
     expect(Object.keys(sparse.body.models[0]).sort()).toEqual(['id', 'status', 'summary']);
@@ -105,7 +108,7 @@ describe('responses match the document', () => {
     expect(res.headers.get('content-type')).toMatch(/text\/csv/);
     const lines = text.trim().split('\r\n');
     expect(lines[0].split(',').slice(0, 3)).toEqual(['id', 'family', 'architecture']);
-    expect(lines).toHaveLength(1 + 3);
+    expect(lines).toHaveLength(1 + 4);
   });
 
   it('GET /api/v1/models answers 400 for a bad parameter, naming it', async () => {
@@ -158,6 +161,34 @@ describe('responses match the document', () => {
     expect(series.body.analysis.revision.ref).toBe('step2000');
     const badRev = await call(layers.GET, '/api/v1/models/sample/pythia-mini/layers?revision=no%20way', { owner: 'sample', name: 'pythia-mini' });
     expect(badRev.res.status).toBe(400);
+  });
+
+  it('GET /api/v1/models/{owner}/{name} and .../layers for a .bin, an MoE and a mirror model', async () => {
+    const param = (id: string) => ({ owner: id.split('/')[0], name: id.split('/')[1] });
+    const bin = await call(model.GET, `/api/v1/models/${samples.bin}`, param(samples.bin));
+    expect(bin.body.analysis.checkpoint).toMatchObject({ format: 'pytorch-zip', ref: null, files: [{ path: 'pytorch_model.bin' }] });
+    expect(bin.body.analysis.identical_to).toBeNull();
+    expectMatchesDocument('/api/v1/models/{owner}/{name}', 'get', 200, bin.body);
+
+    const moe = await call(model.GET, `/api/v1/models/${samples.moe}`, param(samples.moe));
+    expect(moe.body.analysis.summary_by_role.expert).toMatchObject({ layers: 36 });
+    expect(Object.keys(moe.body.analysis.summary_by_role.q).sort()).toEqual(['alpha_max', 'alpha_mean', 'alpha_median', 'alpha_min', 'layers']);
+    expectMatchesDocument('/api/v1/models/{owner}/{name}', 'get', 200, moe.body);
+    const moeLayers = await call(layers.GET, `/api/v1/models/${samples.moe}/layers`, param(samples.moe));
+    expect(moeLayers.body.layers.filter((l: any) => l.expert != null)).toHaveLength(36);
+    expect(moeLayers.body.layers[0]).toMatchObject({ expert: null, reused_from: null });
+    expectMatchesDocument('/api/v1/models/{owner}/{name}/layers', 'get', 200, moeLayers.body);
+
+    const mirror = await call(model.GET, `/api/v1/models/${samples.mirror}`, param(samples.mirror));
+    expect(mirror.body.analysis.identical_to).toBe('sample/llama-mini');
+    expectMatchesDocument('/api/v1/models/{owner}/{name}', 'get', 200, mirror.body);
+    const mirrorLayers = await call(layers.GET, `/api/v1/models/${samples.mirror}/layers`, param(samples.mirror));
+    expect(mirrorLayers.body.layers[0].reused_from).toBe('sample/llama-mini model.embed_tokens.weight');
+    expectMatchesDocument('/api/v1/models/{owner}/{name}/layers', 'get', 200, mirrorLayers.body);
+
+    const cmp = await call(compare.GET, `/api/v1/compare?a=sample/llama-mini&b=${samples.moe}`);
+    expect(cmp.body.rows.find((r: any) => r.slot === 'up').b.experts).toBe(4);
+    expectMatchesDocument('/api/v1/compare', 'get', 200, cmp.body);
   });
 
   it('GET /api/v1/compare', async () => {

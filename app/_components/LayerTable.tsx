@@ -2,9 +2,94 @@
 
 import { useMemo, useState } from 'react';
 import { WW_DEFAULT_METRIC_COLUMNS, WW_OPTIONAL_METRIC_COLUMNS } from '@/lib/types';
+import { expertGroupKey, expertRoleOf, isAnalysed, median, reusedModelOf } from '@/db/queries/layer-aggregates';
 import { fmt } from './format';
 
 type Row = Record<string, unknown> & { ordinal: number; tensor: string };
+
+/** One line of the table: a layer, or the routed experts of one block and projection (shown as their medians). */
+interface Item {
+  row: Row;
+  members?: Row[];
+}
+
+const num = (v: unknown) => (typeof v === 'number' ? v : null);
+
+/**
+ * Expert rows of one block and projection collapse into one item whose numeric columns are medians over the
+ * analysed experts (alpha min / max in the summary line); every other row is its own item.
+ */
+export function tableItems(rows: readonly Row[], metricCols: readonly string[]): Item[] {
+  const groups = new Map<string, Row[]>();
+  const keyOf = (r: Row) =>
+    expertGroupKey({ role: String(r.role ?? ''), expert: num(r.expert), tensor: r.tensor, block_index: num(r.block_index) });
+  for (const r of rows) {
+    const k = keyOf(r);
+    if (k) groups.set(k, [...(groups.get(k) ?? []), r]);
+  }
+  const items: Item[] = [];
+  const done = new Set<string>();
+  for (const r of rows) {
+    const k = keyOf(r);
+    const members = k ? groups.get(k)! : null;
+    if (!k || !members || members.length < 2) {
+      items.push({ row: r });
+      continue;
+    }
+    if (done.has(k)) continue;
+    done.add(k);
+    const sorted = [...members].sort((x, y) => x.ordinal - y.ordinal);
+    const ok = sorted.filter((m) => isAnalysed({ status: String(m.status), alpha: num(m.alpha) }));
+    const row: Row = { ...sorted[0], expert: null, status: `${ok.length}/${sorted.length} success`, phase: null, reused_from: null };
+    for (const c of metricCols) {
+      const vals = ok.map((m) => num(m[c])).filter((v): v is number => v != null);
+      row[c] = vals.length ? median(vals) : null;
+    }
+    items.push({ row, members: sorted });
+  }
+  return items;
+}
+
+function ReusedNote({ from }: { from: unknown }) {
+  if (typeof from !== 'string' || !from) return null;
+  const model = reusedModelOf(from);
+  const what = from.slice(model.length + 1);
+  return (
+    <div className="small muted" data-testid="reused-from" title={`metrics reused from ${from}: identical bytes, not recomputed`}>
+      identical to <a href={`/models/${model}`}>{model}</a> {what}
+    </div>
+  );
+}
+
+function ExpertGroup({ members, row }: { members: Row[]; row: Row }) {
+  const alphas = members.filter((m) => isAnalysed({ status: String(m.status), alpha: num(m.alpha) })).map((m) => m.alpha as number);
+  const role = expertRoleOf(members[0].tensor) ?? 'expert';
+  return (
+    <details data-testid="expert-group">
+      <summary>
+        {members.length} experts · block {String(row.block_index ?? '—')} · {role}
+        {alphas.length > 0 && (
+          <span data-testid="expert-band">
+            {' '}· α min {fmt(Math.min(...alphas), 3)} / median {fmt(median(alphas), 3)} / max {fmt(Math.max(...alphas), 3)}
+          </span>
+        )}
+      </summary>
+      <table className="small" data-testid="expert-rows">
+        <thead><tr><th>expert</th><th>layer</th><th>status</th><th className="num">alpha</th></tr></thead>
+        <tbody>
+          {members.map((m) => (
+            <tr key={m.ordinal} data-testid="expert-row">
+              <td className="num">{String(m.expert ?? '—')}</td>
+              <td className="tensor">{String(m.name ?? m.tensor)}<ReusedNote from={m.reused_from} /></td>
+              <td>{String(m.status)}</td>
+              <td className="num">{fmt(num(m.alpha), 4)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </details>
+  );
+}
 
 const LEAD = ['ordinal', 'tensor', 'role', 'block_index', 'shape', 'dtype', 'status', 'phase'] as const;
 
@@ -14,10 +99,12 @@ const INITIAL_ROWS = 30;
 /**
  * Every layer with every stored column; click a header (or press Enter on it) to sort. The page sends the first
  * rows only; the rest come from the layers API (same data, cached) when all are shown or a column is sorted.
+ * Routed MoE experts are one expandable line per block and projection (medians; each expert inside), and a layer
+ * whose metrics were reused from identical bytes elsewhere says where from.
  */
 export function LayerTable({ rows: initialRows, total, fullUrl }: { rows: Row[]; total: number; fullUrl: string }) {
   const [rows, setRows] = useState<Row[]>(initialRows);
-  const [showAll, setShowAll] = useState(total <= INITIAL_ROWS);
+  const [showAll, setShowAll] = useState(total <= initialRows.length);
   const [error, setError] = useState<string | null>(null);
   const loadAll = async (): Promise<void> => {
     if (rows.length >= total) return;
@@ -41,7 +128,9 @@ export function LayerTable({ rows: initialRows, total, fullUrl }: { rows: Row[];
       const v = r[sort.key];
       return Array.isArray(v) ? v.join('x') : v;
     };
-    return [...rows].sort((a, b) => {
+    return tableItems(rows, metricCols).sort((ia, ib) => {
+      const a = ia.row;
+      const b = ib.row;
       const x = val(a);
       const y = val(b);
       if (x == null && y == null) return a.ordinal - b.ordinal;
@@ -50,7 +139,7 @@ export function LayerTable({ rows: initialRows, total, fullUrl }: { rows: Row[];
       const c = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
       return c * sort.dir || a.ordinal - b.ordinal;
     });
-  }, [rows, sort]);
+  }, [rows, sort, metricCols]);
 
   return (
     <div className="table-wrap" style={{ maxHeight: '70vh' }}>
@@ -75,11 +164,20 @@ export function LayerTable({ rows: initialRows, total, fullUrl }: { rows: Row[];
           </tr>
         </thead>
         <tbody>
-          {(showAll ? sorted : sorted.slice(0, INITIAL_ROWS)).map((r) => (
-            <tr key={r.ordinal} data-testid="layer-row">
+          {(showAll ? sorted : sorted.slice(0, INITIAL_ROWS)).map(({ row: r, members }) => (
+            <tr key={r.ordinal} data-testid="layer-row" data-expert-group={members ? 'true' : undefined}>
               {columns.map((c) => {
                 const v = r[c];
-                if (c === 'tensor') return <td key={c} className="tensor">{r.tensor}</td>;
+                if (c === 'tensor') {
+                  return (
+                    <td key={c} className="tensor">
+                      {members ? <ExpertGroup members={members} row={r} /> : <>{r.tensor}<ReusedNote from={r.reused_from} /></>}
+                    </td>
+                  );
+                }
+                if (members && typeof v === 'number' && (metricCols as readonly string[]).includes(c)) {
+                  return <td key={c} className="num" title={`median over the analysed experts of ${members.length}`}>{fmt(v, 4)}</td>;
+                }
                 if (c === 'shape') return <td key={c}>{Array.isArray(v) ? v.join('×') : '—'}</td>;
                 if (typeof v === 'number') return <td key={c} className="num">{Number.isInteger(v) ? v : fmt(v, 4)}</td>;
                 return <td key={c}>{v == null || v === '' ? '—' : String(v)}</td>;

@@ -34,3 +34,16 @@ export function alphaClass(a: number | null | undefined): string {
 export function hubUrl(endpoint: string, id: string): string {
   return `${endpoint.replace(/\/+$/, '')}/${id}`;
 }
+
+/** A byte count in binary units: 250539409 → "239 MiB". */
+export function bytes(n: number | null | undefined): string {
+  if (n == null || !Number.isFinite(n)) return '—';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${i === 0 ? v : v >= 100 ? Math.round(v) : v.toFixed(1)} ${units[i]}`;
+}

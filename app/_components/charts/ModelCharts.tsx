@@ -1,7 +1,7 @@
 'use client';
 
 import {
-  Bar, BarChart, CartesianGrid, Cell, Legend, Line, LineChart, ReferenceArea, Scatter, ScatterChart, Tooltip, XAxis, YAxis, ZAxis,
+  Bar, BarChart, CartesianGrid, Cell, ErrorBar, Legend, Line, LineChart, ReferenceArea, Scatter, ScatterChart, Tooltip, XAxis, YAxis, ZAxis,
 } from 'recharts';
 import { ChartFrame, fmtTick, roleColor } from './ChartFrame';
 
@@ -19,6 +19,15 @@ export interface ChartLayer {
   detX_val: number | null;
 }
 
+/** The routed experts of one block and projection: median alpha with the min–max range as an error bar. */
+export interface ExpertBandPoint {
+  x: number;
+  y: number;
+  /** [median − min, max − median] */
+  err: [number, number];
+  name: string;
+}
+
 function byRole(layers: ChartLayer[]) {
   const groups = new Map<string, ChartLayer[]>();
   for (const l of layers) groups.set(l.role, [...(groups.get(l.role) ?? []), l]);
@@ -31,14 +40,18 @@ function depthOf(l: ChartLayer, maxOrdinal: number) {
   return maxOrdinal > 0 ? l.ordinal / maxOrdinal : 0;
 }
 
-export function AlphaByDepthChart({ layers }: { layers: ChartLayer[] }) {
+export function AlphaByDepthChart({ layers, bands = [] }: { layers: ChartLayer[]; bands?: ExpertBandPoint[] }) {
   const maxOrdinal = Math.max(0, ...layers.map((l) => l.ordinal));
   return (
     <ChartFrame
       title="Alpha per layer by depth"
-      label={`Scatter of alpha for ${layers.length} layers against relative depth, coloured by role`}
+      label={`Scatter of alpha for ${layers.length} layers${bands.length ? ` and ${bands.length} expert bands` : ''} against relative depth, coloured by role`}
       testId="chart-alpha-depth"
-      caption="Shaded: the healthy band 2 ≤ α ≤ 6. Colours are layer roles (q/k/v/o, gate/up/down, fused, embedding)."
+      caption={
+        bands.length
+          ? 'Shaded: the healthy band 2 ≤ α ≤ 6. Colours are layer roles. Experts: one point per block and projection at the median α over the experts, the bar spans min to max.'
+          : 'Shaded: the healthy band 2 ≤ α ≤ 6. Colours are layer roles (q/k/v/o, gate/up/down, fused, embedding).'
+      }
     >
       <ScatterChart margin={{ top: 8, right: 12, bottom: 8, left: 0 }}>
         <CartesianGrid strokeDasharray="3 3" />
@@ -51,6 +64,11 @@ export function AlphaByDepthChart({ layers }: { layers: ChartLayer[] }) {
         {byRole(layers).map(([role, list]) => (
           <Scatter key={role} name={role} data={list.map((l) => ({ x: depthOf(l, maxOrdinal), y: l.alpha, name: l.name }))} fill={roleColor(role)} isAnimationActive={false} />
         ))}
+        {bands.length > 0 && (
+          <Scatter name="experts (median, min–max)" data={bands} fill={roleColor('expert')} shape="diamond" isAnimationActive={false} data-testid="expert-bands">
+            <ErrorBar dataKey="err" direction="y" width={4} stroke={roleColor('expert')} strokeWidth={1.5} />
+          </Scatter>
+        )}
       </ScatterChart>
     </ChartFrame>
   );

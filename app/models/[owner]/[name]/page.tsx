@@ -3,14 +3,15 @@ import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { getCheckpointSeries, getLayerEsd, listLayers } from '@/db/queries/layers';
 import { getModelDetail } from '@/db/queries/model-detail';
+import { describeCheckpointFormat, expertBands, expertGroupKey } from '@/db/queries/layer-aggregates';
 import { hubEndpoint } from '@/jobs/hub-status';
 import { EsdViewer } from '@/app/_components/EsdViewer';
 import { LayerTable } from '@/app/_components/LayerTable';
 import { AutoRefresh } from '@/app/_components/AutoRefresh';
 import { StatusCell } from '@/app/_components/Progress';
 import { Tip } from '@/app/_components/Tip';
-import { AlphaByDepthChart, AlphaHistogram, AlphaVsDChart, CheckpointSeriesChart, DetXChart, type ChartLayer } from '@/app/_components/charts/ModelCharts';
-import { alphaClass, date, fmt, hubUrl, params as fmtParams, pct } from '@/app/_components/format';
+import { AlphaByDepthChart, AlphaHistogram, AlphaVsDChart, CheckpointSeriesChart, DetXChart, type ChartLayer, type ExpertBandPoint } from '@/app/_components/charts/ModelCharts';
+import { alphaClass, bytes, date, fmt, hubUrl, params as fmtParams, pct } from '@/app/_components/format';
 import { METRIC_INFO } from '@/app/_components/metric-info';
 
 export const dynamic = 'force-dynamic';
@@ -47,6 +48,29 @@ function compactRow(l: Record<string, unknown>): Record<string, unknown> & { ord
   return out as Record<string, unknown> & { ordinal: number; tensor: string };
 }
 
+/** Table lines sent with the page (an MoE block's experts of one projection count as one line). */
+const INITIAL_TABLE_LINES = 30;
+
+/**
+ * The layer rows the page sends for the table's first lines: rows in checkpoint order until INITIAL_TABLE_LINES
+ * lines are reached, plus every other row of an expert group already begun (a group's line needs all its experts).
+ */
+function initialTableRows<R extends { ordinal: number; tensor: string; role: string; expert: number | null; block_index: number | null }>(rows: R[]): R[] {
+  const lines = new Set<string>();
+  const out: R[] = [];
+  for (const r of rows) {
+    const key = expertGroupKey(r) ?? `#${r.ordinal}`;
+    if (!lines.has(key)) {
+      if (lines.size >= INITIAL_TABLE_LINES) continue;
+      lines.add(key);
+    }
+    out.push(r);
+  }
+  return out;
+}
+
+const MAX_FILES_SHOWN = 3;
+
 export default async function ModelPage({ params, searchParams }: Props) {
   const { owner, name } = await params;
   const id = `${decodeURIComponent(owner)}/${decodeURIComponent(name)}`;
@@ -60,6 +84,18 @@ export default async function ModelPage({ params, searchParams }: Props) {
     getCheckpointSeries({ modelId: id }),
   ]);
   const fitted = layers.filter((l) => l.status === 'success' && l.alpha != null && l.alpha > 0);
+  // MoE: routed experts are drawn as one band per block and projection (median, min–max) in the depth chart.
+  const bands = expertBands(layers).filter((b) => b.alpha_median != null);
+  const banded = new Set(bands.filter((b) => b.rows.length > 1).flatMap((b) => b.rows.map((r) => r.ordinal)));
+  const maxOrdinal = Math.max(0, ...layers.map((l) => l.ordinal));
+  const bandPoints: ExpertBandPoint[] = bands
+    .filter((b) => b.rows.length > 1)
+    .map((b) => ({
+      x: round(b.relative_depth ?? b.rows[0].ordinal / Math.max(1, maxOrdinal))!,
+      y: round(b.alpha_median)!,
+      err: [round(b.alpha_median! - b.alpha_min!)!, round(b.alpha_max! - b.alpha_median!)!],
+      name: `block ${b.block_index ?? '—'} experts ${b.expert_role ?? ''} (${b.analysed} of ${b.rows.length})`,
+    }));
   // Charts need 4-5 significant digits; shorter numbers keep the page payload small for 300-layer models.
   const chartLayers: ChartLayer[] = fitted.map((l) => ({
     name: l.name, ordinal: l.ordinal, role: l.role, relative_depth: round(l.relative_depth), block_index: l.block_index,
@@ -71,6 +107,9 @@ export default async function ModelPage({ params, searchParams }: Props) {
   for (const l of layers) if (l.phase) phases.set(l.phase, (phases.get(l.phase) ?? 0) + 1);
   const traps = layers.filter((l) => (l.rand_num_spikes ?? 0) > 0);
   const hasDetX = chartLayers.some((l) => l.detX_val != null);
+  const checkpoint = analysis?.checkpoint ?? null;
+  const byRole = Object.entries(analysis?.summary_by_role ?? {});
+  const identical = analysis?.identical_to ?? null;
   const esdLayers = layers.filter((l) => l.status !== 'skipped').map((l) => ({ ordinal: l.ordinal, name: l.name, role: l.role, alpha: round(l.alpha) }));
 
   return (
@@ -138,6 +177,28 @@ export default async function ModelPage({ params, searchParams }: Props) {
           <AutoRefresh active={analysis.status === 'running' || analysis.status === 'queued'} />
         </div>
       )}
+      {identical && (
+        <div className="banner info" role="status" data-testid="identical-banner">
+          Weights identical to <Link href={`/models/${identical}`} prefetch={false}>{identical}</Link>: metrics reused, not recomputed.
+        </div>
+      )}
+      {checkpoint && (
+        <p className="small" data-testid="checkpoint">
+          <strong>Checkpoint</strong>{' '}
+          <span className="badge" data-testid="checkpoint-format">{describeCheckpointFormat(checkpoint.format, checkpoint.ref)}</span>{' '}
+          <span data-testid="checkpoint-files" title={checkpoint.files.map((f) => f.path).join('\n')}>
+            {checkpoint.files.slice(0, MAX_FILES_SHOWN).map((f, i) => (
+              <span key={f.path}>
+                {i > 0 && ', '}
+                <code>{f.path}</code>
+              </span>
+            ))}
+            {checkpoint.files.length > MAX_FILES_SHOWN && ` and ${checkpoint.files.length - MAX_FILES_SHOWN} more`}
+            {` (${checkpoint.files.length} file${checkpoint.files.length === 1 ? '' : 's'}, ${bytes(checkpoint.files.reduce((s, f) => s + f.size, 0))})`}
+          </span>
+          {' · read at commit '}<code title={checkpoint.sha}>{checkpoint.sha.slice(0, 7)}</code>
+        </p>
+      )}
       {analysis?.status === 'failed' && (
         <div className="banner error" role="alert" data-testid="failure-reason">
           <strong>Analysis failed:</strong> {analysis.error ?? 'no reason recorded'} {analysis.errorKind && <span className="badge failed">{analysis.errorKind}</span>}
@@ -170,11 +231,40 @@ export default async function ModelPage({ params, searchParams }: Props) {
         </section>
       )}
 
+      {byRole.length > 1 && (
+        <section aria-labelledby="roles-h">
+          <h2 id="roles-h">Alpha by role</h2>
+          <p className="small muted">
+            The summary’s mean α is WeightWatcher’s plain mean over every analysed matrix; here each role on its own, so
+            that many experts per block do not drown attention.
+          </p>
+          <div className="table-wrap">
+            <table data-testid="role-summary">
+              <thead>
+                <tr><th>role</th><th className="num">layers</th><th className="num">mean α</th><th className="num">median α</th><th className="num">min α</th><th className="num">max α</th></tr>
+              </thead>
+              <tbody>
+                {byRole.map(([role, a]) => (
+                  <tr key={role}>
+                    <td>{role}</td>
+                    <td className="num">{a.layers}</td>
+                    <td className={`num ${alphaClass(a.alpha_mean)}`}>{fmt(a.alpha_mean)}</td>
+                    <td className="num">{fmt(a.alpha_median)}</td>
+                    <td className="num">{fmt(a.alpha_min)}</td>
+                    <td className="num">{fmt(a.alpha_max)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </section>
+      )}
+
       {chartLayers.length > 0 && (
         <section aria-labelledby="charts-h">
           <h2 id="charts-h">Layers</h2>
           <div className="grid two">
-            <AlphaByDepthChart layers={chartLayers} />
+            <AlphaByDepthChart layers={bandPoints.length > 0 ? chartLayers.filter((l) => !banded.has(l.ordinal)) : chartLayers} bands={bandPoints} />
             <AlphaHistogram layers={chartLayers} />
             <AlphaVsDChart layers={chartLayers} />
             {hasDetX && <DetXChart layers={chartLayers} />}
@@ -240,7 +330,7 @@ export default async function ModelPage({ params, searchParams }: Props) {
           <h2 id="table-h">All layers ({layers.length})</h2>
           <p className="small muted">Full tensor names and every stored WeightWatcher column. Click a header to sort.</p>
           <LayerTable
-            rows={layers.slice(0, 30).map(compactRow)}
+            rows={initialTableRows(layers).map(compactRow)}
             total={layers.length}
             fullUrl={`/api/v1/models/${model.id}/layers?revision=${analysis!.revision.sha}`}
           />

@@ -17,9 +17,10 @@ export async function seedDemoDatabase(dataDir: string, log: (s: string) => void
   process.env.DATA_DIR = path.resolve(dataDir, 'pglite');
   delete process.env.DATABASE_URL;
   const hubDir = path.join(root, 'e2e/.artifacts/hub');
-  const { generateDemoCheckpoints, DEMO_SERIES } = await import('@/lib/hub-stand-in/demo-models');
+  const { generateDemoCheckpoints, DEMO_DENSE_REPO_IDS, DEMO_SERIES } = await import('@/lib/hub-stand-in/demo-models');
   const { startStandInHub } = await import('@/lib/hub-stand-in/server');
-  const repos = await generateDemoCheckpoints(hubDir);
+  // the e2e specs count on the six dense safetensors demo repos (the pickle, PR, MoE and mirror repos are not seeded)
+  const repos = await generateDemoCheckpoints(hubDir, { only: [...DEMO_DENSE_REPO_IDS] });
   const hub = await startStandInHub({ root: hubDir, port: 0 });
   process.env.HF_ENDPOINT = hub.url;
   process.env.ANALYSIS_OPTIONS ??= 'mp_fit,detX,randomize';

@@ -18,7 +18,10 @@ if (!dir || !Number.isInteger(seed)) {
 const started = performance.now();
 const repos = await generateDemoCheckpoints(dir, { seed, force: values.force });
 for (const repo of repos) {
-  const refs = repo.revisions.map((r) => `${r.ref}@${r.sha.slice(0, 8)}`).join(' ');
-  console.log(`${repo.id.padEnd(26)} ${repo.family.padEnd(9)} ${repo.dtype.padEnd(5)} ${repo.sharded ? 'sharded' : 'single '} ${repo.spectrum.padEnd(16)} ${refs}`);
+  const refs = repo.revisions.map((r) => `${r.ref}@${r.sha.slice(0, 8)}`);
+  if (repo.pullRequest) refs.push(`${repo.pullRequest.ref}@${repo.pullRequest.sha.slice(0, 8)}`);
+  console.log(
+    `${repo.id.padEnd(31)} ${repo.family.padEnd(9)} ${repo.dtype.padEnd(5)} ${repo.storage.padEnd(14)} ${repo.sharded ? 'sharded' : 'single '} ${repo.spectrum.padEnd(16)} ${refs.join(' ')}`,
+  );
 }
 console.log(`wrote ${repos.length} repos to ${dir} in ${((performance.now() - started) / 1000).toFixed(1)} s`);

@@ -49,6 +49,13 @@ export default async function ComparePage({ searchParams }: { searchParams: Prom
   );
 }
 
+/** A row side in words: one layer's name, `n layers, block b` (averaged), or the median over a block's experts. */
+function sideLabel(side: { names: string[]; block: number | null; experts?: number } | null): string {
+  if (!side) return '—';
+  if (side.experts != null) return `median of ${side.experts} experts, block ${side.block}`;
+  return side.names.length > 1 ? `${side.names.length} layers, block ${side.block}` : side.names[0];
+}
+
 function Comparison({ c }: { c: NonNullable<Awaited<ReturnType<typeof getComparison>>['comparison']> }) {
   const aName = c.a.detail.model.id;
   const bName = c.b.detail.model.id;
@@ -117,9 +124,9 @@ function Comparison({ c }: { c: NonNullable<Awaited<ReturnType<typeof getCompari
                 <tr key={i} data-testid="delta-row">
                   <td>{r.slot}</td>
                   <td className="num">{fmt(r.depth, 2)}</td>
-                  <td className="tensor" title={r.a?.names.join(', ')}>{r.a ? (r.a.names.length > 1 ? `${r.a.names.length} layers, block ${r.a.block}` : r.a.names[0]) : '—'}</td>
+                  <td className="tensor" title={r.a?.names.join(', ')}>{sideLabel(r.a)}</td>
                   <td className="num">{fmt(r.a?.alpha)}</td>
-                  <td className="tensor" title={r.b?.names.join(', ')}>{r.b ? (r.b.names.length > 1 ? `${r.b.names.length} layers, block ${r.b.block}` : r.b.names[0]) : '—'}</td>
+                  <td className="tensor" title={r.b?.names.join(', ')}>{sideLabel(r.b)}</td>
                   <td className="num">{fmt(r.b?.alpha)}</td>
                   <td className="num">{r.delta == null ? '—' : `${r.delta > 0 ? '+' : ''}${fmt(r.delta)}`}</td>
                 </tr>

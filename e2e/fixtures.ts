@@ -27,3 +27,13 @@ export const DEMO = {
   gpt2: 'demo/gpt2-mini',
   series: 'demo/pythia-mini',
 } as const;
+
+/** Fixture models the seed writes without analysing them (db/queries/testing/sample-data.ts seedCheckpointSamples). */
+export const SAMPLES = {
+  /** A pytorch_model.bin (PyTorch zip pickle) analysis. */
+  bin: 'sample/opt-mini-bin',
+  /** Mixtral-style MoE: 3 blocks, 4 experts of w1/w2/w3 each, a router per block. */
+  moe: 'sample/mixtral-mini',
+  /** Every layer reused from demo/llama-mini-trained. */
+  mirror: 'sample/llama-mini-trained-mirror',
+} as const;

@@ -3,7 +3,8 @@ import { DEMO, expect, test } from './fixtures';
 test.describe('leaderboard', () => {
   test('lists every analysed demo model with real numbers, sorted by mean alpha', async ({ leaderboard, page }) => {
     await leaderboard.goto();
-    await expect(leaderboard.rows).toHaveCount(6);
+    // Six analysed demo repos and three fixture models (.bin, MoE, mirror: db/queries/testing/sample-data.ts).
+    await expect(leaderboard.rows).toHaveCount(9);
     const alphas = await leaderboard.columnValues('alpha');
     expect(alphas.every((a) => a !== null && a > 0)).toBe(true);
     expect(alphas).toEqual([...alphas].sort((a, b) => a! - b!));
@@ -37,9 +38,9 @@ test.describe('leaderboard', () => {
   test('filters by family and searches by text', async ({ leaderboard, page }) => {
     await leaderboard.goto();
     await leaderboard.filterFamily('llama');
-    await expect(leaderboard.rows).toHaveCount(3);
+    await expect(leaderboard.rows).toHaveCount(4);
     for (const id of await leaderboard.modelIds()) expect(id).toContain('llama');
-    await expect(leaderboard.total).toContainText('3 models');
+    await expect(leaderboard.total).toContainText('4 models');
 
     await leaderboard.goto();
     await leaderboard.search('falcon');
@@ -56,14 +57,14 @@ test.describe('leaderboard', () => {
   });
 
   test('paginates', async ({ leaderboard, page }) => {
-    await leaderboard.goto('?pageSize=4');
-    await expect(leaderboard.rows).toHaveCount(4);
+    await leaderboard.goto('?pageSize=5');
+    await expect(leaderboard.rows).toHaveCount(5);
     const first = await leaderboard.modelIds();
     await page.getByTestId('next-page').click();
     await page.waitForURL(/page=2/);
-    await expect(leaderboard.rows).toHaveCount(2);
+    await expect(leaderboard.rows).toHaveCount(4);
     const second = await leaderboard.modelIds();
-    expect(new Set([...first, ...second]).size).toBe(6);
+    expect(new Set([...first, ...second]).size).toBe(9);
   });
 
   test('exports the current view as CSV and JSON through the API', async ({ leaderboard, page }) => {
@@ -80,7 +81,7 @@ test.describe('leaderboard', () => {
 
     const jsonHref = await page.getByTestId('export-json').getAttribute('href');
     const json = await (await page.request.get(jsonHref!)).json();
-    expect(json.total).toBe(3);
+    expect(json.total).toBe(4);
     expect(json.models.map((m: { id: string }) => m.id)).toEqual(ids);
     expect(json.models[0].summary.median_alpha).toBeGreaterThan(0);
   });

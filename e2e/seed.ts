@@ -12,6 +12,9 @@ import { pathToFileURL } from 'node:url';
  * when complete, so callers can reuse a seeded folder.
  */
 
+/** Written into `.seeded`; a seeded folder without it is seeded again (e2e/serve.ts). Bump when the seed changes. */
+export const SEED_VERSION = 'seed-v2-checkpoint-samples';
+
 export async function seedDemoDatabase(dataDir: string, log: (s: string) => void = console.log): Promise<void> {
   const root = process.cwd();
   process.env.DATA_DIR = path.resolve(dataDir, 'pglite');
@@ -50,13 +53,18 @@ export async function seedDemoDatabase(dataDir: string, log: (s: string) => void
     const rows = parseBenchmarkFile(file, fs.readFileSync(file, 'utf8'));
     await importBenchmarkScores({ rows, source: 'e2e fixture' });
     log(`seed: ${rows.length} benchmark scores imported`);
+    // Fixture models (written, not analysed) for the model page's checkpoint line, MoE experts and mirror banner:
+    // a pytorch_model.bin, a Mixtral-style MoE and a mirror of the trained Llama (e2e/checkpoint-formats.spec.ts).
+    const { seedCheckpointSamples } = await import('@/db/queries/testing/sample-data');
+    const samples = await seedCheckpointSamples({ mirrorOf: 'demo/llama-mini-trained' });
+    log(`seed: fixture models ${Object.values(samples).join(', ')}`);
   } finally {
     await stopQueue(5000).catch(() => {});
     await closeComputePool().catch(() => {});
     await closeDb();
     await hub.close();
   }
-  fs.writeFileSync(path.join(dataDir, '.seeded'), new Date().toISOString());
+  fs.writeFileSync(path.join(dataDir, '.seeded'), `${new Date().toISOString()} ${SEED_VERSION}\n`);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {

@@ -2,12 +2,12 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { needsBuild } from '@/jobs/start';
-import { seedDemoDatabase } from './seed';
+import { SEED_VERSION, seedDemoDatabase } from './seed';
 
 /**
  * Playwright's web server: seed a database of its own (e2e/.artifacts/data, reused while its `.seeded` marker is
- * there; E2E_RESEED=1 forces a fresh one), build the app when sources changed, then `next start` on PORT with
- * that DATA_DIR, the admin token `e2e-admin-token`, and HF_ENDPOINT pointing to a closed local port, so the
+ * there and names the current SEED_VERSION; E2E_RESEED=1 forces a fresh one), build the app when sources changed,
+ * then `next start` on PORT with that DATA_DIR, the admin token `e2e-admin-token`, and HF_ENDPOINT pointing to a closed local port, so the
  * "Hub unreachable" banner shows and nothing leaves the machine.
  */
 
@@ -28,7 +28,9 @@ function run(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
 
 async function main() {
   const port = process.env.PORT ?? '3000';
-  if (process.env.E2E_RESEED === '1' || !fs.existsSync(path.join(DATA, '.seeded'))) {
+  const marker = path.join(DATA, '.seeded');
+  const current = fs.existsSync(marker) && fs.readFileSync(marker, 'utf8').includes(SEED_VERSION);
+  if (process.env.E2E_RESEED === '1' || !current) {
     fs.rmSync(DATA, { recursive: true, force: true });
     fs.mkdirSync(DATA, { recursive: true });
     await seedDemoDatabase(DATA, (s) => console.log(s));

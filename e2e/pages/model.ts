@@ -5,12 +5,26 @@ export class ModelPage {
   readonly esdSelect: Locator;
   readonly esdChart: Locator;
   readonly layerTable: Locator;
+  /** The "Checkpoint" line: format, files, commit read. */
+  readonly checkpoint: Locator;
+  readonly checkpointFormat: Locator;
+  /** "Weights identical to <model>: metrics reused, not recomputed". */
+  readonly identicalBanner: Locator;
+  /** Alpha by role (count, mean, median, min, max). */
+  readonly roleSummary: Locator;
+  /** One expandable line per block and projection of routed experts in the layer table. */
+  readonly expertGroups: Locator;
 
   constructor(readonly page: Page) {
     this.title = page.getByTestId('model-title');
     this.esdSelect = page.getByTestId('esd-layer-select');
     this.esdChart = page.getByTestId('chart-esd');
     this.layerTable = page.getByTestId('layer-table');
+    this.checkpoint = page.getByTestId('checkpoint');
+    this.checkpointFormat = page.getByTestId('checkpoint-format');
+    this.identicalBanner = page.getByTestId('identical-banner');
+    this.roleSummary = page.getByTestId('role-summary');
+    this.expertGroups = this.layerTable.getByTestId('expert-group');
   }
 
   async goto(id: string, query = '') {

@@ -66,7 +66,7 @@ export function AlphaByDepthChart({ layers, bands = [] }: { layers: ChartLayer[]
         ))}
         {bands.length > 0 && (
           <Scatter name="experts (median, min–max)" data={bands} fill={roleColor('expert')} shape="diamond" isAnimationActive={false} data-testid="expert-bands">
-            <ErrorBar dataKey="err" direction="y" width={4} stroke={roleColor('expert')} strokeWidth={1.5} />
+            <ErrorBar dataKey="err" direction="y" width={4} stroke={roleColor('expert')} strokeWidth={1.5} isAnimationActive={false} />
           </Scatter>
         )}
       </ScatterChart>

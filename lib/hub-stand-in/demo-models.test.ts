@@ -129,7 +129,9 @@ describe('demo checkpoints in other formats and layouts', () => {
     const w = src.tensors.find((t) => t.name === 'model.decoder.layers.0.self_attn.q_proj.weight')!;
     const m = await src.read(w);
     expect([m.rows, m.cols]).toEqual([256, 256]);
-    const rms = Math.sqrt(m.data.reduce((a, v) => a + v * v, 0) / m.data.length);
+    let sum = 0;
+    for (const v of m.data) sum += v * v;
+    const rms = Math.sqrt(sum / m.data.length);
     expect(rms).toBeCloseTo(0.02, 3);
   });
 

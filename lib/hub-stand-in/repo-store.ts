@@ -360,7 +360,7 @@ export async function commitFiles(root: string, repoId: string, commit: NewCommi
   // under the same title and date keeps giving the same sha, as existing fixtures expect.
   const sha = commitSha(manifest.id, commit, commit.parent);
   const prior = manifest.commits[sha];
-  let parent = commit.parent ?? manifest.refs.branches[commit.branch ?? 'main'];
+  let parent: string | undefined = commit.parent ?? manifest.refs.branches[commit.branch ?? 'main'];
   if (prior) parent = prior.parent;
   else if (parent === sha) parent = undefined;
   const snapshot = path.join(dir, 'snapshots', sha);

@@ -19,10 +19,9 @@ test.describe('checkpoint formats, experts and mirrors on the model page', () =>
     await expect(modelPage.checkpointFormat).toHaveText('safetensors');
     await expect(modelPage.checkpoint).toContainText('3 files');
     // Per-role aggregates: experts next to attention, not mixed into one mean.
-    const expertRow = modelPage.roleSummary.locator('tbody tr').filter({ hasText: /^expert/ });
-    await expect(expertRow).toHaveCount(1);
-    await expect(expertRow.locator('td').nth(1)).toHaveText('36');
-    await expect(modelPage.roleSummary.locator('tbody tr').filter({ hasText: /^q\b/ })).toHaveCount(1);
+    await expect(modelPage.roleSummary.locator('tbody td:first-child')).toHaveText(['embedding', 'q', 'k', 'v', 'o', 'router', 'expert', 'lm_head']);
+    await expect(modelPage.roleSummary.locator('tbody tr').nth(6).locator('td').nth(1)).toHaveText('36');
+    await expect(modelPage.roleSummary.locator('tbody tr').nth(1).locator('td').nth(1)).toHaveText('3');
     // Depth chart: one median point with a min-max bar per block and projection (3 blocks x w1/w2/w3).
     const chart = modelPage.chart('chart-alpha-depth');
     await expectChartDrawn(chart, 9);

@@ -88,7 +88,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       '/api/v1/models/{owner}/{name}': {
         get: {
           operationId: 'getModel',
-          summary: 'One model: metadata, revision history with analyses, base model, the shown analysis',
+          summary: 'One model: metadata, revision history with analyses, base model, the shown analysis (with the checkpoint read, alpha per role and identical_to for mirrors)',
           parameters: [...modelPath, revisionParam],
           responses: { 200: ok('ModelDetail', 'the model'), 304: notModified, 400: err('bad model id or revision'), 404: err('unknown model or revision') },
         },
@@ -96,7 +96,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       '/api/v1/models/{owner}/{name}/layers': {
         get: {
           operationId: 'listLayers',
-          summary: 'Every layer of the shown (or asked) analysis with all WeightWatcher columns',
+          summary: 'Every layer of the shown (or asked) analysis with all WeightWatcher columns, its MoE expert and where reused metrics came from',
           parameters: [...modelPath, revisionParam],
           responses: { 200: ok('LayerList', 'layers in checkpoint order'), 304: notModified, 400: err('bad input'), 404: err('unknown model, revision, or no analysis yet') },
         },
@@ -112,7 +112,7 @@ export function buildOpenApiDocument(): Record<string, unknown> {
       '/api/v1/compare': {
         get: {
           operationId: 'compareModels',
-          summary: 'Two models aligned layer by layer (by relative depth and role)',
+          summary: 'Two models aligned layer by layer (by relative depth and role; MoE experts as per-block medians per projection)',
           parameters: [q('a', 'first model (owner/name)', { type: 'string' }, true), q('b', 'second model (owner/name)', { type: 'string' }, true)],
           responses: { 200: ok('Comparison', 'aligned layers and summary deltas'), 304: notModified, 400: err('a or b missing or malformed'), 404: err('unknown model') },
         },

@@ -3,13 +3,17 @@
  * a safetensors checkpoint, one tensor at a time (see ./args.ts for the flags, ./format.ts for the output).
  *
  * stdout: the JSON document (--json) or an aligned table; stderr: per-tensor progress (table mode) and errors.
- * Exit codes: 0 all tensors handled; 1 the source could not be opened (corrupt header, missing repo, ...);
+ * With --base: ΔW = W_ft − W_base per paired tensor (lib/delta/run-delta.ts); a folder or repo holding
+ * adapter_config.json: a PEFT LoRA adapter, ΔW = s·B·A per module (lib/delta/adapter.ts).
+ * Exit codes: 0 all tensors handled; 1 the source could not be opened (corrupt header, missing repo, no tensor
+ * pairs between a fine-tune and its base, unsupported adapter type, ...);
  * 2 bad usage; 3 some tensors could not be analysed (they are listed with an "error:" skip_reason).
  */
-import { analyzeCheckpoint } from './run-analysis';
+import { analyzeAdapter, analyzeDelta, type DeltaReport } from '@/lib/delta/run-delta';
+import { analyzeCheckpoint, type AnalysisReport } from './run-analysis';
 import { CliUsageError, parseCliArgs, USAGE } from './args';
 import { toJsonDocument, toTable } from './format';
-import { openSource } from './sources';
+import { openAdapterIfAny, openSource } from './sources';
 
 async function main(argv: string[]): Promise<number> {
   let args;
@@ -26,25 +30,51 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  let source;
-  try {
-    source = await openSource(args.source);
-  } catch (err) {
-    process.stderr.write(`error: ${(err as Error).message}\n`);
-    return err instanceof CliUsageError ? 2 : 1;
-  }
   const quiet = args.json;
-  const report = await analyzeCheckpoint(source, args.options, ({ index, total, layer, seconds }) => {
+  const progress = ({ index, total, layer, seconds }: ProgressLike) => {
     if (layer.skip_reason?.startsWith('error:')) process.stderr.write(`${layer.skip_reason}\n`);
     if (quiet) return;
     const what =
       layer.status === 'skipped'
         ? `skipped (${layer.skip_reason})`
-        : `${layer.status} alpha=${typeof layer.alpha === 'number' ? layer.alpha.toFixed(4) : '-'}`;
+        : layer.status === 'unmatched'
+          ? `unmatched (${layer.reason})`
+          : `${layer.status} alpha=${typeof layer.alpha === 'number' ? layer.alpha.toFixed(4) : '-'}`;
     process.stderr.write(`[${index + 1}/${total}] ${layer.tensor} ${layer.shape.join('x')} ${what} ${seconds.toFixed(2)}s\n`);
-  });
+  };
+  let report: AnalysisReport | DeltaReport;
+  try {
+    const adapter = await openAdapterIfAny(args.source);
+    if (adapter) {
+      if (args.base !== null) throw new CliUsageError(`${args.source} is a PEFT adapter (adapter_config.json): its ΔW needs no --base`);
+      if (args.options.randomize) throw new CliUsageError('--randomize needs the dense matrix; an adapter is analysed from its factors');
+      report = await analyzeAdapter(adapter, args.options, progress);
+    } else if (args.base !== null) {
+      const model = await openSource(args.source);
+      let base;
+      try {
+        base = await openSource(args.base);
+      } catch (err) {
+        throw Object.assign(new Error(`--base ${args.base}: ${(err as Error).message}`), { usage: err instanceof CliUsageError });
+      }
+      report = await analyzeDelta(model, base, args.options, progress);
+    } else {
+      const source = await openSource(args.source);
+      report = await analyzeCheckpoint(source, args.options, progress);
+    }
+  } catch (err) {
+    process.stderr.write(`error: ${(err as Error).message}\n`);
+    return err instanceof CliUsageError || (err as { usage?: boolean }).usage ? 2 : 1;
+  }
   process.stdout.write(`${args.json ? toJsonDocument(report) : toTable(report)}\n`);
   return report.errors > 0 ? 3 : 0;
+}
+
+interface ProgressLike {
+  index: number;
+  total: number;
+  seconds: number;
+  layer: { tensor: string; shape: number[]; status: string; skip_reason?: string; reason?: string; alpha?: number };
 }
 
 /** Exit explicitly once stdout is flushed: kernel worker threads or open handles must not keep a finished CLI alive. */

@@ -14,7 +14,13 @@ export class CliUsageError extends Error {
 }
 
 export const USAGE = `usage: npm run -s analyze -- <file.safetensors | folder | owner/name[@revision]> [options]
+       npm run -s analyze -- <fine-tune> --base <base model> [options]   (what training changed: ΔW = W_ft - W_base)
+       npm run -s analyze -- <PEFT adapter folder | owner/name> [options] (LoRA: ΔW = s·B·A per module)
 
+  --base SOURCE           analyse ΔW = W_ft - W_base per tensor paired by name (file, folder or repo id), with the
+                          delta columns (delta_rel_frobenius, delta_spectral_ratio, delta_stable_rank,
+                          delta_effective_rank, delta_alpha); tensors in one model only are "unmatched", identical
+                          ones "unchanged". A folder or repo with adapter_config.json is analysed as a LoRA adapter.
   --json                  print one JSON document on stdout (non-finite numbers as null)
   --mp-fit                Marchenko-Pastur fit columns (mp_softrank, num_spikes, sigma_mp, bulk_max, bulk_min, W_scale)
   --detx                  detX columns (detX_num, detX_val, detX_val_unrescaled)
@@ -27,6 +33,8 @@ export const USAGE = `usage: npm run -s analyze -- <file.safetensors | folder | 
 
 export interface CliArgs {
   source: string;
+  /** --base: the base model of a fine-tune (delta analysis). */
+  base: string | null;
   json: boolean;
   options: AnalysisOptions;
 }
@@ -67,6 +75,7 @@ export function parseCliArgs(argv: readonly string[]): CliArgs | null {
         'fix-fingers': { type: 'string' },
         xmax: { type: 'string' },
         fit: { type: 'string' },
+        base: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -104,5 +113,6 @@ export function parseCliArgs(argv: readonly string[]): CliArgs | null {
     if (fit !== 'PL' && fit !== 'TPL') throw new CliUsageError(`--fit: expected PL or TPL, got '${v.fit}'`);
     options.fit = fit;
   }
-  return { source: parsed.positionals[0], json: v.json, options };
+  if (v.base !== undefined && v.base.trim() === '') throw new CliUsageError('--base: expected a base model (file, folder or owner/name)');
+  return { source: parsed.positionals[0], base: v.base ?? null, json: v.json, options };
 }

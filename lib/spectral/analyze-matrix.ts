@@ -47,6 +47,8 @@ export interface AnalyzeMatrixResult {
   timings: { eigen_s: number; fit_s: number };
   /** Which eigenvalue route produced the spectrum ('gram' or 'svd'). */
   route: EigenRoute;
+  /** All M eigenvalues of WᵀW the columns were computed from, ascending (the ESD plot data may subsample them). */
+  evals?: Float64Array;
 }
 
 type FitWithExtras = Omit<PowerLawFit, 'xmax'> & {
@@ -84,10 +86,51 @@ export async function analyzeMatrix(
     // The Gram-route eigenvalues could change the fit (fit-stability.ts): take WeightWatcher's SVD route instead.
     spec = await computeSpectrum(data, rows, cols, { route: 'svd', subject, backend });
   }
-  const evals = spec.evals;
   const t1 = performance.now();
+  return finishFromSpectrum(spec.evals, spec.sv ?? undefined, rows, cols, options, { data, t0, t1, route: spec.route });
+}
 
-  const esd = esdColumns(evals, rows, cols, spec.sv ?? undefined);
+/**
+ * WeightWatcher's columns from precomputed eigenvalues of WᵀW (ascending, all M = min(rows, cols) of them, zeros
+ * included) for a rows × cols matrix that is never formed: the same fit, ESD, norm and option columns as
+ * `analyzeMatrix` would give on the dense matrix with those eigenvalues (norms from eigenvalues: Frobenius² = Σλ,
+ * spectral² = max λ, ...). Used for low-rank matrices (a LoRA adapter's s·B·A) whose nonzero eigenvalues come from
+ * an r × r problem. `--randomize` needs the entries themselves and throws SpectralError('bad_option') here.
+ */
+export async function analyzeEigenvalues(
+  evals: Float64Array,
+  rows: number,
+  cols: number,
+  options: AnalyzeMatrixOptions = {},
+): Promise<AnalyzeMatrixResult> {
+  const subject = options.subject ?? 'matrix';
+  if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 1 || cols < 1) {
+    throw new SpectralError('bad_shape', subject, `bad shape ${rows}x${cols}`);
+  }
+  if (evals.length !== Math.min(rows, cols)) {
+    throw new SpectralError('bad_shape', subject, `expected ${Math.min(rows, cols)} eigenvalues for ${rows}x${cols}, got ${evals.length}`);
+  }
+  for (let i = 0; i < evals.length; i++) {
+    if (!Number.isFinite(evals[i])) throw new SpectralError('non_finite', subject, `eigenvalue ${i} is not finite`);
+    if (i > 0 && evals[i] < evals[i - 1]) throw new SpectralError('not_sorted', subject, 'eigenvalues must be ascending');
+  }
+  if (options.randomize) {
+    throw new SpectralError('bad_option', 'randomize', 'needs the matrix entries, not only its eigenvalues');
+  }
+  const t = performance.now();
+  return finishFromSpectrum(evals, undefined, rows, cols, options, { data: null, t0: t, t1: t, route: 'svd' });
+}
+
+async function finishFromSpectrum(
+  evals: Float64Array,
+  sv: Float64Array | undefined,
+  rows: number,
+  cols: number,
+  options: AnalyzeMatrixOptions,
+  ctx: { data: Matrix | null; t0: number; t1: number; route: EigenRoute },
+): Promise<AnalyzeMatrixResult> {
+  const { data, t0, t1 } = ctx;
+  const esd = esdColumns(evals, rows, cols, sv);
   const fit = await runFit(evals, options);
   const extras: OptionalLayerMetrics = {};
   if (fit.num_fingers !== undefined) extras.num_fingers = fit.num_fingers;
@@ -99,7 +142,7 @@ export async function analyzeMatrix(
     mp = mpFit(evals, esd.N, esd.M);
     Object.assign(extras, mp);
   }
-  if (options.randomize) {
+  if (options.randomize && data) {
     Object.assign(extras, await randomizeColumns(data, rows, cols, evals, { seed: options.seed }));
   }
   if (options.detX) Object.assign(extras, detX(evals));
@@ -129,6 +172,7 @@ export async function analyzeMatrix(
     ),
     phase,
     timings: { eigen_s: (t1 - t0) / 1000, fit_s: (t2 - t1) / 1000 },
-    route: spec.route,
+    route: ctx.route,
+    evals,
   };
 }

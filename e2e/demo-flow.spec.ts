@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { DEMO, expect, test } from './fixtures';
+import { DEMO, DEMO_MODEL_COUNT, expect, test } from './fixtures';
 
 /**
  * `npm run demo`'s flow as a new user sees it: the demo starts the stand-in Hub and the server on a fresh data
@@ -58,14 +58,14 @@ test('npm run demo: analyses land with moving progress and the demo models are r
         }
       }
       const finished = analyses.filter((a) => a.status === 'done' || a.status === 'failed');
-      return analyses.length >= 9 && finished.length === analyses.length ? analyses : undefined;
+      return analyses.length >= DEMO_MODEL_COUNT + 3 && finished.length === analyses.length ? analyses : undefined;
     });
     expect(done.every((a) => a.status === 'done')).toBe(true);
     expect(sawProgress, 'a running analysis with a progress bar was seen').toBe(true);
 
     await page.goto(`${base}/`);
     const rows = page.getByTestId('leaderboard-row');
-    await expect(rows).toHaveCount(6);
+    await expect(rows).toHaveCount(DEMO_MODEL_COUNT);
     const ids = await rows.evaluateAll((trs) => trs.map((t) => t.getAttribute('data-model')));
     expect(ids.at(-1)).toBe(DEMO.random);
     await page.screenshot({ path: test.info().outputPath('demo-leaderboard.png'), fullPage: true });

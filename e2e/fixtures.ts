@@ -26,14 +26,19 @@ export const DEMO = {
   falcon: 'demo/falcon-mini',
   gpt2: 'demo/gpt2-mini',
   series: 'demo/pythia-mini',
+  /** OPT stored only as sharded pytorch_model-*.bin (PyTorch zip). */
+  bin: 'demo/opt-mini-bin',
+  /** GPT-J stored only as a legacy-format pytorch_model.bin. */
+  legacy: 'demo/gptj-mini-legacy',
+  /** Pickle-only main commit with the conversion bot's safetensors PR refs/pr/1. */
+  pr: 'demo/neox-mini-pickle-pr',
+  /** Mixtral-style MoE: 2 blocks, 4 experts of w1/w2/w3 each, a router per block. */
+  moe: 'demo/mixtral-mini-moe',
+  /** Llama-4-style MoE: 3-D expert stacks analysed one row per expert. */
+  moe3d: 'demo/llama4-mini-moe',
+  /** Byte-identical re-upload of demo/llama-mini-trained. */
+  mirror: 'demo/llama-mini-trained-mirror',
 } as const;
 
-/** Fixture models the seed writes without analysing them (db/queries/testing/sample-data.ts seedCheckpointSamples). */
-export const SAMPLES = {
-  /** A pytorch_model.bin (PyTorch zip pickle) analysis. */
-  bin: 'sample/opt-mini-bin',
-  /** Mixtral-style MoE: 3 blocks, 4 experts of w1/w2/w3 each, a router per block. */
-  moe: 'sample/mixtral-mini',
-  /** Every layer reused from demo/llama-mini-trained. */
-  mirror: 'sample/llama-mini-trained-mirror',
-} as const;
+/** Every model on the seeded board. */
+export const DEMO_MODEL_COUNT = Object.keys(DEMO).length;

@@ -1,10 +1,10 @@
-import { DEMO, expect, test } from './fixtures';
+import { DEMO, DEMO_MODEL_COUNT, expect, test } from './fixtures';
 
 test.describe('leaderboard', () => {
   test('lists every analysed demo model with real numbers, sorted by mean alpha', async ({ leaderboard, page }) => {
     await leaderboard.goto();
     // Six analysed demo repos and three fixture models (.bin, MoE, mirror: db/queries/testing/sample-data.ts).
-    await expect(leaderboard.rows).toHaveCount(9);
+    await expect(leaderboard.rows).toHaveCount(DEMO_MODEL_COUNT);
     const alphas = await leaderboard.columnValues('alpha');
     expect(alphas.every((a) => a !== null && a > 0)).toBe(true);
     expect(alphas).toEqual([...alphas].sort((a, b) => a! - b!));
@@ -57,14 +57,14 @@ test.describe('leaderboard', () => {
   });
 
   test('paginates', async ({ leaderboard, page }) => {
-    await leaderboard.goto('?pageSize=5');
-    await expect(leaderboard.rows).toHaveCount(5);
+    await leaderboard.goto('?pageSize=8');
+    await expect(leaderboard.rows).toHaveCount(8);
     const first = await leaderboard.modelIds();
     await page.getByTestId('next-page').click();
     await page.waitForURL(/page=2/);
-    await expect(leaderboard.rows).toHaveCount(4);
+    await expect(leaderboard.rows).toHaveCount(DEMO_MODEL_COUNT - 8);
     const second = await leaderboard.modelIds();
-    expect(new Set([...first, ...second]).size).toBe(9);
+    expect(new Set([...first, ...second]).size).toBe(DEMO_MODEL_COUNT);
   });
 
   test('exports the current view as CSV and JSON through the API', async ({ leaderboard, page }) => {

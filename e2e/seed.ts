@@ -5,7 +5,8 @@ import { pathToFileURL } from 'node:url';
 /**
  * Fills a fresh embedded database with real analyses for the e2e tests: generates the synthetic demo checkpoints,
  * serves them from the stand-in Hub, and runs the real pipeline (planRevision → analyzeModel: range reads,
- * safetensors decoding, eigenvalues, power-law fits, layer and ESD storage, summaries) for every demo repo,
+ * checkpoint formats, eigenvalues, power-law fits, layer and ESD storage, reuse of identical weights, summaries) for
+ * every demo repo,
  * including the checkpoint series. Then imports benchmark scores from e2e/fixtures/benchmarks.csv.
  *
  * Usage: `npx tsx e2e/seed.ts <data-dir>` (the folder must not exist or be empty). Writes `<data-dir>/.seeded`
@@ -13,17 +14,17 @@ import { pathToFileURL } from 'node:url';
  */
 
 /** Written into `.seeded`; a seeded folder without it is seeded again (e2e/serve.ts). Bump when the seed changes. */
-export const SEED_VERSION = 'seed-v2-checkpoint-samples';
+export const SEED_VERSION = 'seed-v3-every-demo-repo';
 
 export async function seedDemoDatabase(dataDir: string, log: (s: string) => void = console.log): Promise<void> {
   const root = process.cwd();
   process.env.DATA_DIR = path.resolve(dataDir, 'pglite');
   delete process.env.DATABASE_URL;
   const hubDir = path.join(root, 'e2e/.artifacts/hub');
-  const { generateDemoCheckpoints, DEMO_DENSE_REPO_IDS, DEMO_SERIES } = await import('@/lib/hub-stand-in/demo-models');
+  const { generateDemoCheckpoints, DEMO_SERIES } = await import('@/lib/hub-stand-in/demo-models');
   const { startStandInHub } = await import('@/lib/hub-stand-in/server');
-  // the e2e specs count on the six dense safetensors demo repos (the pickle, PR, MoE and mirror repos are not seeded)
-  const repos = await generateDemoCheckpoints(hubDir, { only: [...DEMO_DENSE_REPO_IDS] });
+  // every demo repo: dense safetensors, PyTorch .bin (zip and legacy), a conversion-bot PR, two MoE layouts, a mirror
+  const repos = await generateDemoCheckpoints(hubDir);
   const hub = await startStandInHub({ root: hubDir, port: 0 });
   process.env.HF_ENDPOINT = hub.url;
   process.env.ANALYSIS_OPTIONS ??= 'mp_fit,detX,randomize';
@@ -53,11 +54,6 @@ export async function seedDemoDatabase(dataDir: string, log: (s: string) => void
     const rows = parseBenchmarkFile(file, fs.readFileSync(file, 'utf8'));
     await importBenchmarkScores({ rows, source: 'e2e fixture' });
     log(`seed: ${rows.length} benchmark scores imported`);
-    // Fixture models (written, not analysed) for the model page's checkpoint line, MoE experts and mirror banner:
-    // a pytorch_model.bin, a Mixtral-style MoE and a mirror of the trained Llama (e2e/checkpoint-formats.spec.ts).
-    const { seedCheckpointSamples } = await import('@/db/queries/testing/sample-data');
-    const samples = await seedCheckpointSamples({ mirrorOf: 'demo/llama-mini-trained' });
-    log(`seed: fixture models ${Object.values(samples).join(', ')}`);
   } finally {
     await stopQueue(5000).catch(() => {});
     await closeComputePool().catch(() => {});

@@ -39,6 +39,8 @@ async function main(argv: string[]): Promise<number> {
         ? `skipped (${layer.skip_reason})`
         : layer.status === 'unmatched'
           ? `unmatched (${layer.reason})`
+          : layer.status === 'unchanged'
+            ? 'unchanged (ΔW = 0)'
           : `${layer.status} alpha=${typeof layer.alpha === 'number' ? layer.alpha.toFixed(4) : '-'}`;
     process.stderr.write(`[${index + 1}/${total}] ${layer.tensor} ${layer.shape.join('x')} ${what} ${seconds.toFixed(2)}s\n`);
   };

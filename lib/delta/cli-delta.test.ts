@@ -9,15 +9,18 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeSafetensorsFile } from '@/lib/safetensors';
+import { startStandInHub, type StandInHub } from '@/lib/hub-stand-in/server';
+import { commitFiles, writeStandInRepo } from '@/lib/hub-stand-in/repo-store';
+import { simpleStateDict, writeTorchZip } from '@/lib/pytorch/testing/write-torch';
+import { encodeSafetensors, writeSafetensorsFile } from '@/lib/safetensors';
 import { gaussian, seededRandom } from '@/lib/spectral/testing/planted';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
 
-function runCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(TSX, ['lib/cli/analyze.ts', ...args], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+    execFile(TSX, ['lib/cli/analyze.ts', ...args], { cwd: ROOT, env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
       const code = err ? ((err as { code?: number }).code ?? 1) : 0;
       resolve({ code: typeof code === 'number' ? code : 1, stdout, stderr });
     });
@@ -111,5 +114,53 @@ describe('analyze <adapter folder>', () => {
     const withBase = await runCli([adapter, '--base', base]);
     expect(withBase.code).toBe(2);
     expect(withBase.stderr).toMatch(/PEFT adapter/);
+  });
+});
+
+describe('repo ids (stand-in Hub), mixed with local paths', () => {
+  let hub: StandInHub;
+  let root: string;
+  beforeAll(async () => {
+    root = await mkdtemp(path.join(tmpdir(), 'alphaboard-delta-hub-'));
+    const a = randn(10 * 32, 4, 0.2);
+    const b = randn(40 * 10, 5, 0.1);
+    await writeStandInRepo(root, { id: 'test/lora-bin', downloads: 1, likes: 0 });
+    await commitFiles(root, 'test/lora-bin', {
+      files: {
+        'adapter_config.json': JSON.stringify({ peft_type: 'LORA', r: 10, lora_alpha: 20, base_model_name_or_path: 'test/base' }),
+        'adapter_model.bin': writeTorchZip(simpleStateDict([
+          { name: 'base_model.model.model.layers.0.q_proj.lora_A.weight', dtype: 'F32', shape: [10, 32], values: a },
+          { name: 'base_model.model.model.layers.0.q_proj.lora_B.weight', dtype: 'F32', shape: [40, 10], values: b },
+        ])),
+      },
+    });
+    await writeStandInRepo(root, { id: 'test/ft-hub', downloads: 1, likes: 0 });
+    const q = randn(40 * 32, 1, 0.05);
+    await commitFiles(root, 'test/ft-hub', {
+      files: {
+        'model.safetensors': encodeSafetensors([
+          { name: 'model.layers.0.q_proj.weight', dtype: 'F32', shape: [40, 32], data: q.map((x, i) => x + 0.01 * Math.cos(i)) },
+        ]),
+      },
+    });
+    hub = await startStandInHub({ root });
+  });
+  afterAll(async () => {
+    await hub?.close();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('an adapter repo with adapter_model.bin, and a Hub fine-tune against a local base folder', async () => {
+    const env = { HF_ENDPOINT: hub.url, HF_TOKEN: '' };
+    const [ad, delta] = await Promise.all([runCli(['test/lora-bin', '--json'], env), runCli(['test/ft-hub', '--base', base, '--json'], env)]);
+    expect(ad.code, ad.stderr).toBe(0);
+    const adDoc = JSON.parse(ad.stdout) as { mode: string; format: string; adapter: Record<string, unknown>; layers: Row[] };
+    expect(adDoc).toMatchObject({ mode: 'adapter', format: 'pytorch-zip', adapter: { base_model_name_or_path: 'test/base' } });
+    expect(adDoc.layers[0]).toMatchObject({ name: 'model.layers.0.q_proj', matrix_rank: 10 });
+    expect(delta.code, delta.stderr).toBe(0);
+    const dDoc = JSON.parse(delta.stdout) as { source: string; layers: Row[] };
+    expect(dDoc.source).toMatch(/^test\/ft-hub@/);
+    expect(dDoc.layers.find((l) => l.tensor === 'model.layers.0.q_proj.weight')!.status).toMatch(/success|failed/);
+    expect(dDoc.layers.find((l) => l.tensor === 'model.layers.0.k_proj.weight')).toMatchObject({ status: 'unmatched', side: 'base' });
   });
 });

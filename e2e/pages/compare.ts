@@ -21,7 +21,8 @@ export class ComparePage {
     await picker.pressSequentially(typed, { delay: 20 });
     const options = this.page.getByTestId(`${await picker.getAttribute('data-testid')}-options`);
     await expect(options).toBeVisible();
-    await options.getByRole('option', { name: new RegExp(`^${id.replace('/', '\\/')}\\b`) }).click();
+    // the option's name is the id then its family: match the id exactly (demo/x must not pick demo/x-mirror)
+    await options.getByRole('option', { name: new RegExp(`^${id.replace('/', '\\/')}(\\s|$)`) }).click();
     await expect(picker).toHaveValue(id);
   }
 

@@ -1,9 +1,9 @@
 /**
  * One layer, end to end: WeightWatcher 0.7.5.5's per-layer pipeline (spec §0) on a 2-D weight matrix.
  *
- * Order (as WeightWatcher's): guards → eigenvalues (apply_esd; on the Gram route the fit's sensitivity to the
- * route's eigenvalue errors is checked, and the SVD route taken when it could matter — eigen-js.ts,
- * fit-stability.ts) → power-law fit (apply_powerlaw; default PL, or clip_xmax fingers / TPL when asked) → [MP fit]
+ * Order (as WeightWatcher's): guards → eigenvalues (apply_esd; layers with outlier directions deflated first,
+ * deflate.ts; on the Gram and deflated routes the fit's sensitivity to the route's eigenvalue errors is checked,
+ * and the SVD route taken when it could matter — eigen-js.ts, fit-stability.ts) → power-law fit (apply_powerlaw; default PL, or clip_xmax fingers / TPL when asked) → [MP fit]
  * → [randomized ESD] → [detX] → norm metrics → phase label (this project's heuristic, phase.ts; never a
  * WeightWatcher output). None of the optional steps changes the eigenvalues or a default column: option columns are
  * only added.
@@ -15,6 +15,7 @@
  * sentinels (status 'failed', α = −1, ...), as WeightWatcher reports it.
  */
 import type { AnalysisOptions, EsdData, LayerMetrics, OptionalLayerMetrics, PhaseLabel } from '@/lib/types';
+import { deflatedErrorModel } from './deflate';
 import { detX } from './detx';
 import { computeSpectrum, type EigenRoute } from './eigen';
 import { SpectralError } from './errors';
@@ -45,7 +46,7 @@ export interface AnalyzeMatrixResult {
   esd: EsdData;
   phase: PhaseLabel | null;
   timings: { eigen_s: number; fit_s: number };
-  /** Which eigenvalue route produced the spectrum ('gram' or 'svd'). */
+  /** Which eigenvalue route produced the spectrum ('gram', 'deflated' or 'svd'). */
   route: EigenRoute;
   /** All M eigenvalues of WᵀW the columns were computed from, ascending (the ESD plot data may subsample them). */
   evals?: Float64Array;
@@ -82,8 +83,10 @@ export async function analyzeMatrix(
   const t0 = performance.now();
   const backend = options.backend;
   let spec = await computeSpectrum(data, rows, cols, { route: options.route, subject, backend });
-  if (spec.route === 'gram' && (options.route ?? 'auto') === 'auto' && !gramFitIsStable(spec.evals, options.xmax ?? null)) {
-    // The Gram-route eigenvalues could change the fit (fit-stability.ts): take WeightWatcher's SVD route instead.
+  const model = spec.deflation ? deflatedErrorModel(spec.deflation) : undefined;
+  if (spec.route !== 'svd' && (options.route ?? 'auto') === 'auto' && !gramFitIsStable(spec.evals, options.xmax ?? null, model)) {
+    // The Gram-route (or deflated-route) eigenvalues could change the fit (fit-stability.ts, deflate.ts): take
+    // WeightWatcher's SVD route instead.
     spec = await computeSpectrum(data, rows, cols, { route: 'svd', subject, backend });
   }
   const t1 = performance.now();

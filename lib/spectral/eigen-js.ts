@@ -47,7 +47,9 @@
  * sweeps throws SpectralError('no_convergence') (never observed on finite input); inputs are assumed finite
  * (analyzeMatrix guards them).
  */
+import { deflatedSpectrum, deflationNeedsSvd, findSpikes, type DeflationInfo } from './deflate';
 import { SpectralError } from './errors';
+import { deflatedMatrix, type LowRank } from './low-rank';
 
 const EPS = 2.220446049250313e-16;
 
@@ -67,8 +69,8 @@ export const ABSOLUTE_THRESHOLDS = [1e-5, 1e-6] as const;
 
 type Matrix = Float32Array | Float64Array;
 
-/** Which eigenvalue route produced a spectrum. */
-export type EigenRoute = 'gram' | 'svd';
+/** Which eigenvalue route produced a spectrum ('deflated': the Gram route after deflating outliers, deflate.ts). */
+export type EigenRoute = 'gram' | 'svd' | 'deflated';
 
 export interface Spectrum {
   /** Eigenvalues of WᵀW (σ²), ascending, length min(rows, cols). */
@@ -76,6 +78,8 @@ export interface Spectrum {
   /** Singular values, ascending, when the SVD route produced them (then evals[i] = sv[i]²). */
   sv: Float64Array | null;
   route: EigenRoute;
+  /** The deflated route's error bound data (route 'deflated' only). */
+  deflation?: DeflationInfo;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -658,8 +662,11 @@ export function gramNeedsSvd(evals: Float64Array, trustRatio = GRAM_TRUST_RATIO)
 export interface SpectrumOptions {
   /** 'auto' (default) = Gram with the SVD fallback described above; or force one route. */
   route?: 'auto' | EigenRoute;
-  /** Replaces the Gram-route eigen solver (e.g. a WASM kernel); must return ascending eigenvalues of WᵀW. */
-  gramEigen?: (data: Matrix, rows: number, cols: number) => Float64Array | Promise<Float64Array>;
+  /**
+   * Replaces the Gram-route eigen solver (e.g. a WASM kernel); must return ascending eigenvalues of WᵀW, or of
+   * W₁ᵀW₁ for W₁ = W − L·Rᵀ when `lowRank` is given (formed as low-rank.ts does).
+   */
+  gramEigen?: (data: Matrix, rows: number, cols: number, lowRank?: LowRank) => Float64Array | Promise<Float64Array>;
 }
 
 /** σ² of ascending singular values. */
@@ -682,12 +689,26 @@ export async function spectrum(
     return { evals: squares(sv), sv, route: 'svd' };
   };
   if (route === 'svd') return svdSpectrum();
-  const evals = options.gramEigen
-    ? await options.gramEigen(data, rows, cols)
-    : gramEigenvalues(data, rows, cols);
   const N = Math.max(rows, cols);
   const M = Math.min(rows, cols);
   const ratio = N * M * M <= SMALL_MATRIX_WORK ? GRAM_TRUST_RATIO_SMALL : GRAM_TRUST_RATIO;
+  if (route === 'auto' || route === 'deflated') {
+    // Outlier directions: deflate them out of W and take the Gram route on the rest (deflate.ts).
+    const basis = findSpikes(data, rows, cols);
+    if (basis) {
+      const lowRankEigen = options.gramEigen
+        ? (d: Matrix, r: number, c: number, lr: LowRank) => options.gramEigen!(d, r, c, lr)
+        : (d: Matrix, r: number, c: number, lr: LowRank) => gramEigenvalues(deflatedMatrix(d, r, c, lr), r, c);
+      const defl = await deflatedSpectrum(data, rows, cols, basis, lowRankEigen);
+      if (defl) {
+        if (route === 'auto' && deflationNeedsSvd(defl.evals, defl.info, rows, cols, ratio, ABSOLUTE_THRESHOLDS)) return svdSpectrum();
+        return { evals: defl.evals, sv: null, route: 'deflated', deflation: defl.info };
+      }
+    }
+  }
+  const evals = options.gramEigen
+    ? await options.gramEigen(data, rows, cols)
+    : gramEigenvalues(data, rows, cols);
   if (route === 'auto' && gramNeedsSvd(evals, ratio)) return svdSpectrum();
   for (let i = 0; i < evals.length; i++) if (evals[i] < 0) evals[i] = 0;
   return { evals, sv: null, route: 'gram' };

@@ -12,6 +12,7 @@
  * spectrum. Near-zero singular values come back as ~sqrt(eps)·σ_max (the Gram squares the
  * condition number), so callers that need rank columns exactly must check λ_min/λ_max and switch
  * to an SVD (eigen.ts does). */
+import type { LowRank } from './low-rank';
 import { getPool, loadKernelModule, shutdown, type EigenJobTimings } from './wasm/pool';
 
 export type { EigenJobTimings, WasmVariant } from './wasm/pool';
@@ -40,19 +41,21 @@ function assertInput(data: Float32Array | Float64Array, rows: number, cols: numb
 
 /**
  * Ascending float64 eigenvalues of WᵀW (all min(rows, cols) of them) with the time of each step.
- * `data` is W row-major. Throws RangeError on a bad shape or non-finite input, Error when the
+ * `data` is W row-major; with `lowRank`, the eigenvalues of W₁ᵀW₁ for W₁ = W − L·Rᵀ (formed in
+ * float64 slab by slab, low-rank.ts; the deflated route of deflate.ts). Throws RangeError on a bad shape or non-finite input, Error when the
  * kernels are unavailable or the QL iteration does not converge.
  */
 export async function eigenvaluesWasmDetailed(
   data: Float32Array | Float64Array,
   rows: number,
   cols: number,
+  lowRank?: LowRank,
 ): Promise<{ values: Float64Array; timings: EigenJobTimings }> {
   assertInput(data, rows, cols);
-  return getPool().eigenvalues(data, rows, cols);
+  return getPool().eigenvalues(data, rows, cols, lowRank);
 }
 
-/** Ascending float64 eigenvalues of WᵀW (all min(rows, cols) of them). */
-export async function eigenvaluesWasm(data: Float32Array | Float64Array, rows: number, cols: number): Promise<Float64Array> {
-  return (await eigenvaluesWasmDetailed(data, rows, cols)).values;
+/** Ascending float64 eigenvalues of WᵀW (all min(rows, cols) of them); of (W − L·Rᵀ)ᵀ(W − L·Rᵀ) with `lowRank`. */
+export async function eigenvaluesWasm(data: Float32Array | Float64Array, rows: number, cols: number, lowRank?: LowRank): Promise<Float64Array> {
+  return (await eigenvaluesWasmDetailed(data, rows, cols, lowRank)).values;
 }

@@ -10,6 +10,9 @@
  * Gram route cannot resolve — see eigen-js.ts) is the same whichever backend runs, so every backend gives the same
  * numbers to the documented tolerances.
  *
+ * Layers with outlier directions (a few singular values far above the rest) take the deflated route (deflate.ts):
+ * the backend then receives a low-rank correction and returns the eigenvalues of (W − L·Rᵀ)ᵀ(W − L·Rᵀ).
+ *
  * Set ALPHABOARD_EIGEN=js to force the JS backend (benchmarks, bisecting a discrepancy).
  *
  * Iteration bounds: every solver here has one. The WASM tridiagonal QL gives up after 60 sweeps on one eigenvalue
@@ -20,9 +23,10 @@
  */
 import { gramEigenvalues, spectrum as jsSpectrum, type Spectrum, type SpectrumOptions } from './eigen-js';
 import { assertFinite, assertMatrixShape } from './guards';
+import { deflatedMatrix, type LowRank } from './low-rank';
 
 type Matrix = Float32Array | Float64Array;
-type GramEigen = (data: Matrix, rows: number, cols: number) => Float64Array | Promise<Float64Array>;
+type GramEigen = (data: Matrix, rows: number, cols: number, lowRank?: LowRank) => Float64Array | Promise<Float64Array>;
 
 export type { Spectrum, EigenRoute } from './eigen-js';
 
@@ -95,11 +99,11 @@ export async function computeSpectrum(
   const wasm = backend.gramEigen;
   if (!wasm) return jsSpectrum(data, rows, cols, { route: options.route });
   // A kernel that fails on this matrix (its QL reached its sweep bound) is replaced by the JS route for this call.
-  const gramEigen = async (d: Matrix, r: number, c: number): Promise<Float64Array> => {
+  const gramEigen = async (d: Matrix, r: number, c: number, lowRank?: LowRank): Promise<Float64Array> => {
     try {
-      return await wasm(d, r, c);
+      return await wasm(d, r, c, lowRank);
     } catch {
-      return gramEigenvalues(d, r, c);
+      return gramEigenvalues(lowRank ? deflatedMatrix(d, r, c, lowRank) : d, r, c);
     }
   };
   return jsSpectrum(data, rows, cols, { route: options.route, gramEigen });

@@ -19,6 +19,10 @@
  * dominated by the smallest eigenvalue.
  *
  * In practice only spectra whose fitted tail reaches down to ~1e-4·λ_max or below are sent to the SVD route.
+ *
+ * Other routes with their own error bound (the deflated route, deflate.ts) pass an EigenErrorModel: the absolute
+ * error bound of an eigenvalue x (rel(x) = abs(x)/x above) and the level below which the SVD route would be the more
+ * accurate one (SVD_HELPS_BELOW·λ_max for the Gram route). The Gram route's model reproduces the checks above exactly.
  */
 import { aboveThreshold, applyXmax, logsOf, wwCandidateAlpha, wwCandidateDExceeds, wwFit } from './powerlaw';
 
@@ -39,22 +43,41 @@ export const SVD_HELPS_BELOW = 1e-2;
 /** With a failed fit, λ_min/λ_max below this sends the layer to the SVD route. */
 export const FAILED_FIT_MIN_RATIO = 1e-8;
 
+/** A route's eigenvalue error bound, as the fit check uses it. */
+export interface EigenErrorModel {
+  lambdaMax: number;
+  /** absolute error bound of a computed eigenvalue x */
+  abs: (x: number) => number;
+  /** eigenvalues below this are held to the check (the SVD route would be more accurate there) */
+  svdHelpsBelow: number;
+}
+
+/** The Gram route's model: GRAM_ERROR_CONSTANT·ε·λ_max on every eigenvalue. */
+export function gramErrorModel(lmax: number): EigenErrorModel {
+  const unit = GRAM_ERROR_CONSTANT * EPS * lmax;
+  return { lambdaMax: lmax, abs: () => unit, svdHelpsBelow: SVD_HELPS_BELOW * lmax };
+}
+
 /**
  * True when WeightWatcher's default fit of `evals` (ascending, Gram route) is insensitive to the Gram route's
- * eigenvalue errors. `xmax` is the fit's integer option (the check follows the same data the fit sees).
+ * eigenvalue errors (or to `model`'s, for another route). `xmax` is the fit's integer option (the check follows the
+ * same data the fit sees).
  */
-export function gramFitIsStable(evals: Float64Array, xmax: number | null = null): boolean {
+export function gramFitIsStable(evals: Float64Array, xmax: number | null = null, model?: EigenErrorModel): boolean {
   const n = evals.length;
   if (n === 0) return true;
   const lmax = evals[n - 1];
+  const err = model ?? gramErrorModel(lmax);
   const x = aboveThreshold(applyXmax(evals, xmax));
-  if (x.length < 2) return evals[0] >= FAILED_FIT_MIN_RATIO * lmax;
+  if (x.length < 2) {
+    if (!model) return evals[0] >= FAILED_FIT_MIN_RATIO * lmax;
+    return err.abs(evals[0]) <= ((GRAM_ERROR_CONSTANT * EPS) / FAILED_FIT_MIN_RATIO) * evals[0];
+  }
   const fit = wwFit(x);
   if (!Number.isFinite(fit.alpha) || !Number.isFinite(fit.D)) return false;
-  const unit = GRAM_ERROR_CONSTANT * EPS * lmax;
-  const relW = unit / fit.xmin;
+  const relW = err.abs(fit.xmin) / fit.xmin;
   const am1 = fit.alpha - 1;
-  const svdWouldHelp = (v: number) => v < SVD_HELPS_BELOW * lmax;
+  const svdWouldHelp = (v: number) => v < err.svdHelpsBelow;
   if (svdWouldHelp(fit.xmin)) {
     if (relW > ALPHA_STABILITY) return false; // xmin itself (and xmax ≥ xmin)
     if ((2 * relW * am1 * am1) / Math.abs(fit.alpha) > ALPHA_STABILITY) return false;
@@ -66,7 +89,7 @@ export function gramFitIsStable(evals: Float64Array, xmax: number | null = null)
     if (i === fit.index) continue;
     if (!svdWouldHelp(x[i])) break; // ascending: every later candidate is as accurate on the Gram route
     // Cheap O(1) bound first: Σ ln r ≥ ln(x_max/x_i), so α_i − 1 ≤ n_i / ln(x_max/x_i).
-    const relI = unit / x[i];
+    const relI = err.abs(x[i]) / x[i];
     const span = logx[x.length - 1] - logx[i];
     if (span > 0 && (3 * relI * (x.length - i)) / span <= D_SENSITIVITY_FLOOR) continue;
     const alpha = wwCandidateAlpha(logx, i);

@@ -24,6 +24,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import v8 from 'node:v8';
 import { fileURLToPath } from 'node:url';
+import { fillDeflated, splitLowRank, type LowRank } from '../low-rank';
 
 const PAGE = 65536;
 const MAX_PAGES = 65536; // 4 GiB: wasm32 address space
@@ -344,10 +345,12 @@ export class KernelPool {
 
   /**
    * All eigenvalues of WᵀW (unsorted order from the kernel is sorted here: ascending), float64.
-   * `data` is W row-major (rows x cols).
+   * `data` is W row-major (rows x cols). With `lowRank`, the matrix is W − L·Rᵀ instead, formed in
+   * float64 slab by slab as the slabs are copied in (low-rank.ts: each entry rounded once), so the
+   * dense float64 matrix never exists.
    */
-  eigenvalues(data: Float32Array | Float64Array, rows: number, cols: number): Promise<{ values: Float64Array; timings: EigenJobTimings }> {
-    const run = this.queue.then(() => this.runEigen(data, rows, cols));
+  eigenvalues(data: Float32Array | Float64Array, rows: number, cols: number, lowRank?: LowRank): Promise<{ values: Float64Array; timings: EigenJobTimings }> {
+    const run = this.queue.then(() => this.runEigen(data, rows, cols, lowRank));
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -374,9 +377,10 @@ export class KernelPool {
     return replies;
   }
 
-  private async runEigen(data: Float32Array | Float64Array, rows: number, cols: number) {
+  private async runEigen(data: Float32Array | Float64Array, rows: number, cols: number, lowRank?: LowRank) {
     this.start();
-    const isF64 = data instanceof Float64Array;
+    const split = lowRank && lowRank.k > 0 ? splitLowRank(lowRank) : null;
+    const isF64 = split !== null || data instanceof Float64Array;
     const bpe = isF64 ? 8 : 4;
     const n = Math.min(rows, cols);
     const k = Math.max(rows, cols);
@@ -393,7 +397,13 @@ export class KernelPool {
     for (let kBegin = 0; kBegin < k; kBegin += slab) {
       const kEnd = Math.min(k, kBegin + slab);
       const tc = performance.now();
-      copySlab(mem, layout.src, data, rows, cols, kBegin, kEnd);
+      if (split) {
+        const width = kEnd - kBegin;
+        if (rows > cols) fillDeflated(data, cols, split, kBegin, kEnd, 0, cols, new Float64Array(mem.buffer, layout.src, width * cols), cols, 1);
+        else fillDeflated(data, cols, split, 0, rows, kBegin, kEnd, new Float64Array(mem.buffer, layout.src, rows * width), width, 1);
+      } else {
+        copySlab(mem, layout.src, data, rows, cols, kBegin, kEnd);
+      }
       copyMs += performance.now() - tc;
       const [lead] = await this.runOnAll({ ...common, op: 'gram', kc: this.kc, kBegin, kEnd });
       gramMs += lead.timings!.gram_ms;

@@ -107,10 +107,11 @@ const sha256 = async (file: string) => createHash('sha256').update(await readFil
 const manifest = async (id: string) => JSON.parse(await readFile(path.join(root, id, 'repo.json'), 'utf8')) as RepoManifest;
 
 describe('demo checkpoints in other formats and layouts', () => {
-  it('keeps the six dense safetensors repos first, and adds the pickle, PR, MoE and mirror repos', () => {
+  it('keeps the six dense safetensors repos first, and adds the pickle, PR, MoE, mirror, fine-tune and adapter repos', () => {
     expect(DEMO_DENSE_REPO_IDS).toEqual(['demo/llama-mini-trained', 'demo/llama-mini-random', 'demo/llama-mini-chat', 'demo/falcon-mini', 'demo/gpt2-mini', 'demo/pythia-mini']);
     expect(DEMO_REPO_IDS.slice(6)).toEqual([
       'demo/opt-mini-bin', 'demo/gptj-mini-legacy', 'demo/neox-mini-pickle-pr', 'demo/mixtral-mini-moe', 'demo/llama4-mini-moe', 'demo/llama-mini-trained-mirror',
+      'demo/llama-mini-ft-planted', 'demo/llama-mini-ft-frozen', 'demo/llama-mini-lora', 'demo/llama-mini-ft-cls',
     ]);
     expect(repos.map((r) => [r.id, r.storage]).filter(([, s]) => s !== 'safetensors')).toEqual([
       ['demo/opt-mini-bin', 'pytorch-zip'], ['demo/gptj-mini-legacy', 'pytorch-legacy'], ['demo/neox-mini-pickle-pr', 'pytorch-zip'],

@@ -26,6 +26,8 @@ import {
   createRng,
   gaussianMatrix,
   heavyTailedMatrix,
+  lowRankMatrix,
+  orthonormalColumns,
   spikedMatrix,
   paretoEntriesMatrix,
   transpose,
@@ -35,9 +37,12 @@ import { commitFiles, writeStandInRepo, type RepoFiles } from './repo-store';
 
 export const DEMO_OWNER = 'demo';
 const STD = 0.02;
-const GENERATOR_VERSION = 2;
+const LLAMA_VOCAB = 2048;
+const GENERATOR_VERSION = 3;
 
-export type DemoSpectrum = 'heavy-tailed' | 'random-like' | 'bulk+spikes' | 'training-series' | 'fine-tune' | 'experts' | 'mirror';
+export type DemoSpectrum =
+  | 'heavy-tailed' | 'random-like' | 'bulk+spikes' | 'training-series' | 'fine-tune' | 'experts' | 'mirror'
+  | 'planted-delta' | 'frozen-attention' | 'lora-adapter' | 'resized-head';
 
 /** How a demo repo stores its weights on `main`. */
 export type DemoStorage = 'safetensors' | 'pytorch-zip' | 'pytorch-legacy';
@@ -63,6 +68,8 @@ export interface DemoRepoSummary {
   experts?: number;
   /** The repo whose weight files this one re-uploads byte for byte. */
   mirrorOf?: string;
+  /** A PEFT LoRA adapter repo (adapter_config.json + adapter_model.safetensors, no full weights). */
+  adapter?: true;
 }
 
 export interface GenerateDemoOptions {
@@ -87,8 +94,15 @@ type ExpertPlan = (name: string, rows: number, cols: number, role: string, block
 const smallVector = (n: number, center: number, rng: Rng) =>
   Float64Array.from({ length: n }, () => center + (rng.nextFloat() - 0.5) * 0.02);
 
-function llama(dtype: SafetensorsDtype, plan: Plan, rng: Rng): Built {
-  const hidden = 256, inter = 688, layers = 4, heads = 8, kvHeads = 4, vocab = 2048;
+interface LlamaOptions {
+  /** Rows of embed_tokens and lm_head (default 2048; a fine-tune that adds tokens resizes both). */
+  vocab?: number;
+  /** Adds a sequence-classification head `score.weight` [labels, hidden] after lm_head. */
+  labels?: string[];
+}
+
+function llama(dtype: SafetensorsDtype, plan: Plan, rng: Rng, opts: LlamaOptions = {}): Built {
+  const hidden = 256, inter = 688, layers = 4, heads = 8, kvHeads = 4, vocab = opts.vocab ?? LLAMA_VOCAB;
   const kv = (hidden / heads) * kvHeads;
   const t: TensorSpec[] = [];
   const mat = (name: string, rows: number, cols: number, role: string, block: number) =>
@@ -109,11 +123,19 @@ function llama(dtype: SafetensorsDtype, plan: Plan, rng: Rng): Built {
   }
   vec('model.norm.weight', hidden);
   mat('lm_head.weight', vocab, hidden, 'lm_head', layers);
+  if (opts.labels) mat('score.weight', opts.labels.length, hidden, 'score', layers);
+  const labels = opts.labels
+    ? {
+        id2label: Object.fromEntries(opts.labels.map((l, i) => [String(i), l])),
+        label2id: Object.fromEntries(opts.labels.map((l, i) => [l, i])),
+        problem_type: 'single_label_classification',
+      }
+    : {};
   const config = {
     architectures: ['LlamaForCausalLM'], model_type: 'llama', hidden_size: hidden, intermediate_size: inter,
     num_hidden_layers: layers, num_attention_heads: heads, num_key_value_heads: kvHeads, vocab_size: vocab,
     max_position_embeddings: 512, rms_norm_eps: 1e-5, hidden_act: 'silu', rope_theta: 10000,
-    tie_word_embeddings: false, torch_dtype: torchDtype(dtype),
+    tie_word_embeddings: false, torch_dtype: torchDtype(dtype), ...labels,
   };
   return { config, tensors: t };
 }
@@ -522,9 +544,14 @@ function weightFiles(specs: TensorSpec[], shards: number, storage: DemoStorage, 
 
 interface DemoCommit {
   ref: string;
-  built: Built;
+  /** Config and tensors of a full checkpoint (absent for an adapter, which gives `files`). */
+  built?: Built;
   shards: number;
   baseModel?: string;
+  /** Files written as they are instead of config.json and weights (an adapter repo). */
+  files?: RepoFiles;
+  /** Extra card front matter (library_name, tags) beside base_model. */
+  cardData?: CardData;
 }
 
 /** What recipes share within one generation: recorded weights (`llama-trained`) and whole builds by repo id. */
@@ -546,6 +573,10 @@ interface RepoRecipe {
   dependsOn?: string;
   /** Re-upload of this repo's files, byte for byte (only the card differs). */
   mirrorOf?: string;
+  /** A paragraph for the model card. */
+  note?: string;
+  /** A PEFT adapter repo: library `peft`, no config.json, no full weights. */
+  adapter?: boolean;
   experts?: number;
   listing: { downloads: number; likes: number; trendingScore: number };
   /** Commits to write, in order; each gives the ref and the files. */
@@ -557,6 +588,163 @@ const EPOCH = Date.UTC(2025, 5, 1);
 
 /** Training steps of the Pythia-style series and how far each is from random (0) to trained (1). */
 const PYTHIA_STEPS: Array<[string, number]> = [['step1000', 0.05], ['step2000', 0.35], ['step4000', 0.7], ['step8000', 1]];
+
+/** Relative singular values of the planted fine-tune's ΔW (rank 8, 2.0 down to 0.2). */
+const PLANTED_SV = [2, 1.5, 1.1, 0.8, 0.6, 0.45, 0.3, 0.2] as const;
+/** Entry std of the i.i.d. Gaussian noise added to every weight of the planted fine-tune (1% of the weight RMS). */
+const PLANTED_NOISE_STD = 2e-4;
+
+/** The adapter's LoRA settings: r and lora_alpha for every module unless a pattern overrides them. */
+const LORA = {
+  r: 16,
+  loraAlpha: 32,
+  targets: ['q_proj', 'v_proj', 'down_proj'] as const,
+  rankPattern: { down_proj: 12 } as Record<string, number>,
+  alphaPattern: { 'model.layers.1.self_attn.v_proj': 64 } as Record<string, number>,
+};
+/** Singular values of B·A for a module of rank r: geometric from 0.04 down to 0.004. */
+const loraSingularValues = (r: number) => Array.from({ length: r }, (_, i) => 0.04 * Math.pow(0.1, i / (r - 1)));
+const LORA_DIMS: Record<(typeof LORA.targets)[number], { dOut: number; dIn: number; prefix: string }> = {
+  q_proj: { dOut: 256, dIn: 256, prefix: 'self_attn' },
+  v_proj: { dOut: 128, dIn: 256, prefix: 'self_attn' },
+  down_proj: { dOut: 256, dIn: 688, prefix: 'mlp' },
+};
+const LORA_LAYERS = 4;
+
+export interface PlantedLoraModule {
+  /** Module name as lib/delta names it (`model.layers.0.self_attn.q_proj`). */
+  module: string;
+  dOut: number;
+  dIn: number;
+  r: number;
+  loraAlpha: number;
+  /** s = lora_alpha / √r (use_rslora). */
+  scale: number;
+  /** Singular values of B·A, descending (ΔW = s·B·A has these times `scale`). */
+  singularValues: number[];
+}
+
+const loraModules: PlantedLoraModule[] = [];
+for (let layer = 0; layer < LORA_LAYERS; layer++) {
+  for (const target of LORA.targets) {
+    const { dOut, dIn, prefix } = LORA_DIMS[target];
+    const module = `model.layers.${layer}.${prefix}.${target}`;
+    const r = LORA.rankPattern[target] ?? LORA.r;
+    const loraAlpha = LORA.alphaPattern[module] ?? LORA.loraAlpha;
+    loraModules.push({ module, dOut, dIn, r, loraAlpha, scale: loraAlpha / Math.sqrt(r), singularValues: loraSingularValues(r) });
+  }
+}
+
+/**
+ * What the fine-tune and adapter demos plant, for tests and the e2e:
+ *  - `delta` (demo/llama-mini-ft-planted): every block weight (q/k/v/o/gate/up/down of every layer) is
+ *    W_base + U·diag(singularValues·scale)·Vᵀ + N, U and V with orthonormal columns, scale = `layerScale(rows, cols)`
+ *    = STD·√max(rows, cols) (the RMS singular value of a base weight: ||W||_F / √min(rows, cols)), N i.i.d.
+ *    N(0, noiseStd²); embed_tokens and lm_head get the noise only. Stored as BF16, like the base;
+ *  - `frozen` (demo/llama-mini-ft-frozen): attention (q/k/v/o), embeddings and lm_head byte-identical to the base,
+ *    the MLP weights retrained (`changed`);
+ *  - `cls` (demo/llama-mini-ft-cls): embed_tokens and lm_head resized from 2048 to 2056 rows (8 added tokens), a
+ *    classification head `score.weight` [3, 256] the base does not have;
+ *  - `adapter` (demo/llama-mini-lora): PEFT LoRA, rslora, rank_pattern down_proj → 12, alpha_pattern on one module;
+ *    per module B·A = U·diag(singularValues)·Vᵀ exactly (F32 factors B = U·diag(√σ), A = diag(√σ)·Vᵀ).
+ */
+export const DEMO_PLANTED = {
+  delta: {
+    repo: 'demo/llama-mini-ft-planted',
+    base: 'demo/llama-mini-trained',
+    rank: PLANTED_SV.length,
+    singularValues: [...PLANTED_SV],
+    noiseStd: PLANTED_NOISE_STD,
+    layerScale: (rows: number, cols: number) => STD * Math.sqrt(Math.max(rows, cols)),
+  },
+  frozen: {
+    repo: 'demo/llama-mini-ft-frozen',
+    base: 'demo/llama-mini-trained',
+    unchanged: ['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj', 'self_attn.o_proj', 'model.embed_tokens', 'lm_head'],
+    changed: ['mlp.gate_proj', 'mlp.up_proj', 'mlp.down_proj'],
+  },
+  cls: {
+    repo: 'demo/llama-mini-ft-cls',
+    base: 'demo/llama-mini-trained',
+    baseVocab: LLAMA_VOCAB,
+    addedTokens: 8,
+    labels: ['negative', 'neutral', 'positive'],
+  },
+  adapter: {
+    repo: 'demo/llama-mini-lora',
+    base: 'demo/llama-mini-trained',
+    r: LORA.r,
+    loraAlpha: LORA.loraAlpha,
+    useRslora: true,
+    targetModules: [...LORA.targets],
+    rankPattern: { ...LORA.rankPattern },
+    alphaPattern: { ...LORA.alphaPattern },
+    modules: loraModules,
+  },
+} as const;
+
+/** The trained base's recorded weights (the fine-tunes below derive from them). */
+function trainedWeights(shared: Shared, who: string): Map<string, Float64Array> {
+  const base = shared.weights.get('llama-trained');
+  if (!base) throw new Error(`${who} needs demo/llama-mini-trained built first`);
+  return base;
+}
+
+function addInPlace(w: Float64Array, x: Float64Array): Float64Array {
+  for (let i = 0; i < w.length; i++) w[i] += x[i];
+  return w;
+}
+
+/** A base matrix grown to `rows` rows: the base's rows plus a small update, then new rows (added tokens). */
+function resizedRows(base: Float64Array, cols: number, rows: number, rng: Rng): Float64Array {
+  const out = new Float64Array(rows * cols);
+  out.set(addInPlace(Float64Array.from(base), gaussianMatrix(base.length / cols, cols, 0.1 * STD, rng)));
+  out.set(gaussianMatrix(rows - base.length / cols, cols, STD, rng), base.length);
+  return out;
+}
+
+/** The adapter's files: adapter_config.json and adapter_model.safetensors (F32 lora_A / lora_B per module). */
+function loraAdapterFiles(rng: Rng): RepoFiles {
+  const tensors: TensorSpec[] = [];
+  for (const m of loraModules) {
+    const { r, dOut, dIn } = m;
+    const root = m.singularValues.map(Math.sqrt);
+    const u = orthonormalColumns(dOut, r, rng);
+    const v = orthonormalColumns(dIn, r, rng);
+    const a = new Float64Array(r * dIn);
+    for (let k = 0; k < r; k++) for (let j = 0; j < dIn; j++) a[k * dIn + j] = root[k] * v[j * r + k];
+    const b = new Float64Array(dOut * r);
+    for (let i = 0; i < dOut; i++) for (let k = 0; k < r; k++) b[i * r + k] = u[i * r + k] * root[k];
+    tensors.push({ name: `base_model.model.${m.module}.lora_A.weight`, dtype: 'F32', shape: [r, dIn], data: a });
+    tensors.push({ name: `base_model.model.${m.module}.lora_B.weight`, dtype: 'F32', shape: [dOut, r], data: b });
+  }
+  const config = {
+    alpha_pattern: LORA.alphaPattern,
+    auto_mapping: null,
+    base_model_name_or_path: DEMO_PLANTED.adapter.base,
+    bias: 'none',
+    fan_in_fan_out: false,
+    inference_mode: true,
+    init_lora_weights: true,
+    layers_pattern: null,
+    layers_to_transform: null,
+    lora_alpha: LORA.loraAlpha,
+    lora_dropout: 0.05,
+    modules_to_save: null,
+    peft_type: 'LORA',
+    r: LORA.r,
+    rank_pattern: LORA.rankPattern,
+    revision: null,
+    target_modules: [...LORA.targets],
+    task_type: 'CAUSAL_LM',
+    use_dora: false,
+    use_rslora: true,
+  };
+  return {
+    'adapter_config.json': `${JSON.stringify(config, null, 2)}\n`,
+    'adapter_model.safetensors': encodeSafetensors(tensors, { format: 'pt' }),
+  };
+}
 
 const RECIPES: RepoRecipe[] = [
   {
@@ -653,13 +841,77 @@ const RECIPES: RepoRecipe[] = [
       return original;
     },
   },
+  {
+    id: DEMO_PLANTED.delta.repo, family: 'llama', dtype: 'BF16', spectrum: 'planted-delta', dependsOn: DEMO_PLANTED.delta.base,
+    listing: { downloads: 380, likes: 6, trendingScore: 9 },
+    note: 'A full fine-tune whose update is planted: every block weight moves by a rank-8 ΔW with known singular values (2.0 down to 0.2 times the layer scale) plus small noise.',
+    build(rng, shared) {
+      const base = trainedWeights(shared, DEMO_PLANTED.delta.repo);
+      const { singularValues, noiseStd, layerScale } = DEMO_PLANTED.delta;
+      const plan: Plan = (name, rows, cols, role) => {
+        const w = addInPlace(Float64Array.from(base.get(name)!), gaussianMatrix(rows, cols, noiseStd, rng));
+        if (role === 'embedding' || role === 'lm_head') return w;
+        const scale = layerScale(rows, cols);
+        return addInPlace(w, lowRankMatrix(rows, cols, singularValues.map((s) => s * scale), rng));
+      };
+      return [{ ref: 'main', built: llama('BF16', plan, rng), shards: 1, baseModel: DEMO_PLANTED.delta.base }];
+    },
+  },
+  {
+    id: DEMO_PLANTED.frozen.repo, family: 'llama', dtype: 'BF16', spectrum: 'frozen-attention', dependsOn: DEMO_PLANTED.frozen.base,
+    listing: { downloads: 150, likes: 3, trendingScore: 4 },
+    note: 'A fine-tune with frozen attention: q/k/v/o, the embeddings and lm_head are byte-identical to the base; only the MLP weights were trained.',
+    build(rng, shared) {
+      const base = trainedWeights(shared, DEMO_PLANTED.frozen.repo);
+      const plan: Plan = (name, rows, cols, role) => {
+        const w = base.get(name)!;
+        if (role === 'gate' || role === 'up' || role === 'down') return blend(w, 1, gaussianMatrix(rows, cols, STD, rng), 0.12, STD);
+        return w;
+      };
+      return [{ ref: 'main', built: llama('BF16', plan, rng), shards: 1, baseModel: DEMO_PLANTED.frozen.base }];
+    },
+  },
+  {
+    id: DEMO_PLANTED.adapter.repo, family: 'llama', dtype: 'F32', spectrum: 'lora-adapter', adapter: true,
+    listing: { downloads: 270, likes: 8, trendingScore: 14 },
+    note: `A PEFT LoRA adapter for [${DEMO_PLANTED.adapter.base}](https://huggingface.co/${DEMO_PLANTED.adapter.base}) (rsLoRA, r 16, lora_alpha 32, down_proj at r 12): adapter_config.json and adapter_model.safetensors only; each module's B·A has planted singular values.`,
+    build: (rng) => [{
+      ref: 'main', shards: 1, baseModel: DEMO_PLANTED.adapter.base, files: loraAdapterFiles(rng),
+      cardData: { library_name: 'peft', tags: ['synthetic', 'alphaboard-demo', 'peft', 'lora'] },
+    }],
+  },
+  {
+    id: DEMO_PLANTED.cls.repo, family: 'llama', dtype: 'BF16', spectrum: 'resized-head', dependsOn: DEMO_PLANTED.cls.base,
+    listing: { downloads: 210, likes: 5, trendingScore: 7 },
+    note: 'A fine-tune that added 8 tokens (embed_tokens and lm_head resized from 2048 to 2056 rows) and a 3-label classification head `score.weight` the base does not have.',
+    build(rng, shared) {
+      const base = trainedWeights(shared, DEMO_PLANTED.cls.repo);
+      const { baseVocab, addedTokens, labels } = DEMO_PLANTED.cls;
+      const plan: Plan = (name, rows, cols, role) => {
+        if (role === 'score') return gaussianMatrix(rows, cols, STD, rng);
+        const w = base.get(name)!;
+        if (role === 'embedding' || role === 'lm_head') return resizedRows(w, cols, rows, rng);
+        return blend(w, 1, gaussianMatrix(rows, cols, STD, rng), 0.12, STD);
+      };
+      return [{
+        ref: 'main', built: llama('BF16', plan, rng, { vocab: baseVocab + addedTokens, labels: [...labels] }), shards: 1,
+        baseModel: DEMO_PLANTED.cls.base,
+      }];
+    },
+  },
 ];
 
 /** Every demo repo id, in generation order. */
 export const DEMO_REPO_IDS: readonly string[] = RECIPES.map((r) => r.id);
 
-/** The six dense safetensors repos the demo started with (the e2e seed analyses these). */
+/** The six dense safetensors repos the demo started with. */
 export const DEMO_DENSE_REPO_IDS: readonly string[] = DEMO_REPO_IDS.slice(0, 6);
+
+/** PEFT adapter repos (adapter_config.json + adapter weights, no full model): not analysable as a model. */
+export const DEMO_ADAPTER_REPO_IDS: readonly string[] = RECIPES.filter((r) => r.adapter).map((r) => r.id);
+
+/** The full fine-tunes whose card names a base on the board (`base_model`), in generation order. */
+export const DEMO_FINE_TUNE_REPO_IDS: readonly string[] = RECIPES.filter((r) => r.dependsOn && !r.mirrorOf && !r.adapter).map((r) => r.id);
 
 /** Refs of the Pythia-style training series, in training order. */
 export const DEMO_SERIES = { repo: 'demo/pythia-mini', refs: PYTHIA_STEPS.map(([ref]) => ref) } as const;
@@ -691,7 +943,7 @@ export async function generateDemoCheckpoints(root: string, options: GenerateDem
   const shared: Shared = { weights: new Map(), builds: new Map() };
   const summaries: DemoRepoSummary[] = [];
   for (const [index, recipe] of RECIPES.entries()) {
-    // the fine-tune and the mirror derive from the trained base, so the base is built (not written) when only they are asked for
+    // the fine-tunes and the mirror derive from the trained base, so the base is built (not written) when only they are asked for
     const needed = wanted.includes(recipe.id) || RECIPES.some((r) => r.dependsOn === recipe.id && wanted.includes(r.id));
     if (!needed) continue;
     const rng = createRng(hashSeed(seed, recipe.id));
@@ -707,7 +959,8 @@ export async function generateDemoCheckpoints(root: string, options: GenerateDem
       id: recipe.id,
       downloads: recipe.listing.downloads,
       likes: recipe.listing.likes,
-      tags: ['synthetic'],
+      tags: recipe.adapter ? ['synthetic', 'peft', 'lora'] : ['synthetic'],
+      ...(recipe.adapter ? { library_name: 'peft' } : {}),
       trendingScore: recipe.listing.trendingScore,
       createdAt: new Date(EPOCH + index * DAY).toISOString(),
     });
@@ -716,17 +969,22 @@ export async function generateDemoCheckpoints(root: string, options: GenerateDem
     const metadata = { format: 'pt', generator: 'alphaboard demo (synthetic)' };
     for (const [k, commit] of commits.entries()) {
       const original = RECIPES[sourceIndex];
-      const files: RepoFiles = {
-        'config.json': `${JSON.stringify(commit.built.config, null, 2)}\n`,
-        'README.md': card(
-          commit.baseModel ? { base_model: commit.baseModel } : {},
-          `${recipe.id} (synthetic ${recipe.family}, ${recipe.mirrorOf ? `mirror of ${recipe.mirrorOf}` : recipe.spectrum}${commit.ref === 'main' ? '' : `, ${commit.ref}`})`,
-          recipe.mirrorOf
-            ? `This repo mirrors [${recipe.mirrorOf}](https://huggingface.co/${recipe.mirrorOf}): a byte-identical re-upload of its weight files under another name.`
-            : undefined,
-        ),
-        ...weightFiles(commit.built.tensors, commit.shards, original.storage ?? 'safetensors', metadata),
-      };
+      const readme = card(
+        { ...(commit.baseModel ? { base_model: commit.baseModel } : {}), ...commit.cardData },
+        `${recipe.id} (synthetic ${recipe.family}, ${recipe.mirrorOf ? `mirror of ${recipe.mirrorOf}` : recipe.spectrum}${commit.ref === 'main' ? '' : `, ${commit.ref}`})`,
+        recipe.mirrorOf
+          ? `This repo mirrors [${recipe.mirrorOf}](https://huggingface.co/${recipe.mirrorOf}): a byte-identical re-upload of its weight files under another name.`
+          : recipe.note,
+      );
+      const built = commit.built;
+      if (!built && !commit.files) throw new Error(`${recipe.id}: a commit needs weights or files`);
+      const files: RepoFiles = commit.files
+        ? { 'README.md': readme, ...commit.files }
+        : {
+            'config.json': `${JSON.stringify(built!.config, null, 2)}\n`,
+            'README.md': readme,
+            ...weightFiles(built!.tensors, commit.shards, original.storage ?? 'safetensors', metadata),
+          };
       const isSeries = commit.ref !== 'main';
       const sha = await commitFiles(root, recipe.id, {
         files,
@@ -738,7 +996,7 @@ export async function generateDemoCheckpoints(root: string, options: GenerateDem
       if (recipe.conversionPr && commit.ref === 'main') {
         // the conversion bot's PR: its head adds model.safetensors (same weights) on top of main's files
         const head = await commitFiles(root, recipe.id, {
-          files: weightFiles(commit.built.tensors, 1, 'safetensors', metadata),
+          files: weightFiles(built!.tensors, 1, 'safetensors', metadata),
           parent: sha,
           inheritFiles: true,
           title: DEMO_CONVERSION_TITLE,
@@ -770,6 +1028,7 @@ export async function generateDemoCheckpoints(root: string, options: GenerateDem
       ...(pullRequest ? { pullRequest } : {}),
       ...(recipe.experts ? { experts: recipe.experts } : {}),
       ...(recipe.mirrorOf ? { mirrorOf: recipe.mirrorOf } : {}),
+      ...(recipe.adapter ? { adapter: true as const } : {}),
     });
   }
   const merged = new Map((marker?.seed === seed && marker.version === GENERATOR_VERSION ? marker.repos : []).map((r) => [r.id, r]));

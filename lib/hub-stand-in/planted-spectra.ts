@@ -218,3 +218,25 @@ export function transpose(w: Float64Array, rows: number, cols: number): Float64A
   for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = w[i * cols + j];
   return out;
 }
+
+/**
+ * rows × cols matrix of rank k = sv.length with exactly the singular values `sv`: U·diag(sv)·Vᵀ, U (rows × k) and
+ * V (cols × k) with orthonormal columns drawn from `rng` (no rescaling). Used for planted fine-tune updates ΔW.
+ */
+export function lowRankMatrix(rows: number, cols: number, sv: readonly number[], rng: Rng): Float64Array {
+  const k = sv.length;
+  const u = orthonormalColumns(rows, k, rng);
+  const v = orthonormalColumns(cols, k, rng);
+  const w = new Float64Array(rows * cols);
+  const us = new Float64Array(k);
+  for (let i = 0; i < rows; i++) {
+    for (let p = 0; p < k; p++) us[p] = u[i * k + p] * sv[p];
+    const row = i * cols;
+    for (let j = 0; j < cols; j++) {
+      let s = 0;
+      for (let p = 0; p < k; p++) s += us[p] * v[j * k + p];
+      w[row + j] = s;
+    }
+  }
+  return w;
+}

@@ -38,7 +38,19 @@ export const DEMO = {
   moe3d: 'demo/llama4-mini-moe',
   /** Byte-identical re-upload of demo/llama-mini-trained. */
   mirror: 'demo/llama-mini-trained-mirror',
+  /** Full fine-tune of demo/llama-mini-trained whose block weights move by a planted rank-8 ΔW (DEMO_PLANTED.delta). */
+  ftPlanted: 'demo/llama-mini-ft-planted',
+  /** Fine-tune of demo/llama-mini-trained with attention, embeddings and lm_head frozen (byte-identical). */
+  ftFrozen: 'demo/llama-mini-ft-frozen',
+  /** Fine-tune with 8 added tokens (embed_tokens / lm_head 2048 → 2056 rows) and a classification head score.weight. */
+  ftCls: 'demo/llama-mini-ft-cls',
 } as const;
+
+/**
+ * The PEFT LoRA adapter repo the stand-in Hub serves (adapter_config.json + adapter_model.safetensors). Not in DEMO:
+ * the seed does not analyse it as a model (e2e/seed.ts), so it is not a board row.
+ */
+export const DEMO_ADAPTER = 'demo/llama-mini-lora';
 
 /** Every model on the seeded board. */
 export const DEMO_MODEL_COUNT = Object.keys(DEMO).length;

@@ -6,15 +6,14 @@ import { pathToFileURL } from 'node:url';
  * Fills a fresh embedded database with real analyses for the e2e tests: generates the synthetic demo checkpoints,
  * serves them from the stand-in Hub, and runs the real pipeline (planRevision → analyzeModel: range reads,
  * checkpoint formats, eigenvalues, power-law fits, layer and ESD storage, reuse of identical weights, summaries) for
- * every demo repo,
- * including the checkpoint series. Then imports benchmark scores from e2e/fixtures/benchmarks.csv.
+ * every demo repo but the PEFT adapter (no full weights), including the checkpoint series. Then imports benchmark scores from e2e/fixtures/benchmarks.csv.
  *
  * Usage: `npx tsx e2e/seed.ts <data-dir>` (the folder must not exist or be empty). Writes `<data-dir>/.seeded`
  * when complete, so callers can reuse a seeded folder.
  */
 
 /** Written into `.seeded`; a seeded folder without it is seeded again (e2e/serve.ts). Bump when the seed changes. */
-export const SEED_VERSION = 'seed-v3-every-demo-repo';
+export const SEED_VERSION = 'seed-v4-fine-tunes';
 
 export async function seedDemoDatabase(dataDir: string, log: (s: string) => void = console.log): Promise<void> {
   const root = process.cwd();
@@ -23,7 +22,9 @@ export async function seedDemoDatabase(dataDir: string, log: (s: string) => void
   const hubDir = path.join(root, 'e2e/.artifacts/hub');
   const { generateDemoCheckpoints, DEMO_SERIES } = await import('@/lib/hub-stand-in/demo-models');
   const { startStandInHub } = await import('@/lib/hub-stand-in/server');
-  // every demo repo: dense safetensors, PyTorch .bin (zip and legacy), a conversion-bot PR, two MoE layouts, a mirror
+  // every demo repo: dense safetensors, PyTorch .bin (zip and legacy), a conversion-bot PR, two MoE layouts, a mirror,
+  // full fine-tunes of demo/llama-mini-trained (planted ΔW, frozen attention, resized embeddings + classification head)
+  // and a PEFT LoRA adapter
   const repos = await generateDemoCheckpoints(hubDir);
   const hub = await startStandInHub({ root: hubDir, port: 0 });
   process.env.HF_ENDPOINT = hub.url;
@@ -39,6 +40,13 @@ export async function seedDemoDatabase(dataDir: string, log: (s: string) => void
   const { importBenchmarkScores, parseBenchmarkFile } = await import('@/jobs/import-benchmarks');
   try {
     for (const repo of repos) {
+      // An adapter repo holds only adapter_config.json and the LoRA factors: analysed as a model, its lora_A / lora_B
+      // matrices would land on the board as a checkpoint of their own. It stays served by the stand-in Hub but is not
+      // seeded until the board plans adapter analyses for such repos.
+      if (repo.adapter) {
+        log(`seed: ${repo.id}: PEFT adapter, not analysed as a model`);
+        continue;
+      }
       const refs = repo.id === DEMO_SERIES.repo ? [...DEMO_SERIES.refs] : ['main'];
       for (const ref of refs) {
         const t0 = Date.now();

@@ -8,7 +8,14 @@
  * temporary safetensors file and analysed one tensor at a time through openLocalCheckpoint, in a child
  * process so its peak RSS is its own, with the projected time for 32 blocks (224 matrices).
  * Options: --quick (1024x4096 and 2048x2048 only, no block, no scipy), --no-big, --threads N, --reps N
- * (median of N, default 3), --no-block, --no-scipy, --one-stage (the blocked one-stage reduction).
+ * (median of N, default 3), --no-block, --no-scipy, --one-stage (the blocked one-stage reduction),
+ * --spiked (only the paired outlier cases below).
+ *
+ * Outlier layers (also run by default, after the shapes; --spiked runs only them): a float32 2048x5504 Gaussian
+ * layer (entries N(0, 0.02²)) and the same layer plus one rank-1 spike whose singular value is 300x the bulk edge,
+ * each written to a safetensors file and analysed by the CLI (`lib/cli/analyze.ts --json`) in its own process,
+ * alternating plain/spiked --reps times; whole-process seconds (medians) and their ratio from the same run. The
+ * spiked layer takes the deflated route (deflate.ts); before it, the accuracy policy sent it to the pure-JS SVD.
  *
  * ## Algorithm (lib/spectral/wasm, WebAssembly SIMD, worker threads on one shared memory)
  * 1. Half Gram G = A·Aᵀ over the smaller side (A = W or Wᵀ, n = min(rows, cols), k = max): only the
@@ -80,10 +87,11 @@ interface Args {
   scipy: boolean;
   blockOnly: boolean;
   oneStage: boolean;
+  spikedOnly: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { quick: false, big: true, threads: undefined, reps: 3, block: true, scipy: true, blockOnly: false, oneStage: false };
+  const args: Args = { quick: false, big: true, threads: undefined, reps: 3, block: true, scipy: true, blockOnly: false, oneStage: false, spikedOnly: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (name: string) => {
@@ -100,7 +108,8 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--no-scipy') args.scipy = false;
     else if (a === '--block-only') args.blockOnly = true;
     else if (a === '--one-stage') args.oneStage = true;
-    else throw new Error(`unknown option ${a} (--quick, --no-big, --threads N, --reps N, --no-block, --no-scipy, --one-stage)`);
+    else if (a === '--spiked') args.spikedOnly = true;
+    else throw new Error(`unknown option ${a} (--quick, --no-big, --threads N, --reps N, --no-block, --no-scipy, --one-stage, --spiked)`);
   }
   if (args.quick) {
     args.block = false;
@@ -223,6 +232,79 @@ for spec in sys.argv[1:]:
     child.on('error', () => resolve(null));
     child.on('close', () => resolve(out.startsWith('SKIP') || !out ? null : out));
   });
+}
+
+// --- Outlier (spiked) layers, whole process ------------------------------------------------------------
+
+/** The plain layer and the same layer plus σ·a·bᵀ (unit a, b), σ = factor × the bulk edge 0.02·(√rows + √cols). */
+function spikedPair(rows: number, cols: number, factor: number): { plain: Float32Array; spiked: Float32Array } {
+  const std = 0.02;
+  const plain = gaussianMatrix(rows, cols, 2024, std);
+  const rng = createRng(77);
+  const a = new Float64Array(rows).map(() => rng.nextFloat() - 0.5);
+  const b = new Float64Array(cols).map(() => rng.nextFloat() - 0.5);
+  const na = Math.sqrt(a.reduce((s, x) => s + x * x, 0));
+  const nb = Math.sqrt(b.reduce((s, x) => s + x * x, 0));
+  const sigma = factor * std * (Math.sqrt(rows) + Math.sqrt(cols));
+  const spiked = new Float32Array(plain.length);
+  for (let i = 0; i < rows; i++) {
+    const ai = (sigma * a[i]) / (na * nb);
+    for (let j = 0; j < cols; j++) spiked[i * cols + j] = plain[i * cols + j] + ai * b[j];
+  }
+  return { plain, spiked };
+}
+
+/** Seconds from spawn to exit of `analyze <file> --json` (the CLI, same runtime flags as this process). */
+function timeCli(file: string): Promise<{ seconds: number; alpha: number | null }> {
+  const cli = fileURLToPath(new URL('../cli/analyze.ts', import.meta.url));
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, [...process.execArgv, cli, file, '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const seconds = (performance.now() - t0) / 1000;
+      if (code !== 0) return reject(new Error(`analyze ${file} exited with code ${code}`));
+      const m = /"alpha":\s*(-?[0-9.eE+-]+)/.exec(out);
+      resolve({ seconds, alpha: m ? Number(m[1]) : null });
+    });
+  });
+}
+
+async function benchSpiked(args: Args): Promise<void> {
+  const [rows, cols, factor] = [2048, 5504, 300];
+  console.log(`\nOutlier layers, whole CLI process (analyze --json), float32 ${rows}x${cols} N(0, 0.02²), spike ${factor}x the bulk edge:`);
+  const dir = await mkdtemp(path.join(tmpdir(), 'alphaboard-spiked-'));
+  try {
+    const { plain, spiked } = spikedPair(rows, cols, factor);
+    const files = { plain: path.join(dir, 'plain.safetensors'), spiked: path.join(dir, 'spiked.safetensors') };
+    const raw = (x: Float32Array) => new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
+    await writeSafetensorsFile(files.plain, [{ name: 'layer.weight', dtype: 'F32', shape: [rows, cols], raw: raw(plain) }]);
+    await writeSafetensorsFile(files.spiked, [{ name: 'layer.weight', dtype: 'F32', shape: [rows, cols], raw: raw(spiked) }]);
+    const times = { plain: [] as number[], spiked: [] as number[] };
+    const alphas = { plain: null as number | null, spiked: null as number | null };
+    for (let i = 0; i < args.reps; i++) {
+      for (const which of i % 2 === 0 ? (['plain', 'spiked'] as const) : (['spiked', 'plain'] as const)) {
+        const r = await timeCli(files[which]);
+        times[which].push(r.seconds);
+        alphas[which] = r.alpha;
+        process.stderr.write(`  ${which} ${r.seconds.toFixed(2)} s\n`);
+      }
+    }
+    const p = median(times.plain);
+    const q = median(times.spiked);
+    console.log(table(
+      ['layer', 'whole process s (median)', 'runs', 'alpha'],
+      [
+        [`${rows}x${cols} plain`, fmt(p), times.plain.map((x) => fmt(x)).join(' '), alphas.plain === null ? '-' : fmt(alphas.plain, 4)],
+        [`${rows}x${cols} + ${factor}x spike`, fmt(q), times.spiked.map((x) => fmt(x)).join(' '), alphas.spiked === null ? '-' : fmt(alphas.spiked, 4)],
+      ],
+    ));
+    console.log(`  spiked / plain = ${fmt(q / p)} (same run, alternating order; target <= 1.5)`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 // --- 7B-shaped block ------------------------------------------------------------------------------------
@@ -350,6 +432,10 @@ async function main(): Promise<void> {
   }
   const { availableParallelism, loadavg } = await import('node:os');
   console.log(`alphaboard spectral bench — ${availableParallelism()} cores, threads ${args.threads ?? 'default (min(2, cores))'}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  if (args.spikedOnly) {
+    await benchSpiked(args);
+    return;
+  }
   const variant = wasmVariant();
   const pool = getPool();
   console.log(`reduction: ${pool.reduction}${pool.reduction === 'two-stage' ? ` (band half-width ${pool.bandwidth})` : ''}; --one-stage or ALPHABOARD_REDUCTION=one-stage for the blocked one-stage one`);
@@ -376,6 +462,7 @@ async function main(): Promise<void> {
     }
   }
   await shutdown();
+  if (!args.quick) await benchSpiked(args);
   if (args.block) {
     console.log('\n7B-shaped block (Llama-2-7B layer 0 shapes, BF16 safetensors, one tensor at a time, own process):');
     await benchBlock(args);

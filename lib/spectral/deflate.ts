@@ -287,7 +287,7 @@ export function findSpikes(data: Matrix, rows: number, cols: number): SpikeBasis
   const rng = createRng(0x5eed + rows * 31 + cols);
   const random = () => rng.nextFloat() - 0.5;
   let p = 2;
-  let x = new Float64Array(cols * p).map(random);
+  let x: Float64Array = new Float64Array(cols * p).map(random);
   orthonormalize(x, cols, p, random);
   let fro2 = 0;
   let prevRes = Infinity;

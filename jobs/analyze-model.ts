@@ -1,31 +1,20 @@
-import { randomUUID } from 'node:crypto';
-import os from 'node:os';
-import type { Logger } from 'pino';
 // The summary only (no eigen kernels): this module also runs inside the Next server bundle.
 import { summarize } from '@/lib/spectral/summary';
 import type { LayerResult } from '@/lib/types';
-import {
-  claimAnalysis,
-  ClaimLostError,
-  getAnalysis,
-  heartbeatAnalysis,
-  markAnalysisDone,
-  markAnalysisFailed,
-  releaseAnalysis,
-  updateProgress,
-} from '@/db/queries/analyses';
+import type { Analysis } from '@/db/schema';
+import { getAnalysis, markAnalysisDone, updateProgress } from '@/db/queries/analyses';
 import { findLayerByContent, findLayersByFile, type ReusedLayer } from '@/db/queries/layer-reuse';
 import { listLayerResults, listStoredTensors, storeLayer } from '@/db/queries/layers-write';
 import { getModelRow } from '@/db/queries/models-write';
 import { getComputePool, type MatrixAnalysis } from './compute-pool';
 import { jobsConfig } from './config';
-import { claimTimings } from './claims';
+import { runClaimed, type AnalyzeOutcome, type AnalyzeRunOptions, type RunContext } from './claimed-run';
+import { runAdapterAnalysis, runDeltaAnalysis } from './analyze-delta';
 import { classifyError, PermanentJobError } from './errors';
 import { planLayers, skippedLayer } from './layer-plan';
 import { openHubCheckpoint } from '@/lib/checkpoint/hub';
 import { createHubStats } from '@/lib/hub';
-import { logger as rootLogger } from './logger';
-import { JOB_PRIORITY, leaseTimings, sendAnalyzeJob, type AnalyzeModelData } from './queue';
+import type { AnalyzeModelData } from './queue';
 
 /**
  * The `analyze-model` job: one (repo, pinned sha, options) analysis, idempotent and resumable.
@@ -51,112 +40,20 @@ import { JOB_PRIORITY, leaseTimings, sendAnalyzeJob, type AnalyzeModelData } fro
  * up after a takeover stops without writing anything twice.
  */
 
-export interface AnalyzeRunOptions {
-  /** Aborted on worker shutdown: stop after the current layer and re-queue the rest. */
-  signal?: AbortSignal;
-  /** pg-boss retry count of this job (0 = first try). */
-  attempt?: number;
-  /** True when pg-boss will not retry this job again. */
-  lastAttempt?: boolean;
-  /** Test hook: called after each stored layer. */
-  onLayerStored?: (info: { tensor: string; layersDone: number; layersTotal: number }) => void | Promise<void>;
-}
+export { claimToken, type AnalyzeOutcome, type AnalyzeRunOptions } from './claimed-run';
 
-export type AnalyzeOutcome = 'done' | 'failed' | 'continued' | 'skipped';
-
-/**
- * Claim token of one handler run: host, pid and a per-run suffix, so two runs in one process (concurrency > 1, or a
- * lease-expired retry of a job this process is still working on) never both believe they hold the analysis.
- */
-export function claimToken(): string {
-  return `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-}
-
+/** The `analyze-model` job's handler: model analyses here, delta and adapter analyses in ./analyze-delta.ts. */
 export async function analyzeModel(data: AnalyzeModelData, run: AnalyzeRunOptions = {}): Promise<AnalyzeOutcome> {
-  const log = rootLogger.child({ repo: data.repoId, revision: data.sha, ref: data.ref, analysisId: data.analysisId });
-  const worker = claimToken();
-  const { sliceSeconds } = leaseTimings();
-  const { heartbeatSeconds, staleAfterSeconds } = claimTimings();
-  const claimed = await claimAnalysis({ analysisId: data.analysisId, worker, staleAfterSeconds });
-  if (!claimed) {
-    const current = await getAnalysis({ analysisId: data.analysisId });
-    log.info({ status: current?.status ?? 'missing', holder: current?.worker }, 'analysis not claimable; nothing to do');
-    return 'skipped';
-  }
-
-  // Heartbeat: keeps the claim fresh; losing it (another worker took over) stops this run after its current layer.
-  const lost = new AbortController();
-  const beat = setInterval(() => {
-    heartbeatAnalysis({ analysisId: data.analysisId, worker })
-      .then((owned) => {
-        if (!owned && !lost.signal.aborted) {
-          log.warn({ worker }, 'claim lost: another worker took the analysis over; stopping');
-          lost.abort(new Error('claim lost'));
-        }
-      })
-      .catch((err) => log.warn({ err: (err as Error).message }, 'heartbeat failed'));
-  }, heartbeatSeconds * 1000);
-  beat.unref();
-
-  const started = Date.now();
-  try {
-    const outcome = await runAnalysis(data, claimed.options ?? {}, {
-      log,
-      deadline: started + sliceSeconds * 1000,
-      stop: run.signal ? AbortSignal.any([run.signal, lost.signal]) : lost.signal,
-      onLayerStored: run.onLayerStored,
-      worker,
-    });
-    if (outcome === 'continued' && lost.signal.aborted) return 'skipped';
-    if (outcome === 'continued') {
-      await releaseAnalysis({ analysisId: data.analysisId, worker });
-      // If the queue is already closing, the analysis still sits in `queued` and the next discovery re-sends it.
-      await sendAnalyzeJob(data, { startAfterSeconds: 1, priority: JOB_PRIORITY.continuation }).catch((err) =>
-        log.warn({ err: (err as Error).message }, 'could not re-queue; discovery will'),
-      );
-      log.info('time slice used or worker stopping: released and re-queued the rest');
-    }
-    return outcome;
-  } catch (err) {
-    if (err instanceof ClaimLostError) {
-      // Another worker holds the analysis now (this one was paused or cut off past three heartbeats): it carries on
-      // from the first missing layer; this run wrote nothing after losing the claim.
-      log.warn({ worker }, 'claim lost: another worker took the analysis over; stopped without writing');
-      return 'skipped';
-    }
-    const failure = classifyError(err);
-    if (failure.permanent || run.lastAttempt) {
-      const reason = failure.permanent ? failure.message : `${failure.message} (gave up after ${(run.attempt ?? 0) + 1} attempts)`;
-      try {
-        await markAnalysisFailed({ analysisId: data.analysisId, error: reason, errorKind: failure.kind, worker });
-      } catch (markErr) {
-        if (!(markErr instanceof ClaimLostError)) throw markErr;
-        log.warn({ worker, reason }, 'claim lost before recording the failure; the new holder carries on');
-        return 'skipped';
-      }
-      log.error({ kind: failure.kind, reason }, 'analysis failed');
-      return 'failed';
-    }
-    log.warn({ kind: failure.kind, err: failure.message, attempt: run.attempt ?? 0 }, 'transient failure; will retry');
-    await releaseAnalysis({ analysisId: data.analysisId, worker }).catch(() => {});
-    throw err;
-  } finally {
-    clearInterval(beat);
-  }
-}
-
-interface RunContext {
-  log: Logger;
-  deadline: number;
-  stop: AbortSignal;
-  onLayerStored?: AnalyzeRunOptions['onLayerStored'];
-  /** This run's claim token: every write is made only while it still holds the claim. */
-  worker: string;
+  return runClaimed(data, run, (claimed, ctx) => {
+    if (claimed.kind === 'delta') return runDeltaAnalysis(data, claimed, ctx);
+    if (claimed.kind === 'adapter') return runAdapterAnalysis(data, claimed, ctx);
+    return runAnalysis(data, claimed.options ?? {}, ctx);
+  });
 }
 
 async function runAnalysis(
   data: AnalyzeModelData,
-  options: NonNullable<Awaited<ReturnType<typeof claimAnalysis>>>['options'],
+  options: Analysis['options'],
   ctx: RunContext,
 ): Promise<AnalyzeOutcome> {
   const { log } = ctx;

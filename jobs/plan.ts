@@ -6,6 +6,7 @@ import type { Analysis, Revision } from '@/db/schema';
 import { logger } from './logger';
 import { boardAnalysisOptions } from './config';
 import { JOB_PRIORITY, sendAnalyzeJob } from './queue';
+import { isAdapterRepo, planDerived } from './plan-delta';
 
 /**
  * Planning one (repo, ref): pin the ref to a commit sha with modelInfo, refresh the model's Hub metadata, record
@@ -38,6 +39,8 @@ export async function planRevision(params: {
   options?: AnalysisOptions;
   /** Put a failed analysis of this sha back in the queue (admin re-request). */
   requeueFailed?: boolean;
+  /** Also plan the delta analysis against the card's base_model (default true; false when planning a base). */
+  withDerived?: boolean;
 }): Promise<PlannedAnalysis> {
   const ref = params.ref ?? 'main';
   const info = await getModelInfo({ repoId: params.repoId, revision: ref });
@@ -63,6 +66,13 @@ export async function planRevision(params: {
     committedAt: info.lastModified ? new Date(info.lastModified) : null,
   });
   const options = params.options ?? boardAnalysisOptions();
+  const source = params.source ?? 'watchlist';
+  const planBase = (baseId: string) => planRevision({ repoId: baseId, source, options, withDerived: false });
+  // A PEFT adapter repo's analysis is its adapter analysis (jobs/plan-delta.ts); it has no model analysis.
+  if (await isAdapterRepo(info).catch(() => false)) {
+    const adapter = await planDerived({ info, revision, ref, options, kind: 'adapter', source, planBase });
+    return { repoId: model.id, ref, sha: info.sha, revision, analysis: adapter!, created: false, jobId: null };
+  }
   let { analysis, created } = await createAnalysis({
     modelId: model.id,
     revisionId: revision.id,
@@ -84,5 +94,11 @@ export async function planRevision(params: {
     );
   }
   if (created) logger.info({ repo: model.id, ref, revision: info.sha, analysisId: analysis.id }, 'new revision queued');
+  if (params.withDerived !== false && info.baseModel) {
+    // Best effort: a base problem is recorded on the delta analysis; nothing here stops the model's own analysis.
+    await planDerived({ info, revision, ref, options, kind: 'delta', source, planBase }).catch((err) =>
+      logger.warn({ repo: model.id, base: info.baseModel, err: (err as Error).message }, 'could not plan the delta analysis'),
+    );
+  }
   return { repoId: model.id, ref, sha: info.sha, revision, analysis, created, jobId };
 }

@@ -31,10 +31,17 @@ export interface AnalyzeModelData {
   ref: string;
   analysisId: number;
   optionsKey: string;
+  /**
+   * The analysis' kind (absent = `model`). Delta and adapter analyses run on this same queue: the handler reads the
+   * kind from the analysis row and dispatches (jobs/analyze-delta.ts), so recovery and retries need nothing else.
+   */
+  kind?: 'model' | 'delta' | 'adapter';
 }
 
-export function analyzeJobKey(params: { repoId: string; sha: string; optionsKey: string }): string {
-  return `${params.repoId}@${params.sha}#${params.optionsKey}`;
+export function analyzeJobKey(params: { repoId: string; sha: string; optionsKey: string; kind?: string; analysisId?: number }): string {
+  const base = `${params.repoId}@${params.sha}#${params.optionsKey}`;
+  // A delta/adapter analysis shares its model's revision and options: its own id keeps the jobs apart.
+  return params.kind && params.kind !== 'model' ? `${base}#${params.kind}:${params.analysisId}` : base;
 }
 
 export interface QueueRole {

@@ -19,7 +19,7 @@ import { ANALYZE_QUEUE, JOB_PRIORITY, onQueueStopping, sendAnalyzeJob } from './
  */
 
 function jobData(ref: AnalysisJobRef) {
-  return { repoId: ref.repoId, sha: ref.sha, ref: ref.ref, analysisId: ref.analysisId, optionsKey: ref.optionsKey };
+  return { repoId: ref.repoId, sha: ref.sha, ref: ref.ref, analysisId: ref.analysisId, optionsKey: ref.optionsKey, kind: ref.kind };
 }
 
 /**

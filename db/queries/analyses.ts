@@ -1,7 +1,7 @@
-import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import type { AnalysisOptions, ModelStats } from '@/lib/types';
 import { getDb } from '../client';
-import { analyses, revisions, type Analysis, type AnalysisStatus, type CheckpointRead } from '../schema';
+import { analyses, revisions, type Analysis, type AnalysisKind, type AnalysisStatus, type CheckpointRead } from '../schema';
 
 /**
  * Write side of analyses: the ingestion state machine queued -> running -> done | failed.
@@ -46,17 +46,27 @@ export async function createAnalysis(params: {
   revisionId: number;
   options?: AnalysisOptions;
   requeueFailed?: boolean;
+  /** `model` (default), `delta` (needs baseRevisionId, or a failure to record) or `adapter`. */
+  kind?: AnalysisKind;
+  baseRevisionId?: number | null;
 }): Promise<{ analysis: Analysis; created: boolean }> {
   const db = await getDb();
   const options = params.options ?? {};
   const optionsKey = optionsKeyOf(options);
+  const kind = params.kind ?? 'model';
+  const baseRevisionId = params.baseRevisionId ?? null;
   const [inserted] = await db
     .insert(analyses)
-    .values({ modelId: params.modelId, revisionId: params.revisionId, options, optionsKey })
+    .values({ modelId: params.modelId, revisionId: params.revisionId, options, optionsKey, kind, baseRevisionId })
     .onConflictDoNothing()
     .returning();
   if (inserted) return { analysis: inserted, created: true };
-  const where = and(eq(analyses.revisionId, params.revisionId), eq(analyses.optionsKey, optionsKey));
+  const where = and(
+    eq(analyses.revisionId, params.revisionId),
+    eq(analyses.optionsKey, optionsKey),
+    eq(analyses.kind, kind),
+    baseRevisionId === null ? isNull(analyses.baseRevisionId) : eq(analyses.baseRevisionId, baseRevisionId),
+  );
   if (params.requeueFailed) {
     const [requeued] = await db
       .update(analyses)
@@ -229,6 +239,7 @@ export interface AnalysisJobRef {
   sha: string;
   ref: string;
   optionsKey: string;
+  kind: AnalysisKind;
   /** Claim token of the worker that held it. */
   worker: string | null;
   layersDone: number;
@@ -243,6 +254,7 @@ const jobRefColumns = {
   sha: revisions.sha,
   ref: revisions.ref,
   optionsKey: analyses.optionsKey,
+  kind: analyses.kind,
   worker: analyses.worker,
   layersDone: analyses.layersDone,
   layersTotal: analyses.layersTotal,
@@ -288,4 +300,14 @@ export async function releaseAllClaims(): Promise<AnalysisJobRef[]> {
     .set({ status: 'queued', worker: null, updatedAt: sql`now()` })
     .where(and(eq(analyses.status, 'running'), inArray(analyses.id, stale.map((r) => r.analysisId))));
   return stale.map((r) => ({ ...r, silentSeconds: Number(r.silentSeconds) }));
+}
+
+/** A revision's repo and commit (a delta analysis' base), or null when it is gone. */
+export async function getRevisionRef(params: { revisionId: number }): Promise<{ modelId: string; sha: string; ref: string } | null> {
+  const db = await getDb();
+  const [row] = await db
+    .select({ modelId: revisions.modelId, sha: revisions.sha, ref: revisions.ref })
+    .from(revisions)
+    .where(eq(revisions.id, params.revisionId));
+  return row ?? null;
 }

@@ -46,7 +46,7 @@ export function getBenchmarkCorrelation({ benchmark, metric }: { benchmark: stri
       const rows = await selectRows<{ id: string; metric: number | null; score: number }>(sql`
         WITH l AS (
           SELECT DISTINCT ON (a.model_id) a.model_id, a.summary FROM analyses a
-          WHERE a.status = 'done' AND a.summary IS NOT NULL
+          WHERE a.status = 'done' AND a.summary IS NOT NULL AND a.kind <> 'delta'
           ORDER BY a.model_id, a.id DESC
         )
         SELECT b.model_id AS id, (l.summary->>${metric})::float8 AS metric, b.score

@@ -48,6 +48,8 @@ export async function findLayerByContent(params: {
         eq(layers.dtype, params.dtype),
         sql`${layers.shape} = ${JSON.stringify(params.shape)}::jsonb`,
         eq(analyses.optionsKey, params.optionsKey),
+        // Only a model's own matrices: a delta row's metrics are of ΔW, not of the bytes it read.
+        eq(analyses.kind, 'model'),
         inArray(layers.status, ANALYSED),
       ),
     )
@@ -74,6 +76,7 @@ export async function findLayersByFile(params: {
       and(
         ne(analyses.id, params.excludeAnalysisId),
         eq(analyses.optionsKey, params.optionsKey),
+        eq(analyses.kind, 'model'),
         sql`exists (select 1 from jsonb_array_elements(${analyses.checkpoint}->'files') f where f->>'sha256' = ${params.sha256})`,
       ),
     )

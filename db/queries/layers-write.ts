@@ -16,6 +16,29 @@ const METRIC_KEYS = Object.keys(getTableColumns(layers)).filter((k) =>
   /^(N|M|Q|num_evals|sv_max|sv_min|rank_loss|weak_rank_loss|lambda_max|alpha|xmin|xmax|D|sigma|num_pl_spikes|warning|norm|log_norm|spectral_norm|log_spectral_norm|alpha_weighted|log_alpha_norm|stable_rank|matrix_rank|entropy|mp_softrank|num_spikes|sigma_mp|bulk_max|bulk_min|W_scale|detX_num|detX_val|detX_val_unrescaled|rand_distance|rand_num_spikes|max_rand_eval|ww_softrank|ww_maxdist|num_fingers|raw_alpha|Lambda)$/.test(k),
 );
 
+/**
+ * Columns of delta and adapter rows (lib/delta's DeltaLayer field -> drizzle key); absent on model rows. An
+ * unmatched row's `reason` is stored as its skip_reason.
+ */
+export const DELTA_FIELDS = {
+  delta_rel_frobenius: 'delta_rel_frobenius',
+  delta_spectral_ratio: 'delta_spectral_ratio',
+  delta_stable_rank: 'delta_stable_rank',
+  delta_effective_rank: 'delta_effective_rank',
+  delta_alpha: 'delta_alpha',
+  base_tensor: 'baseTensor',
+  base_shape: 'baseShape',
+  rows_compared: 'rowsCompared',
+  resized: 'resized',
+  side: 'side',
+  lora_r: 'loraR',
+  lora_alpha: 'loraAlpha',
+  lora_scale: 'loraScale',
+} as const;
+
+/** A stored row: a model layer, or a delta/adapter row with the fields of DELTA_FIELDS. */
+export type StoredLayerInput = LayerResult & Partial<Record<keyof typeof DELTA_FIELDS, unknown>> & { reason?: string };
+
 /** Numbers the database cannot hold as double precision (NaN, +-Inf) are stored as NULL. */
 function finiteOrNull(v: unknown): unknown {
   return typeof v === 'number' && !Number.isFinite(v) ? null : v;
@@ -41,7 +64,7 @@ export interface StoredLayerPlacement {
  */
 export async function storeLayer(params: {
   analysisId: number;
-  layer: LayerResult;
+  layer: StoredLayerInput;
   placement: StoredLayerPlacement;
   worker?: string;
 }): Promise<number> {
@@ -60,7 +83,7 @@ export async function storeLayer(params: {
     shape: layer.shape,
     dtype: layer.dtype,
     status: layer.status,
-    skipReason: layer.skip_reason ?? null,
+    skipReason: layer.skip_reason ?? layer.reason ?? null,
     phase: layer.phase ?? null,
     readSeconds: layer.timings?.read_s ?? null,
     eigenSeconds: layer.timings?.eigen_s ?? null,
@@ -70,6 +93,10 @@ export async function storeLayer(params: {
   };
   for (const key of METRIC_KEYS) {
     const v = (layer as unknown as Record<string, unknown>)[key];
+    (row as Record<string, unknown>)[key] = v === undefined ? null : finiteOrNull(v);
+  }
+  for (const [field, key] of Object.entries(DELTA_FIELDS)) {
+    const v = (layer as unknown as Record<string, unknown>)[field];
     (row as Record<string, unknown>)[key] = v === undefined ? null : finiteOrNull(v);
   }
   const { analysisId: _a, tensor: _t, expert: _e, ...update } = row;
@@ -127,6 +154,10 @@ export function toLayerResult(r: typeof layers.$inferSelect): LayerResult {
   for (const key of METRIC_KEYS) {
     const v = (r as Record<string, unknown>)[key];
     if (v !== null && v !== undefined) out[key] = v;
+  }
+  for (const [field, key] of Object.entries(DELTA_FIELDS)) {
+    const v = (r as Record<string, unknown>)[key];
+    if (v !== null && v !== undefined) out[field] = v;
   }
   return out as unknown as LayerResult;
 }

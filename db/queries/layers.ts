@@ -2,7 +2,7 @@ import 'server-only';
 import { and, asc, desc, eq, inArray, isNotNull, or } from 'drizzle-orm';
 import { analyses, layerEsd, layers, revisions, type Layer } from '@/db/schema';
 import type { EsdData } from '@/lib/types';
-import { pickAnalysis } from './model-detail';
+import { mainAnalysis, pickAnalysis } from './model-detail';
 import { readThrough } from './read-cache';
 import { readDb } from './read-db';
 
@@ -11,7 +11,12 @@ import { readDb } from './read-db';
  * Rows carry WeightWatcher's column names as stored; bookkeeping fields use the CLI's snake_case names.
  */
 
-export type LayerRow = Omit<Layer, 'analysisId' | 'blockIndex' | 'relativeDepth' | 'skipReason' | 'readSeconds' | 'eigenSeconds' | 'fitSeconds' | 'contentHash' | 'reusedFrom'> & {
+/** Columns only delta / adapter rows fill: left out of model rows, returned by ./delta.ts's rows. */
+export type DeltaOnlyKey =
+  | 'delta_rel_frobenius' | 'delta_spectral_ratio' | 'delta_stable_rank' | 'delta_effective_rank' | 'delta_alpha'
+  | 'baseTensor' | 'baseShape' | 'rowsCompared' | 'resized' | 'side' | 'loraR' | 'loraAlpha' | 'loraScale';
+
+export type LayerRow = Omit<Layer, 'analysisId' | 'blockIndex' | 'relativeDepth' | 'skipReason' | 'readSeconds' | 'eigenSeconds' | 'fitSeconds' | 'contentHash' | 'reusedFrom' | DeltaOnlyKey> & {
   /** 0-based MoE expert; null on dense rows. */
   expert: number | null;
   /** `<model id> <tensor or name>` the metrics were copied from (identical bytes analysed before); null when computed here. */
@@ -27,7 +32,12 @@ export type LayerRow = Omit<Layer, 'analysisId' | 'blockIndex' | 'relativeDepth'
 };
 
 export function toLayerRow(l: Layer): LayerRow {
-  const { analysisId: _a, blockIndex, relativeDepth, skipReason, readSeconds, eigenSeconds, fitSeconds, contentHash, reusedFrom, ...rest } = l;
+  const {
+    analysisId: _a, blockIndex, relativeDepth, skipReason, readSeconds, eigenSeconds, fitSeconds, contentHash, reusedFrom,
+    delta_rel_frobenius: _d1, delta_spectral_ratio: _d2, delta_stable_rank: _d3, delta_effective_rank: _d4, delta_alpha: _d5,
+    baseTensor: _b1, baseShape: _b2, rowsCompared: _r1, resized: _r2, side: _s1, loraR: _l1, loraAlpha: _l2, loraScale: _l3,
+    ...rest
+  } = l;
   return {
     ...rest,
     expert: rest.expert ?? null,
@@ -111,7 +121,7 @@ export function getCheckpointSeries({ modelId }: { modelId: string }): Promise<C
       const runs = await db
         .select({ id: analyses.id, status: analyses.status, revisionId: analyses.revisionId, summary: analyses.summary })
         .from(analyses)
-        .where(and(eq(analyses.modelId, modelId), eq(analyses.status, 'done')))
+        .where(and(eq(analyses.modelId, modelId), eq(analyses.status, 'done'), mainAnalysis))
         .orderBy(desc(analyses.id));
       const steps: CheckpointSeries['steps'] = [];
       for (const r of revs) {

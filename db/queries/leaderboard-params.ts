@@ -6,7 +6,7 @@ import { z } from 'zod';
  * client components build URLs from the same keys.
  */
 
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, SORT_KEYS, STATUSES, type SortKey } from './leaderboard-url';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MODEL_TYPES, SORT_KEYS, STATUSES, type SortKey } from './leaderboard-url';
 
 export * from './leaderboard-url';
 
@@ -52,6 +52,10 @@ export const leaderboardParamsSchema = z.object({
   gated: z.preprocess(single, z.enum(['true', 'false']).optional()).transform((v) => (v === undefined ? undefined : v === 'true')),
   minParams: paramCount,
   maxParams: paramCount,
+  /** model | fine-tune | adapter (default: model and fine-tune, i.e. full models; with `base`: all three). */
+  type: list(z.enum(MODEL_TYPES)),
+  /** Only the fine-tunes and adapters of this base (`owner/name`). */
+  base: z.preprocess(single, z.string().trim().regex(/^[\w.-]+\/[\w.-]+$/, 'must be owner/name').max(200).optional()),
   sort: z
     .preprocess(single, z.string().optional())
     .refine((s) => s === undefined || (SORT_KEYS as readonly string[]).includes(s) || /^bench:.{1,100}$/.test(s), {

@@ -14,6 +14,14 @@ export type SortKey = BaseSortKey | `bench:${string}`;
 
 export const STATUSES = ['queued', 'running', 'done', 'failed'] as const;
 
+/**
+ * What a row is: `adapter` (a PEFT adapter repo: its analysis is of ΔW = s·B·A), `fine-tune` (a full checkpoint
+ * whose card names a base_model other than itself), `model` (anything else). The leaderboard ranks full models
+ * (model + fine-tune) unless `type` asks otherwise; `base=<id>` lists a base's fine-tunes and adapters.
+ */
+export const MODEL_TYPES = ['model', 'fine-tune', 'adapter'] as const;
+export type ModelType = (typeof MODEL_TYPES)[number];
+
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 200;
 
@@ -26,6 +34,9 @@ export interface LeaderboardView {
   gated?: boolean;
   minParams?: number;
   maxParams?: number;
+  /** Values of MODEL_TYPES. */
+  type?: string[];
+  base?: string;
   sort: SortKey;
   dir?: 'asc' | 'desc';
   page: number;
@@ -50,6 +61,8 @@ export function leaderboardSearch(params: Partial<LeaderboardView>, overrides: R
   if (params.gated !== undefined) out.set('gated', String(params.gated));
   if (params.minParams !== undefined) out.set('minParams', String(params.minParams));
   if (params.maxParams !== undefined) out.set('maxParams', String(params.maxParams));
+  if (params.type?.length) out.set('type', params.type.join(','));
+  if (params.base) out.set('base', params.base);
   if (params.sort && params.sort !== 'alpha') out.set('sort', params.sort);
   if (params.dir) out.set('dir', params.dir);
   if (params.page && params.page > 1) out.set('page', String(params.page));

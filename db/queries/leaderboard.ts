@@ -3,7 +3,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { AnalysisStatus } from '@/db/schema';
 import type { ModelStats } from '@/lib/types';
 import { claimTimings } from '@/jobs/claims';
-import { defaultDir, type LeaderboardParams, type SortKey } from './leaderboard-params';
+import { defaultDir, MODEL_TYPES, type LeaderboardParams, type ModelType, type SortKey } from './leaderboard-params';
 import { readThrough } from './read-cache';
 import { iso, num, selectRows } from './read-db';
 
@@ -29,6 +29,8 @@ export interface LeaderboardRow {
   likes: number | null;
   synthetic: boolean;
   baseModel: string | null;
+  /** model | fine-tune | adapter (see MODEL_TYPES in ./leaderboard-url). */
+  type: ModelType;
   status: AnalysisStatus | null;
   analysisId: number | null;
   /** `waitingToResume`: running, but its worker stopped heart-beating; it resumes at the first missing layer. */
@@ -88,8 +90,18 @@ function escapeLike(s: string): string {
   return s.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
+/** A row's type: an adapter analysis makes an adapter; a base_model other than itself a fine-tune. */
+const TYPE_SQL = sql`(CASE
+  WHEN EXISTS (SELECT 1 FROM analyses x WHERE x.model_id = m.id AND x.kind = 'adapter') THEN 'adapter'
+  WHEN m.base_model IS NOT NULL AND m.base_model <> m.id THEN 'fine-tune'
+  ELSE 'model' END)`;
+
 function whereClause(p: LeaderboardParams): SQL {
   const conds: SQL[] = [sql`TRUE`];
+  // Full models by default; a base's listing shows its adapters too.
+  const types: readonly string[] = p.type?.length ? p.type : p.base ? MODEL_TYPES : ['model', 'fine-tune'];
+  if (types.length < MODEL_TYPES.length) conds.push(sql`${TYPE_SQL} IN (${sql.join(types.map((v) => sql`${v}`), sql`, `)})`);
+  if (p.base) conds.push(sql`m.base_model = ${p.base} AND m.id <> ${p.base}`);
   if (p.q) {
     const like = `%${escapeLike(p.q)}%`;
     conds.push(sql`(m.id ILIKE ${like} OR m.architecture ILIKE ${like} OR m.family ILIKE ${like})`);
@@ -110,7 +122,7 @@ function whereClause(p: LeaderboardParams): SQL {
 interface RawRow {
   id: string; owner: string; name: string; family: string | null; architecture: string | null;
   parameter_count: number | null; dtype: string | null; license: string | null; gated: string | null;
-  downloads: number | null; likes: number | null; synthetic: boolean; base_model: string | null;
+  downloads: number | null; likes: number | null; synthetic: boolean; base_model: string | null; type: ModelType;
   analysis_id: number | null; status: AnalysisStatus | null; layers_done: number | null; layers_total: number | null;
   waiting_to_resume: boolean | null; error: string | null; summary: ModelStats | null; analysed_at: unknown;
   sha: string | null; ref: string | null; step: number | null; benchmarks: Record<string, number> | null; total: number;
@@ -124,6 +136,7 @@ interface RawRow {
 const LATEST_ANALYSIS = sql`
   SELECT DISTINCT ON (a.model_id) a.id, a.model_id, a.status
   FROM analyses a
+  WHERE a.kind <> 'delta'
   ORDER BY a.model_id, (a.status IN ('done', 'running')) DESC, a.id DESC`;
 
 async function queryLeaderboard(p: LeaderboardParams): Promise<LeaderboardPage> {
@@ -143,7 +156,7 @@ async function queryLeaderboard(p: LeaderboardParams): Promise<LeaderboardPage> 
       LIMIT ${p.pageSize} OFFSET ${offset}
     )
     SELECT m.id, m.owner, m.name, m.family, m.architecture, m.parameter_count::float8 AS parameter_count, m.dtype,
-           m.license, m.gated, m.downloads, m.likes, m.synthetic, m.base_model,
+           m.license, m.gated, m.downloads, m.likes, m.synthetic, m.base_model, ${TYPE_SQL} AS type,
            l.id AS analysis_id, l.status, l.layers_done, l.layers_total, l.error, l.summary,
            (l.status = 'running' AND l.updated_at < now() - make_interval(secs => ${claimTimings().staleAfterSeconds})) AS waiting_to_resume,
            coalesce(l.finished_at, l.updated_at) AS analysed_at, r.sha, r.ref, r.step, ranked.total,
@@ -187,6 +200,7 @@ function toRow(r: RawRow): LeaderboardRow {
     likes: r.likes,
     synthetic: r.synthetic,
     baseModel: r.base_model,
+    type: r.type,
     status: r.status,
     analysisId: r.analysis_id,
     progress:

@@ -4,6 +4,7 @@ import { analyses, layers, models, revisions, type Analysis, type AnalysisStatus
 import type { AnalysisOptions, ModelStats } from '@/lib/types';
 import { isClaimStale } from '@/jobs/claims';
 import { identicalTo, type RoleAggregate } from './layer-aggregates';
+import { listDerivedModels, type DerivedModel } from './delta';
 import { readThrough } from './read-cache';
 import { iso, readDb } from './read-db';
 
@@ -14,6 +15,12 @@ import { iso, readDb } from './read-db';
  * `step1000`), that revision's; otherwise the model's. Within that set, the latest done-or-running analysis wins
  * (as on the leaderboard); when none exists, the latest of any status, so a failure and its reason are visible.
  */
+
+/**
+ * "The model's analysis": its `model` analysis, or for a PEFT adapter repo its `adapter` analysis (an adapter repo
+ * has no other). Delta analyses (a fine-tune against its base) are read through ./delta.ts only.
+ */
+export const mainAnalysis = ne(analyses.kind, 'delta');
 
 export interface AnalysisInfo {
   id: number;
@@ -83,6 +90,14 @@ export interface ModelDetail {
   base: { id: string; onBoard: boolean } | null;
   /** Models on the board whose base_model is this one. */
   fineTunes: string[];
+  /** model | fine-tune | adapter (as on the leaderboard). */
+  type: 'model' | 'fine-tune' | 'adapter';
+  /** The card's base_model (null when none, or when it names the model itself). */
+  base_model: string | null;
+  /** Full checkpoints whose base_model is this one, each with its delta analysis against it in short. */
+  fine_tunes: DerivedModel[];
+  /** PEFT adapter repos whose base_model is this one, each with its adapter analysis in short. */
+  adapters: DerivedModel[];
 }
 
 export interface ShownAnalysis extends AnalysisInfo {
@@ -159,11 +174,14 @@ async function loadModelDetail(id: string, revision?: string): Promise<ModelDeta
   const db = await readDb();
   const [model] = await db.select().from(models).where(eq(models.id, id)).limit(1);
   if (!model) return null;
-  const [revs, runs, children] = await Promise.all([
+  const [revs, runs, children, derived, adapterRuns] = await Promise.all([
     db.select().from(revisions).where(eq(revisions.modelId, id)).orderBy(desc(revisions.id)),
-    db.select().from(analyses).where(eq(analyses.modelId, id)).orderBy(desc(analyses.id)),
+    db.select().from(analyses).where(and(eq(analyses.modelId, id), mainAnalysis)).orderBy(desc(analyses.id)),
     db.select({ id: models.id }).from(models).where(eq(models.baseModel, id)).orderBy(models.id).limit(50),
+    listDerivedModels({ baseId: id }),
+    db.select({ id: analyses.id }).from(analyses).where(and(eq(analyses.modelId, id), eq(analyses.kind, 'adapter'))).limit(1),
   ]);
+  const selfBase = model.baseModel !== null && model.baseModel !== id ? model.baseModel : null;
   const infos = runs.map(toAnalysisInfo);
   const revisionInfos: RevisionInfo[] = revs.map((r) => ({
     id: r.id,
@@ -205,6 +223,10 @@ async function loadModelDetail(id: string, revision?: string): Promise<ModelDeta
     latestAttempt: latest && latest.id !== shown?.id ? latest : null,
     base,
     fineTunes: children.map((c) => c.id),
+    type: adapterRuns.length > 0 ? 'adapter' : selfBase ? 'fine-tune' : 'model',
+    base_model: selfBase,
+    fine_tunes: derived.filter((d) => d.type === 'fine-tune'),
+    adapters: derived.filter((d) => d.type === 'adapter'),
   };
 }
 
@@ -261,7 +283,7 @@ export async function getCurrentAnalyses({ ids }: { ids: string[] }): Promise<Ma
   const runs = await db
     .select()
     .from(analyses)
-    .where(and(inArray(analyses.modelId, ids)))
+    .where(and(inArray(analyses.modelId, ids), mainAnalysis))
     .orderBy(desc(analyses.id));
   const out = new Map<string, Analysis>();
   for (const id of ids) {

@@ -20,7 +20,7 @@ export async function searchModels({ q, limit = 10 }: { q: string; limit?: numbe
   const prefix = `${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
   const rows = await selectRows<{ id: string; family: string | null; parameter_count: number | null; status: string | null }>(sql`
     SELECT m.id, m.family, m.parameter_count::float8 AS parameter_count,
-      (SELECT a.status FROM analyses a WHERE a.model_id = m.id ORDER BY a.id DESC LIMIT 1) AS status
+      (SELECT a.status FROM analyses a WHERE a.model_id = m.id AND a.kind <> 'delta' ORDER BY a.id DESC LIMIT 1) AS status
     FROM models m
     WHERE m.id ILIKE ${like}
     ORDER BY (m.name ILIKE ${prefix} OR m.id ILIKE ${prefix}) DESC, length(m.id), m.id

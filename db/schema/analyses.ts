@@ -1,4 +1,4 @@
-import { bigint, index, integer, jsonb, pgTable, real, serial, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, index, integer, jsonb, pgTable, real, serial, text, timestamp, unique, uniqueIndex } from 'drizzle-orm/pg-core';
 import type { AnalysisOptions, ModelStats } from '@/lib/types';
 import { models } from './models';
 
@@ -35,6 +35,15 @@ export interface CheckpointRead {
 
 export type AnalysisStatus = 'queued' | 'running' | 'done' | 'failed';
 
+/**
+ * What an analysis is of:
+ *  - `model`: the checkpoint's own weight matrices (every leaderboard number);
+ *  - `delta`: ΔW = W_model − W_base of a fine-tune against a base revision (`baseRevisionId`), paired by tensor name;
+ *  - `adapter`: a PEFT LoRA adapter repo's ΔW = s·B·A per module (`baseRevisionId`: its base when on the board).
+ * An adapter repo has no `model` analysis: its `adapter` analysis is its main one.
+ */
+export type AnalysisKind = 'model' | 'delta' | 'adapter';
+
 /** One analysis run of one revision with one set of options. Layers are stored as each completes. */
 export const analyses = pgTable(
   'analyses',
@@ -43,6 +52,9 @@ export const analyses = pgTable(
     modelId: text('model_id').notNull().references(() => models.id, { onDelete: 'cascade' }),
     revisionId: integer('revision_id').notNull().references(() => revisions.id, { onDelete: 'cascade' }),
     status: text('status').$type<AnalysisStatus>().notNull().default('queued'),
+    kind: text('kind').$type<AnalysisKind>().notNull().default('model'),
+    /** The base revision of a `delta` analysis (and of an `adapter` one whose base is on the board); else null. */
+    baseRevisionId: integer('base_revision_id').references(() => revisions.id, { onDelete: 'cascade' }),
     /** Human-readable reason for a failure (e.g. "gated: needs a token with access"). */
     error: text('error'),
     /** Machine-readable failure class: gated | not_found | no_weights | unsupported_dtype | too_large | network | internal. */
@@ -70,7 +82,11 @@ export const analyses = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
-    uniqueIndex('analyses_revision_options_idx').on(t.revisionId, t.optionsKey),
+    // One analysis per (revision, options, kind, base revision); NULLS NOT DISTINCT keeps base-less ones unique too.
+    unique('analyses_revision_options_kind_base_key')
+      .on(t.revisionId, t.optionsKey, t.kind, t.baseRevisionId)
+      .nullsNotDistinct(),
+    index('analyses_base_revision_idx').on(t.baseRevisionId),
     index('analyses_model_idx').on(t.modelId),
     index('analyses_status_idx').on(t.status),
   ],

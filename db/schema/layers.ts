@@ -30,7 +30,10 @@ export const layers = pgTable(
     fused: boolean('fused').notNull().default(false),
     shape: jsonb('shape').$type<number[]>().notNull(),
     dtype: text('dtype').notNull(),
-    /** success | failed (fit failed) | skipped */
+    /**
+     * success | failed (fit failed) | skipped; delta analyses also `unmatched` (a tensor in one model only, or a
+     * shape mismatch; the reason in skip_reason) and `unchanged` (ΔW = 0, a frozen layer).
+     */
     status: text('status').notNull(),
     skipReason: text('skip_reason'),
     phase: text('phase'),
@@ -80,6 +83,25 @@ export const layers = pgTable(
     num_fingers: integer('num_fingers'),
     raw_alpha: f64('raw_alpha'),
     Lambda: f64('Lambda'),
+    // Delta / adapter rows (null on model rows): see lib/delta/delta-metrics.ts.
+    delta_rel_frobenius: f64('delta_rel_frobenius'),
+    delta_spectral_ratio: f64('delta_spectral_ratio'),
+    delta_stable_rank: f64('delta_stable_rank'),
+    delta_effective_rank: f64('delta_effective_rank'),
+    /** α(W_model) − α(W_base), null unless both fits succeeded. */
+    delta_alpha: f64('delta_alpha'),
+    /** Delta rows: the paired base tensor and its shape. */
+    baseTensor: text('base_tensor'),
+    baseShape: jsonb('base_shape').$type<number[]>(),
+    /** Rows of ΔW when the row counts differ (resized embeddings), and the sentence saying so. */
+    rowsCompared: integer('rows_compared'),
+    resized: text('resized'),
+    /** Unmatched rows: which model the tensor is in (`model` | `base`). */
+    side: text('side'),
+    /** Adapter rows: the module's r, lora_alpha and scaling s. */
+    loraR: integer('lora_r'),
+    loraAlpha: f64('lora_alpha'),
+    loraScale: f64('lora_scale'),
     /** Seconds for read / eigenvalues / fit of this tensor. */
     readSeconds: real('read_s'),
     eigenSeconds: real('eigen_s'),

@@ -67,6 +67,34 @@ export interface DeltaReport extends Omit<AnalysisReport, 'layers'> {
 
 export type DeltaProgress = Omit<ProgressEvent, 'layer'> & { layer: DeltaLayer };
 
+/** Analyses one matrix (WeightWatcher's columns); the job pipeline passes its compute pool's threads. */
+export type MatrixAnalyser = (
+  data: Float32Array | Float64Array,
+  rows: number,
+  cols: number,
+  options: Parameters<typeof analyzeMatrix>[3],
+) => Promise<AnalyzeMatrixResult>;
+
+/**
+ * Hooks for callers that store rows as they come (the board's jobs). Without them the CLI behaviour is unchanged.
+ * The analyser may take ownership of the buffers it is given (a thread transfer): each is used for nothing after.
+ */
+export interface DeltaRunHooks {
+  /** Default: `analyzeMatrix` on the calling thread. */
+  analyzeMatrix?: MatrixAnalyser;
+  /**
+   * Rows already stored (a resumed run): neither read nor reported. Called with the row's unit key (the tensor name,
+   * `#<expert>` for a slice of a 3-D expert stack; an adapter module's `<module>.weight`).
+   */
+  isDone?: (key: string) => boolean;
+  /** Errors to throw instead of recording as an `error:` row (e.g. network failures a job retries). */
+  rethrow?: (err: unknown) => boolean;
+  /** Awaited after each row is produced; returning false stops the run there (the report holds the rows so far). */
+  onLayer?: (layer: DeltaLayer, index: number, total: number) => Promise<boolean | void>;
+}
+
+const localAnalyser: MatrixAnalyser = (data, rows, cols, options) => analyzeMatrix(data, rows, cols, options);
+
 export class DeltaError extends Error {
   constructor(message: string) {
     super(message);
@@ -123,7 +151,9 @@ export async function analyzeDelta(
   base: TensorSource,
   options: AnalysisOptions,
   onProgress?: (e: DeltaProgress) => void,
+  hooks: DeltaRunHooks = {},
 ): Promise<DeltaReport> {
+  const analyse = hooks.analyzeMatrix ?? localAnalyser;
   const entries = pairUnits(model.tensors, base.tensors, options);
   const pairs = entries.filter((e) => e.kind === 'pair');
   if (pairs.length === 0) {
@@ -138,6 +168,11 @@ export async function analyzeDelta(
   for (let index = 0; index < total; index++) {
     const entry = entries[index];
     const started = performance.now();
+    const unit = entry.kind === 'unmatched' ? entry.unit : entry.model;
+    if (hooks.isDone?.(unit.key)) {
+      if (entry.kind === 'pair' && (unit.slice || unit.tensor.name.endsWith('.weight'))) weightIndex++;
+      continue;
+    }
     let layer: DeltaLayer;
     if (entry.kind === 'unmatched') {
       layer = { ...unitBase(entry.unit), status: 'unmatched', side: entry.side, reason: entry.reason, phase: null };
@@ -179,10 +214,13 @@ export async function analyzeDelta(
             };
           } else {
             const subject = `${mu.name} (ΔW)`;
-            const d = await analyzeMatrix(delta, rows, cols, { ...options, subject });
             const fo = fitOnly(options);
-            const fm = await analyzeMatrix(mm.data, mm.rows, mm.cols, { ...fo, subject: mu.name });
-            const fb = await analyzeMatrix(bm.data, bm.rows, bm.cols, { ...fo, subject: bu.name });
+            // Three independent analyses (ΔW, W_ft, W_base): a pool with several threads runs them side by side.
+            const [d, fm, fb] = await Promise.all([
+              analyse(delta, rows, cols, { ...options, subject }),
+              analyse(mm.data, mm.rows, mm.cols, { ...fo, subject: mu.name }),
+              analyse(bm.data, bm.rows, bm.cols, { ...fo, subject: bu.name }),
+            ]);
             layer = {
               ...head,
               layer_id: weightIndex,
@@ -199,6 +237,7 @@ export async function analyzeDelta(
             } as DeltaLayer;
           }
         } catch (err) {
+          if (hooks.rethrow?.(err)) throw err;
           errors++;
           layer = { ...head, skip_reason: errorText(err, mu.name) };
         }
@@ -206,6 +245,7 @@ export async function analyzeDelta(
     }
     layers.push(layer);
     onProgress?.({ index, total, layer, seconds: (performance.now() - started) / 1000 });
+    if ((await hooks.onLayer?.(layer, index, total)) === false) break;
   }
   return {
     source: model.label,
@@ -224,6 +264,7 @@ export async function analyzeAdapter(
   adapter: OpenedAdapter,
   options: AnalysisOptions,
   onProgress?: (e: DeltaProgress) => void,
+  hooks: Pick<DeltaRunHooks, 'isDone' | 'onLayer' | 'rethrow'> = {},
 ): Promise<DeltaReport> {
   const { config, source } = adapter;
   const { modules, other } = groupLoraTensors(source.tensors);
@@ -233,7 +274,12 @@ export async function analyzeAdapter(
   let errors = 0;
   const total = modules.length + other.length;
   let index = 0;
+  let stopped = false;
   for (const mod of modules) {
+    if (hooks.isDone?.(`${mod.module}.weight`)) {
+      index++;
+      continue;
+    }
     const started = performance.now();
     const { r, alpha, scale } = moduleScaling(config, mod.module);
     const head: DeltaLayer = {
@@ -279,19 +325,29 @@ export async function analyzeAdapter(
         }
       }
     } catch (err) {
+      if (hooks.rethrow?.(err)) throw err;
       errors++;
       layer = { ...head, skip_reason: errorText(err, mod.module) };
     }
     layers.push(layer);
     onProgress?.({ index: index++, total, layer, seconds: (performance.now() - started) / 1000 });
+    if ((await hooks.onLayer?.(layer, index - 1, total)) === false) {
+      stopped = true;
+      break;
+    }
   }
-  for (const t of other) {
+  for (const t of stopped ? [] : other) {
+    if (hooks.isDone?.(t.name)) {
+      index++;
+      continue;
+    }
     const layer: DeltaLayer = {
       tensor: t.name, name: t.name, shape: [...t.shape], dtype: t.dtype, status: 'skipped',
       skip_reason: 'not a LoRA factor (lora_A / lora_B): not analysed', phase: null,
     };
     layers.push(layer);
     onProgress?.({ index: index++, total, layer, seconds: 0 });
+    if ((await hooks.onLayer?.(layer, index - 1, total)) === false) break;
   }
   const { peft_type, base_model_name_or_path, r, lora_alpha, use_rslora, target_modules, rank_pattern, alpha_pattern } = config;
   return {

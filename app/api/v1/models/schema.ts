@@ -4,7 +4,7 @@ import { summarySchema } from '../_lib/shared-schemas';
 
 export const MODEL_FIELDS = [
   'id', 'owner', 'name', 'family', 'architecture', 'parameterCount', 'dtype', 'license', 'gated', 'downloads', 'likes',
-  'baseModel', 'synthetic', 'revision', 'ref', 'step', 'analysedAt', 'status', 'progress', 'error', 'summary', 'benchmarks',
+  'baseModel', 'type', 'synthetic', 'revision', 'ref', 'step', 'analysedAt', 'status', 'progress', 'error', 'summary', 'benchmarks',
 ] as const;
 
 /** Maximum rows of one export (`all=true`). */
@@ -33,6 +33,7 @@ export const modelItemSchema = z
     downloads: z.number().nullable(),
     likes: z.number().nullable(),
     baseModel: z.string().nullable(),
+    type: z.enum(['model', 'fine-tune', 'adapter']).describe('adapter: a PEFT adapter repo; fine-tune: a base_model other than itself'),
     synthetic: z.boolean(),
     revision: z.string().nullable().describe('analysed commit sha'),
     ref: z.string().nullable(),

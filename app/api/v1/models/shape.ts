@@ -8,7 +8,7 @@ export function toModelItem(r: LeaderboardRow, fields?: readonly Field[]): Recor
   const full: Record<Field, unknown> = {
     id: r.id, owner: r.owner, name: r.name, family: r.family, architecture: r.architecture,
     parameterCount: r.parameterCount, dtype: r.dtype, license: r.license, gated: r.gated, downloads: r.downloads,
-    likes: r.likes, baseModel: r.baseModel, synthetic: r.synthetic, revision: r.revision?.sha ?? null,
+    likes: r.likes, baseModel: r.baseModel, type: r.type, synthetic: r.synthetic, revision: r.revision?.sha ?? null,
     ref: r.revision?.ref ?? null, step: r.revision?.step ?? null, analysedAt: r.analysedAt, status: r.status,
     progress: r.progress, error: r.error, summary: r.summary, benchmarks: r.benchmarks,
   };

@@ -1,0 +1,244 @@
+import { summarize } from '@/lib/spectral/summary';
+import type { AnalysisOptions, LayerResult } from '@/lib/types';
+import { openHubCheckpoint } from '@/lib/checkpoint/hub';
+import { hubLocation } from '@/lib/checkpoint/hub-location';
+import type { TensorSource } from '@/lib/checkpoint';
+import { createHubStats } from '@/lib/hub';
+import { blockCount, parseTensorName, relativeDepth } from '@/lib/tensor-names';
+import { AdapterError, openAdapter } from '@/lib/delta/adapter';
+import { normaliseTensorName } from '@/lib/delta/pairing';
+import { analyzeAdapter, analyzeDelta, DeltaError, type DeltaLayer, type MatrixAnalyser } from '@/lib/delta/run-delta';
+import { getRevisionRef, markAnalysisDone, updateProgress } from '@/db/queries/analyses';
+
+import { listLayerResults, listStoredTensors, storeLayer, type StoredLayerPlacement } from '@/db/queries/layers-write';
+import type { Analysis } from '@/db/schema';
+import type { AnalyzeOutcome, RunContext } from './claimed-run';
+import { getComputePool } from './compute-pool';
+import { jobsConfig } from './config';
+import { classifyError, PermanentJobError } from './errors';
+import type { AnalyzeModelData } from './queue';
+
+/**
+ * Delta and adapter analyses on the board. Both run as `analyze-model` jobs (the handler dispatches on the analysis
+ * row's `kind`) under the same claim, heartbeat, time slice and failure handling as a model analysis
+ * (./claimed-run.ts), and store their rows with `storeLayer` under the claim, so they are exactly-once and resumable
+ * the same way: a resumed run skips every row already stored (by unit key) without reading its tensors.
+ *
+ * Delta (`kind = 'delta'`): the model's revision (`revisionId`) against the base revision (`baseRevisionId`), both
+ * read tensor by tensor at their pinned shas (lib/delta/run-delta's analyzeDelta: the base matrix, then the
+ * model's, then ΔW in float64; two tensors in flight, never a model). The three matrix analyses of a pair (ΔW, W,
+ * W_base) run in the compute pool's threads. Rows: success / failed / skipped as usual, `unmatched` (a tensor in one
+ * model only, or a shape mismatch; the reason in skip_reason, `side` says which model) and `unchanged` (ΔW = 0).
+ *
+ * Adapter (`kind = 'adapter'`): a PEFT LoRA repo, one row per module for ΔW = s·B·A (r × r route: small enough for
+ * the event loop, r ≤ 2048 is enforced per module). With a base revision on the board, each module's shape is checked
+ * against the base's matrix of that name (headers only): a module that does not fit is an `error:` row.
+ *
+ * Permanent failures, stored on the analysis as its error: no tensor name in common ("different architectures?"),
+ * an unsupported adapter type ("unsupported adapter type <type>"), a gated/missing checkpoint on either side.
+ */
+
+/** Analysed rows (a fit was attempted); unchanged / unmatched / skipped rows carry no metrics. */
+function analysedRows(rows: LayerResult[]): LayerResult[] {
+  return rows.filter((l) => l.status === 'success' || l.status === 'failed');
+}
+
+/** Transient failures are retried by the queue rather than stored as an `error:` row. */
+function isTransient(err: unknown): boolean {
+  const c = classifyError(err);
+  return !c.permanent && c.kind !== 'bad_tensor';
+}
+
+/** The compute pool as run-delta's matrix analyser: the eigen-solves leave the event loop. */
+function poolAnalyser(): MatrixAnalyser {
+  const pool = getComputePool();
+  return (data, rows, cols, options) => pool.analyze(data, rows, cols, options as AnalysisOptions);
+}
+
+function placementOf(tensor: string, ordinal: number, blocks: number): StoredLayerPlacement {
+  const info = parseTensorName(tensor);
+  return { ordinal, blockIndex: info.blockIndex, relativeDepth: relativeDepth(info, blocks), role: info.role, fused: info.fused };
+}
+
+function checkSize(source: TensorSource, what: string): void {
+  const cap = jobsConfig().MAX_CHECKPOINT_BYTES;
+  const bytes = source.files.reduce((s, f) => s + f.size, 0);
+  if (bytes > cap) {
+    throw new PermanentJobError(
+      'too_large',
+      `too large: ${what} has ${(bytes / 1e9).toFixed(2)} GB of weights, over the cap of ${(cap / 1e9).toFixed(2)} GB (MAX_CHECKPOINT_BYTES)`,
+    );
+  }
+}
+
+/** A stored row from a DeltaLayer (CLI shape) and where it sits. */
+function toStored(layer: DeltaLayer): LayerResult {
+  const { timings, ...rest } = layer as DeltaLayer & { timings?: LayerResult['timings'] };
+  return { ...(rest as unknown as LayerResult), ...(timings ? { timings } : {}) };
+}
+
+interface RowLoop {
+  data: AnalyzeModelData;
+  ctx: RunContext;
+  stored: Set<string>;
+  blocks: number;
+  /** Mutate a row before it is stored (adapter shape check); default none. */
+  adjust?: (layer: DeltaLayer) => DeltaLayer;
+}
+
+/** The onLayer hook shared by both kinds: store under the claim, report progress, stop at the slice's end. */
+function rowStorer(loop: RowLoop) {
+  let done = loop.stored.size;
+  let last = -1;
+  let total = 0;
+  let stoppedEarly = false;
+  const onLayer = async (raw: DeltaLayer, index: number, count: number): Promise<boolean> => {
+    const layer = loop.adjust ? loop.adjust(raw) : raw;
+    total = count;
+    await storeLayer({
+      analysisId: loop.data.analysisId,
+      layer: toStored(layer),
+      placement: placementOf(layer.tensor, index, loop.blocks),
+      worker: loop.ctx.worker,
+    });
+    done++;
+    last = index;
+    await updateProgress({ analysisId: loop.data.analysisId, worker: loop.ctx.worker, layersTotal: count, layersDone: done });
+    await loop.ctx.onLayerStored?.({ tensor: layer.tensor, layersDone: done, layersTotal: count });
+    if (index + 1 < count && (loop.ctx.stop.aborted || Date.now() > loop.ctx.deadline)) {
+      stoppedEarly = true;
+      return false;
+    }
+    return true;
+  };
+  return { onLayer, state: () => ({ stoppedEarly, last, total }) };
+}
+
+async function finish(data: AnalyzeModelData, ctx: RunContext, started: number, extra: Record<string, unknown> = {}): Promise<AnalyzeOutcome> {
+  const all = await listLayerResults({ analysisId: data.analysisId });
+  const rows = analysedRows(all);
+  const summary = rows.length > 0 ? { ...summarize(rows), ...extra } : Object.keys(extra).length ? (extra as never) : null;
+  await markAnalysisDone({
+    analysisId: data.analysisId,
+    worker: ctx.worker,
+    summary,
+    timings: { total_s: (performance.now() - started) / 1000 },
+  });
+  ctx.log.info({ rows: all.length, analysed: rows.length }, 'analysis done');
+  return 'done';
+}
+
+export async function runDeltaAnalysis(data: AnalyzeModelData, analysis: Analysis, ctx: RunContext): Promise<AnalyzeOutcome> {
+  if (analysis.baseRevisionId === null) {
+    throw new PermanentJobError('no_base', analysis.error ?? 'delta analysis without a base revision');
+  }
+  const base = await getRevisionRef({ revisionId: analysis.baseRevisionId });
+  if (!base) throw new PermanentJobError('no_base', 'the base revision of this delta analysis is gone');
+  if (base.modelId === data.repoId && base.sha === data.sha) {
+    throw new PermanentJobError('bad_base', `${data.repoId}: base_model points at the model itself`);
+  }
+  const started = performance.now();
+  const stats = createHubStats();
+  const onRetry = (info: unknown) => ctx.log.warn({ retry: info }, 'retrying Hub request');
+  const onNotice = (message: string) => ctx.log.warn(message);
+  const model = await openHubCheckpoint({ repo: data.repoId, sha: data.sha, stats, onRetry, onNotice });
+  let baseCk;
+  try {
+    baseCk = await openHubCheckpoint({ repo: base.modelId, sha: base.sha, stats, onRetry, onNotice });
+  } catch (err) {
+    const c = classifyError(err);
+    if (!c.permanent) throw err;
+    throw new PermanentJobError(c.kind, `base ${base.modelId}: ${c.message}`);
+  }
+  checkSize(model.source, data.repoId);
+  checkSize(baseCk.source, `base ${base.modelId}`);
+  await updateProgress({
+    analysisId: data.analysisId,
+    worker: ctx.worker,
+    checkpoint: { format: model.source.format, sha: model.readSha, ref: model.conversionPr?.ref ?? null, files: model.source.files },
+  });
+  const stored = await listStoredTensors({ analysisId: data.analysisId });
+  if (stored.size > 0) ctx.log.info({ stored: stored.size }, 'resuming delta analysis');
+  const storer = rowStorer({ data, ctx, stored, blocks: blockCount(model.source.tensors.map((t) => t.name)) });
+  try {
+    await analyzeDelta(model.source, baseCk.source, analysis.options ?? {}, undefined, {
+      analyzeMatrix: poolAnalyser(),
+      isDone: (key) => stored.has(key),
+      onLayer: storer.onLayer,
+      rethrow: isTransient,
+    });
+  } catch (err) {
+    if (err instanceof DeltaError) throw new PermanentJobError('different_architectures', err.message);
+    throw err;
+  }
+  if (storer.state().stoppedEarly) return 'continued';
+  return finish(data, ctx, started);
+}
+
+export async function runAdapterAnalysis(data: AnalyzeModelData, analysis: Analysis, ctx: RunContext): Promise<AnalyzeOutcome> {
+  const started = performance.now();
+  const stats = createHubStats();
+  const location = hubLocation({ repo: data.repoId, revision: data.sha, stats });
+  let adapter;
+  try {
+    adapter = await openAdapter(location);
+  } catch (err) {
+    if (err instanceof AdapterError) {
+      const kind = /^unsupported adapter type/.test(err.message) ? 'unsupported_adapter' : 'bad_adapter';
+      throw new PermanentJobError(kind, err.message);
+    }
+    throw err;
+  }
+  await updateProgress({
+    analysisId: data.analysisId,
+    worker: ctx.worker,
+    checkpoint: { format: adapter.source.format, sha: data.sha, ref: null, files: adapter.source.files },
+  });
+  // The base's matrix shapes by normalised name (headers only), to check that each module fits the base.
+  let baseShapes: Map<string, { name: string; shape: number[] }> | null = null;
+  let baseLabel: string | null = null;
+  if (analysis.baseRevisionId !== null) {
+    const base = await getRevisionRef({ revisionId: analysis.baseRevisionId });
+    if (base) {
+      try {
+        const ck = await openHubCheckpoint({ repo: base.modelId, sha: base.sha, stats });
+        baseShapes = new Map(ck.source.tensors.map((t) => [normaliseTensorName(t.name), { name: t.name, shape: [...t.shape] }]));
+        baseLabel = base.modelId;
+      } catch (err) {
+        if (!classifyError(err).permanent) throw err;
+        ctx.log.warn({ base: base.modelId, err: (err as Error).message }, 'base not readable: adapter shapes not checked');
+      }
+    }
+  }
+  const adjust = (layer: DeltaLayer): DeltaLayer => {
+    if (!baseShapes || layer.shape.length !== 2) return layer;
+    const match = baseShapes.get(normaliseTensorName(layer.tensor));
+    if (!match || (match.shape[0] === layer.shape[0] && match.shape[1] === layer.shape[1])) {
+      return match ? { ...layer, base_tensor: match.name, base_shape: match.shape } : layer;
+    }
+    const { tensor, name, dtype, lora_r, lora_alpha, lora_scale, expert } = layer;
+    return {
+      tensor, name, dtype, lora_r, lora_alpha, lora_scale, ...(expert !== undefined ? { expert } : {}),
+      shape: layer.shape,
+      status: 'skipped',
+      phase: null,
+      base_tensor: match.name,
+      base_shape: match.shape,
+      skip_reason: `error: adapter shape [${layer.shape.join(', ')}] does not fit the base ${baseLabel}'s ${match.name} [${match.shape.join(', ')}]`,
+    } as DeltaLayer;
+  };
+  const stored = await listStoredTensors({ analysisId: data.analysisId });
+  const storer = rowStorer({ data, ctx, stored, blocks: blockCount(adapter.source.tensors.map((t) => t.name.replace(/\.lora_[AB].*$/, '.weight'))), adjust });
+  // Randomization needs the dense matrix: adapters are analysed without it (the r × r route).
+  const { randomize: _r, seed: _s, ...adapterOptions } = analysis.options ?? {};
+  await analyzeAdapter(adapter, adapterOptions, undefined, {
+    isDone: (key) => stored.has(key),
+    onLayer: storer.onLayer,
+    rethrow: isTransient,
+  });
+  if (storer.state().stoppedEarly) return 'continued';
+  const c = adapter.config;
+  return finish(data, ctx, started, {
+    adapter: { peft_type: c.peft_type, r: c.r, lora_alpha: c.lora_alpha, use_rslora: c.use_rslora, base_model_name_or_path: c.base_model_name_or_path },
+  });
+}

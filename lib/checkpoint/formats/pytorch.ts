@@ -6,10 +6,11 @@
  * storage span it views and gathered into its logical row-major matrix. Nothing in a pickle is ever executed.
  */
 import { decodePytorchTensor, maxRelativeIndex, readPytorchIndex, type PytorchTensorEntry } from '@/lib/pytorch';
-import { byteLength, isDecodableDtype, parseIndex, UnsupportedDtypeError, type ByteSource, type SafetensorsDtype } from '@/lib/safetensors';
+import { byteLength, isDecodableDtype, UnsupportedDtypeError, type ByteSource, type SafetensorsDtype } from '@/lib/safetensors';
 import { contentHash } from '../content-hash';
 import { CheckpointError } from '../errors';
 import { mapLimit } from '../slices';
+import { naturalOrder, readShardIndex, weightsLayout, type LayoutNames } from './weights-layout';
 import type { CheckpointFileInfo, CheckpointFormat, CheckpointFormatName, SourceTensor, TensorSource } from '../types';
 
 export const PYTORCH_INDEX_FILE = 'pytorch_model.bin.index.json';
@@ -19,13 +20,9 @@ export const PYTORCH_SINGLE_FILE = 'pytorch_model.bin';
 const NOT_WEIGHTS = /^(training_args\.bin|optimizer(\.pt|\.bin)?|scheduler\.pt|scaler\.pt|rng_state.*\.pth)$/;
 const WEIGHTS = /\.(bin|pt|pth)$/;
 
-export function pytorchFiles(files: readonly CheckpointFileInfo[]): { index: string | null; weights: string[] } | null {
-  const names = new Set(files.map((f) => f.path));
-  if (names.has(PYTORCH_INDEX_FILE)) return { index: PYTORCH_INDEX_FILE, weights: [] };
-  if (names.has(PYTORCH_SINGLE_FILE)) return { index: null, weights: [PYTORCH_SINGLE_FILE] };
-  const all = files.map((f) => f.path).filter((p) => WEIGHTS.test(p) && !NOT_WEIGHTS.test(p));
-  return all.length ? { index: null, weights: all.sort((a, b) => a.localeCompare(b, 'en', { numeric: true })) } : null;
-}
+const LAYOUT: LayoutNames = { index: PYTORCH_INDEX_FILE, single: PYTORCH_SINGLE_FILE, isWeights: (p) => WEIGHTS.test(p) && !NOT_WEIGHTS.test(p) };
+
+export const pytorchFiles = (files: readonly CheckpointFileInfo[]) => weightsLayout(files, LAYOUT);
 
 type Entry = PytorchTensorEntry & { path: string };
 
@@ -37,13 +34,9 @@ export const pytorchFormat: CheckpointFormat = {
     let order: Array<[string, string]> | null = null;
     let weights = layout.weights;
     if (layout.index) {
-      const where = `${location.label}/${layout.index}`;
-      order = parseIndex(await location.readJson(layout.index), where);
-      weights = [...new Set(order.map(([, shard]) => shard))].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
-      const listed = new Set(files.map((f) => f.path));
-      for (const shard of weights) {
-        if (!listed.has(shard)) throw new CheckpointError({ file: where, problem: `weight_map names shard ${JSON.stringify(shard)}, which is missing` });
-      }
+      let shards: string[];
+      ({ order, shards } = await readShardIndex(location, layout.index, files));
+      weights = shards.sort(naturalOrder);
     }
     const indexed = await mapLimit(weights, 4, async (path) => {
       const source = await location.open(path);

@@ -8,7 +8,6 @@ import {
   checkpointFromSources,
   decodeTensor,
   INDEX_FILE,
-  parseIndex,
   readExactly,
   readHeader,
   SINGLE_FILE,
@@ -21,18 +20,15 @@ import { NonFiniteTensorError, SafetensorsError } from '@/lib/safetensors/errors
 import { countNonFinite, decodeMxfp4, mxfp4DecodedShape } from '@/lib/safetensors';
 import { contentHash, contentHashOf } from '../content-hash';
 import { expertSliceRange, mapLimit } from '../slices';
+import { readShardIndex, weightsLayout, type LayoutNames } from './weights-layout';
 import type { CheckpointFileInfo, CheckpointFormat, SourceTensor, TensorSource } from '../types';
 
 const PARALLEL_HEADERS = 4;
 
+const LAYOUT: LayoutNames = { index: INDEX_FILE, single: SINGLE_FILE, isWeights: (p) => p.endsWith('.safetensors') };
+
 /** Which files make the safetensors checkpoint of a listing, or null when it has none. */
-export function safetensorsFiles(files: readonly CheckpointFileInfo[]): { index: string | null; weights: string[] } | null {
-  const names = new Set(files.map((f) => f.path));
-  if (names.has(INDEX_FILE)) return { index: INDEX_FILE, weights: [] };
-  if (names.has(SINGLE_FILE)) return { index: null, weights: [SINGLE_FILE] };
-  const all = files.map((f) => f.path).filter((p) => p.endsWith('.safetensors'));
-  return all.length ? { index: null, weights: all.sort((a, b) => a.localeCompare(b, 'en', { numeric: true })) } : null;
-}
+export const safetensorsFiles = (files: readonly CheckpointFileInfo[]) => weightsLayout(files, LAYOUT);
 
 function blockSizeFromConfig(config: Record<string, unknown> | null): [number, number] | undefined {
   const b = (config?.quantization_config as { weight_block_size?: unknown } | undefined)?.weight_block_size;
@@ -47,16 +43,7 @@ export const safetensorsFormat: CheckpointFormat = {
     const layout = safetensorsFiles(files)!;
     let order: Array<[string, string]> | null = null;
     let weights = layout.weights;
-    if (layout.index) {
-      const where = `${location.label}/${layout.index}`;
-      const json = await location.readJson(layout.index);
-      order = parseIndex(json, where);
-      weights = [...new Set(order.map(([, shard]) => shard))];
-      const listed = new Set(files.map((f) => f.path));
-      for (const shard of weights) {
-        if (!listed.has(shard)) throw new SafetensorsError({ file: where, problem: `weight_map names shard ${JSON.stringify(shard)}, which is missing` });
-      }
-    }
+    if (layout.index) ({ order, shards: weights } = await readShardIndex(location, layout.index, files));
     const opened = await mapLimit(weights, PARALLEL_HEADERS, async (path) => {
       const source = await location.open(path);
       return { path, source, header: await readHeader(source) };

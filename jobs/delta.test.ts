@@ -273,15 +273,16 @@ describe('read side', () => {
   it('leaderboard types and base filter; delta view; a base lists its fine-tunes and adapters', async () => {
     const { listLeaderboard } = await import('@/db/queries/leaderboard');
     const { getDeltaAnalysis, listDerivedModels } = await import('@/db/queries/delta');
-    const params = { sort: 'model' as const, page: 1, pageSize: 50 };
-    const full = await listLeaderboard(params);
+    type Params = Parameters<typeof listLeaderboard>[0];
+    const lb = (extra: Record<string, unknown> = {}) => listLeaderboard({ sort: 'model', page: 1, pageSize: 50, ...extra } as unknown as Params);
+    const full = await lb();
     const types = new Map(full.rows.map((r) => [r.id, r.type]));
     expect(types.get('test/base')).toBe('model');
     expect(types.get('test/ft')).toBe('fine-tune');
     expect(types.has('test/lora')).toBe(false);
-    const adapters = await listLeaderboard({ ...params, type: ['adapter'] });
+    const adapters = await lb({ type: ['adapter'] });
     expect(adapters.rows.map((r) => r.id).sort()).toEqual(['test/ia3', 'test/lora']);
-    const ofBase = await listLeaderboard({ ...params, base: 'test/base' });
+    const ofBase = await lb({ base: 'test/base' });
     expect(ofBase.rows.map((r) => r.id).sort()).toEqual(['test/ft', 'test/ia3', 'test/lora', 'test/other-arch']);
 
     const view = (await getDeltaAnalysis({ modelId: 'test/ft', base: 'test/base' }))!;

@@ -26,11 +26,12 @@ process.env.READ_CACHE_TTL_MS = '0';
 delete process.env.DATABASE_URL;
 
 const { closeDb } = await import('@/db/client');
-const { seedSampleBoard, seedCheckpointSamples } = await import('@/db/queries/testing/sample-data');
+const { seedSampleBoard, seedCheckpointSamples, seedDeltaSample } = await import('@/db/queries/testing/sample-data');
 const { buildOpenApiDocument } = await import('./openapi.json/document');
 const models = await import('./models/route');
 const model = await import('./models/[owner]/[name]/route');
 const layers = await import('./models/[owner]/[name]/layers/route');
+const delta = await import('./models/[owner]/[name]/delta/route');
 const esd = await import('./models/[owner]/[name]/layers/[layer]/esd/route');
 const compare = await import('./compare/route');
 const search = await import('./search/route');
@@ -248,5 +249,41 @@ describe('POST /api/v1/analyses needs the admin token', () => {
     expect(bad.body.error.message).toMatch(/repo/);
     const missing = await post({ repo: 'nobody/missing' }, 'Bearer secret-token');
     expect(missing.res.status).toBe(404);
+  });
+  it('GET .../delta, the base listing its fine-tunes, and the leaderboard type/base filters', async () => {
+    await seedDeltaSample();
+    const p = { owner: 'sample', name: 'llama-mini-chat' };
+    const { res, body } = await call(delta.GET, '/api/v1/models/sample/llama-mini-chat/delta', p);
+    expect(res.status).toBe(200);
+    expect(body).toMatchObject({ kind: 'delta', base: { id: 'sample/llama-mini' }, analysis: { status: 'done' } });
+    expect(body.delta_summary.unchanged).toBe(4);
+    expect(body.unmatched.map((u: any) => u.side).sort()).toEqual(['base', 'model']);
+    expect(body.layers.find((l: any) => l.status === 'success').delta_rel_frobenius).toBeGreaterThan(0);
+    expectMatchesDocument('/api/v1/models/{owner}/{name}/delta', 'get', 200, body);
+    const asked = await call(delta.GET, '/api/v1/models/sample/llama-mini-chat/delta?base=sample/llama-mini', p);
+    expect(asked.body.analysis.id).toBe(body.analysis.id);
+    const other = await call(delta.GET, '/api/v1/models/sample/llama-mini-chat/delta?base=sample/falcon-mini', p);
+    expect(other.res.status).toBe(404);
+    expectMatchesDocument('/api/v1/models/{owner}/{name}/delta', 'get', 404, other.body);
+    const bad = await call(delta.GET, '/api/v1/models/sample/llama-mini-chat/delta?base=nope', p);
+    expect(bad.res.status).toBe(400);
+    expectMatchesDocument('/api/v1/models/{owner}/{name}/delta', 'get', 400, bad.body);
+
+    const baseModel = await call(model.GET, '/api/v1/models/sample/llama-mini', { owner: 'sample', name: 'llama-mini' });
+    expect(baseModel.body.type).toBe('model');
+    expect(baseModel.body.fine_tunes).toEqual([
+      expect.objectContaining({ id: 'sample/llama-mini-chat', type: 'fine-tune', analysis: expect.objectContaining({ status: 'done' }) }),
+    ]);
+    expectMatchesDocument('/api/v1/models/{owner}/{name}', 'get', 200, baseModel.body);
+    const tuned = await call(model.GET, '/api/v1/models/sample/llama-mini-chat', p);
+    expect(tuned.body).toMatchObject({ type: 'fine-tune', base_model: 'sample/llama-mini' });
+    // The delta analysis is not the model's own: its page still shows the model analysis.
+    expect(tuned.body.analysis.id).not.toBe(body.analysis.id);
+
+    const ofBase = await call(models.GET, '/api/v1/models?base=sample/llama-mini');
+    expect(ofBase.body.models.map((m: any) => [m.id, m.type])).toEqual([['sample/llama-mini-chat', 'fine-tune']]);
+    expectMatchesDocument('/api/v1/models', 'get', 200, ofBase.body);
+    expect((await call(models.GET, '/api/v1/models?type=adapter')).body.total).toBe(0);
+    expect((await call(models.GET, '/api/v1/models?type=bogus')).res.status).toBe(400);
   });
 });

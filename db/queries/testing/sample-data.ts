@@ -268,3 +268,42 @@ export async function seedCheckpointSamples({ mirrorOf = 'sample/llama-mini' }: 
   await storeMirror({ modelId: ids.mirror, source: mirrorOf, sha: sha(22) });
   return ids;
 }
+
+/**
+ * A delta analysis of sample/llama-mini-chat against sample/llama-mini (seedSampleBoard first): ΔW rows with the
+ * delta columns, frozen (unchanged) attention in block 0, a classifier head only in the fine-tune (unmatched) and
+ * lm_head only in the base. Returns the analysis id.
+ */
+export async function seedDeltaSample(): Promise<number> {
+  const ft = 'sample/llama-mini-chat';
+  const base = 'sample/llama-mini';
+  const rev = await ensureRevision({ modelId: ft, sha: sha(3) });
+  const baseRev = await ensureRevision({ modelId: base, sha: sha(1) });
+  const { analysis } = await createAnalysis({ modelId: ft, revisionId: rev.id, kind: 'delta', baseRevisionId: baseRev.id });
+  await claimAnalysis({ analysisId: analysis.id, worker: 'sample', staleAfterSeconds: 60 });
+  const rand = seededRandom(42);
+  const plan = llamaLayers(2).filter((p) => p.role !== 'lm_head');
+  const results: LayerResult[] = [];
+  let ordinal = 0;
+  const place = (p: PlannedLayer) => ({ ordinal: ordinal++, blockIndex: p.block, relativeDepth: p.block == null ? null : p.block, role: p.role, fused: false });
+  for (const p of plan) {
+    const frozen = p.block === 0 && ['q', 'k', 'v', 'o'].includes(p.role);
+    const layer: LayerResult & Record<string, unknown> = frozen
+      ? { tensor: p.tensor, name: p.tensor.replace(/\.weight$/, ''), status: 'unchanged' as never, shape: p.shape, dtype: 'BF16', base_tensor: p.tensor, base_shape: p.shape, delta_rel_frobenius: 0, delta_spectral_ratio: 0 }
+      : {
+        ...plantedLayer(p, 2 + 3 * rand(), rand),
+        base_tensor: p.tensor, base_shape: p.shape,
+        delta_rel_frobenius: 0.01 + 0.05 * rand(), delta_spectral_ratio: 0.02 + 0.1 * rand(),
+        delta_stable_rank: 1 + 5 * rand(), delta_effective_rank: 3 + 20 * rand(), delta_alpha: -0.5 + rand(),
+      };
+    if (!frozen) results.push(layer);
+    await storeLayer({ analysisId: analysis.id, layer, placement: place(p) });
+  }
+  const head: PlannedLayer = { tensor: 'score.weight', role: 'other', block: null, shape: [2, 64] };
+  await storeLayer({ analysisId: analysis.id, layer: { tensor: head.tensor, name: 'score', status: 'unmatched' as never, shape: head.shape, dtype: 'BF16', side: 'model', reason: 'only in the fine-tune (no tensor of this name in the base)' }, placement: place(head) });
+  const lm: PlannedLayer = { tensor: 'lm_head.weight', role: 'lm_head', block: null, shape: [512, 64] };
+  await storeLayer({ analysisId: analysis.id, layer: { tensor: lm.tensor, name: 'lm_head', status: 'unmatched' as never, shape: lm.shape, dtype: 'BF16', side: 'base', reason: 'only in the base (no tensor of this name in the fine-tune)' }, placement: place(lm) });
+  await updateProgress({ analysisId: analysis.id, layersDone: ordinal, layersTotal: ordinal });
+  await markAnalysisDone({ analysisId: analysis.id, summary: statsOf(results) });
+  return analysis.id;
+}

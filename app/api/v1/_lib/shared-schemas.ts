@@ -69,7 +69,7 @@ export const modelInfoSchema = z.object({
 });
 
 // Optional WeightWatcher columns the database does not store (rand_sigma_mp, ...) are simply absent.
-const metricShape = {
+export const metricShape = {
   ...Object.fromEntries(WW_DEFAULT_METRIC_COLUMNS.map((c) => [c, c === 'warning' ? z.string().nullable() : n()])),
   ...Object.fromEntries(WW_OPTIONAL_METRIC_COLUMNS.map((c) => [c, n().optional()])),
 };

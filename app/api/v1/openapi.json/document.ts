@@ -4,10 +4,11 @@ import { compareResponseSchema } from '../compare/schema';
 import { errorSchema } from '../_lib/shared-schemas';
 import { esdResponseSchema } from '../models/[owner]/[name]/layers/[layer]/esd/schema';
 import { layersResponseSchema } from '../models/[owner]/[name]/layers/schema';
+import { deltaResponseSchema } from '../models/[owner]/[name]/delta/schema';
 import { modelDetailResponseSchema } from '../models/[owner]/[name]/schema';
 import { MODEL_FIELDS, modelsResponseSchema } from '../models/schema';
 import { searchResponseSchema } from '../search/schema';
-import { SORT_KEYS, STATUSES, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE } from '@/db/queries/leaderboard-params';
+import { SORT_KEYS, STATUSES, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE, MODEL_TYPES } from '@/db/queries/leaderboard-params';
 
 /**
  * The OpenAPI 3.1 document of /api/v1. Response schemas are generated from the same zod schemas the routes are
@@ -22,6 +23,7 @@ export const COMPONENT_SCHEMAS = {
   ModelDetail: modelDetailResponseSchema,
   LayerList: layersResponseSchema,
   LayerEsd: esdResponseSchema,
+  DeltaAnalysis: deltaResponseSchema,
   Comparison: compareResponseSchema,
   SearchResult: searchResponseSchema,
   AnalysisList: analysesResponseSchema,
@@ -70,6 +72,8 @@ export function buildOpenApiDocument(): Record<string, unknown> {
             q('gated', 'only gated (true) or only public (false) repos', { type: 'string', enum: ['true', 'false'] }),
             q('minParams', 'minimum parameter count (e.g. 125M, 1.5B)'),
             q('maxParams', 'maximum parameter count'),
+            q('type', `comma-separated row types (${MODEL_TYPES.join(', ')}); default: model,fine-tune (full models), or all three with base`, { type: 'string', examples: ['adapter'] }),
+            q('base', 'only the fine-tunes and adapters of this base model (owner/name)'),
             q('sort', `one of ${SORT_KEYS.join(', ')} or bench:<benchmark>`, { type: 'string', default: 'alpha' }),
             q('dir', 'sort direction (default per column)', { type: 'string', enum: ['asc', 'desc'] }),
             q('page', '1-based page', { type: 'integer', minimum: 1, default: 1 }),
@@ -99,6 +103,15 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           summary: 'Every layer of the shown (or asked) analysis with all WeightWatcher columns, its MoE expert and where reused metrics came from',
           parameters: [...modelPath, revisionParam],
           responses: { 200: ok('LayerList', 'layers in checkpoint order'), 304: notModified, 400: err('bad input'), 404: err('unknown model, revision, or no analysis yet') },
+        },
+      },
+      '/api/v1/models/{owner}/{name}/delta': {
+        get: {
+          operationId: 'getModelDelta',
+          summary:
+            "A fine-tune's delta analysis against its base (ΔW = W − W_base, paired by tensor name) or an adapter repo's (ΔW = s·B·A): WeightWatcher's columns of ΔW plus the delta columns per row, unmatched tensors, summary, alpha and Δalpha by depth per role",
+          parameters: [...modelPath, q('base', 'the base to compare against (owner/name); default: the latest delta analysis of the model')],
+          responses: { 200: ok('DeltaAnalysis', 'the delta analysis'), 304: notModified, 400: err('bad model id or base'), 404: err('no delta or adapter analysis of this model (against this base)') },
         },
       },
       '/api/v1/models/{owner}/{name}/layers/{layer}/esd': {

@@ -63,6 +63,7 @@
  *   of every spectrum and recomputes such layers with the SVD route, so those columns stay exact.
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -88,10 +89,11 @@ interface Args {
   blockOnly: boolean;
   oneStage: boolean;
   spikedOnly: boolean;
+  pairedOnly: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { quick: false, big: true, threads: undefined, reps: 3, block: true, scipy: true, blockOnly: false, oneStage: false, spikedOnly: false };
+  const args: Args = { quick: false, big: true, threads: undefined, reps: 3, block: true, scipy: true, blockOnly: false, oneStage: false, spikedOnly: false, pairedOnly: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (name: string) => {
@@ -109,7 +111,8 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--block-only') args.blockOnly = true;
     else if (a === '--one-stage') args.oneStage = true;
     else if (a === '--spiked') args.spikedOnly = true;
-    else throw new Error(`unknown option ${a} (--quick, --no-big, --threads N, --reps N, --no-block, --no-scipy, --one-stage, --spiked)`);
+    else if (a === '--paired') args.pairedOnly = true;
+    else throw new Error(`unknown option ${a} (--quick, --no-big, --threads N, --reps N, --no-block, --no-scipy, --one-stage, --spiked, --paired)`);
   }
   if (args.quick) {
     args.block = false;
@@ -209,14 +212,68 @@ function printReference(): void {
   console.log(table(['shape', 'seconds'], [['1024x4096', '~0.4'], ['4096x4096', '8-9.5'], ['4096x11008', '13-16']]));
 }
 
-function runScipy(shapes: [number, number][]): Promise<string | null> {
-  const script = `
+/**
+ * The environment of the WeightWatcher-path child: this process's, less OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE.
+ * A machine may set those to pin an old OpenBLAS kernel (it slows numpy's SVD down by ~1.5-2x); WeightWatcher's users
+ * run numpy with OpenBLAS's own CPU detection, so the baseline does too. Only this child's copy is changed.
+ */
+export function weightWatcherEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const out = { ...env };
+  delete out.OPENBLAS_CORETYPE;
+  delete out.OPENBLAS_L2_SIZE;
+  return out;
+}
+
+/** Python prelude: numpy + scipy or SKIP, and a KERNEL line naming the OpenBLAS core in use. */
+const PY_PRELUDE = `
 import sys, time
 try:
     import numpy as np
     from scipy.linalg import svd
 except Exception as e:
     print("SKIP", e); sys.exit(0)
+def _kernel():
+    try:
+        from threadpoolctl import threadpool_info
+        k = [f"{i.get('internal_api')} {i.get('version')} {i.get('architecture')} x{i.get('num_threads')}" for i in threadpool_info() if i.get('user_api') == 'blas']
+        if k: return "; ".join(k) + " (threadpoolctl)"
+    except Exception:
+        pass
+    try:
+        import ctypes
+        libs = sorted({l.split()[-1] for l in open('/proc/self/maps') if 'openblas' in l.lower() and l.split()[-1].startswith('/')})
+        names = []
+        for p in libs:
+            lib = ctypes.CDLL(p)
+            for s in ('scipy_openblas_get_corename64_', 'scipy_openblas_get_corename', 'openblas_get_corename64_', 'openblas_get_corename'):
+                f = getattr(lib, s, None)
+                if f:
+                    f.restype = ctypes.c_char_p
+                    names.append(f"{p.rsplit('/', 1)[-1]}: {f().decode()}")
+                    break
+        if names: return "; ".join(names) + " (openblas_get_corename)"
+    except Exception:
+        pass
+    return "unknown (no threadpoolctl, no OpenBLAS symbols)"
+print("KERNEL", _kernel(), flush=True)
+`;
+
+function runPython(script: string, argv: string[]): Promise<{ out: string; seconds: number } | null> {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const child = spawn('python3', ['-c', script, ...argv], { stdio: ['ignore', 'pipe', 'ignore'], env: weightWatcherEnv() });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('error', () => resolve(null));
+    child.on('close', () => {
+      const seconds = (performance.now() - t0) / 1000;
+      resolve(out.startsWith('SKIP') || !out ? null : { out, seconds });
+    });
+  });
+}
+
+async function runScipy(shapes: [number, number][]): Promise<string | null> {
+  const script = `${PY_PRELUDE}
 rng = np.random.default_rng(0)
 for spec in sys.argv[1:]:
     r, c = map(int, spec.split("x"))
@@ -225,13 +282,34 @@ for spec in sys.argv[1:]:
     svd(w.astype(np.float64), compute_uv=False)
     print(f"{r}x{c} {time.perf_counter() - t:.2f}", flush=True)
 `;
-  return new Promise((resolve) => {
-    const child = spawn('python3', ['-c', script, ...shapes.map(([r, c]) => `${r}x${c}`)], { stdio: ['ignore', 'pipe', 'ignore'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.on('error', () => resolve(null));
-    child.on('close', () => resolve(out.startsWith('SKIP') || !out ? null : out));
-  });
+  return (await runPython(script, shapes.map(([r, c]) => `${r}x${c}`)))?.out ?? null;
+}
+
+/**
+ * WeightWatcher's path as a whole process on one safetensors file: start python, import numpy + scipy, read the
+ * tensor, W.astype(float64), scipy.linalg.svd(compute_uv=False). Returns the spawn-to-exit seconds, the SVD's own
+ * seconds and the OpenBLAS kernel line.
+ */
+async function timeWeightWatcher(file: string): Promise<{ seconds: number; svd: number; kernel: string } | null> {
+  const script = `${PY_PRELUDE}
+import json, struct
+with open(sys.argv[1], "rb") as f:
+    n = struct.unpack("<Q", f.read(8))[0]
+    header = json.loads(f.read(n))
+    name = next(k for k in header if k != "__metadata__")
+    t = header[name]
+    a, b = t["data_offsets"]
+    f.seek(8 + n + a)
+    w = np.frombuffer(f.read(b - a), dtype=np.float32).reshape(t["shape"])
+t0 = time.perf_counter()
+svd(w.astype(np.float64), compute_uv=False)
+print(f"SVD {time.perf_counter() - t0:.3f}", flush=True)
+`;
+  const r = await runPython(script, [file]);
+  if (!r) return null;
+  const svd = /SVD ([0-9.]+)/.exec(r.out);
+  const kernel = /KERNEL (.*)/.exec(r.out);
+  return { seconds: r.seconds, svd: svd ? Number(svd[1]) : NaN, kernel: kernel ? kernel[1] : '?' };
 }
 
 // --- Outlier (spiked) layers, whole process ------------------------------------------------------------
@@ -254,22 +332,93 @@ function spikedPair(rows: number, cols: number, factor: number): { plain: Float3
   return { plain, spiked };
 }
 
-/** Seconds from spawn to exit of `analyze <file> --json` (the CLI, same runtime flags as this process). */
-function timeCli(file: string): Promise<{ seconds: number; alpha: number | null }> {
-  const cli = fileURLToPath(new URL('../cli/analyze.ts', import.meta.url));
+/** How the CLI is started: through tsx (transpiling the TypeScript on every run) or the precompiled launcher. */
+type CliMode = 'tsx' | 'precompiled';
+const CLI_TS = fileURLToPath(new URL('../cli/analyze.ts', import.meta.url));
+const CLI_LAUNCHER = fileURLToPath(new URL('../cli/launch.mjs', import.meta.url));
+const TSX_BIN = fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url));
+
+function cliModes(): CliMode[] {
+  return existsSync(CLI_LAUNCHER) ? ['precompiled', 'tsx'] : ['tsx'];
+}
+
+function cliCommand(mode: CliMode, args: string[]): string[] {
+  return mode === 'precompiled' ? [CLI_LAUNCHER, ...args] : [TSX_BIN, CLI_TS, ...args];
+}
+
+/** Seconds from spawn to exit of `analyze <args>` (the CLI as `npm run analyze` starts it, or through tsx). */
+function timeCli(file: string | string[], mode: CliMode = cliModes()[0], env: NodeJS.ProcessEnv = process.env): Promise<{ seconds: number; alpha: number | null }> {
+  const argv = Array.isArray(file) ? file : [file, '--json'];
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [...process.execArgv, cli, file, '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, cliCommand(mode, argv), { stdio: ['ignore', 'pipe', 'inherit'], env });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.on('error', reject);
     child.on('close', (code) => {
       const seconds = (performance.now() - t0) / 1000;
-      if (code !== 0) return reject(new Error(`analyze ${file} exited with code ${code}`));
+      if (code !== 0) return reject(new Error(`analyze ${argv.join(' ')} exited with code ${code}`));
       const m = /"alpha":\s*(-?[0-9.eE+-]+)/.exec(out);
       resolve({ seconds, alpha: m ? Number(m[1]) : null });
     });
   });
+}
+
+/**
+ * The judged figure: whole processes, paired. A float32 4096x11008 layer in a safetensors file; per rep, in alternating
+ * order, `analyze <file> --json` (the CLI as `npm run analyze` starts it) and WeightWatcher's path as its users run it
+ * (python3 + numpy/scipy, OpenBLAS with its own CPU detection). Also the CLI's start-up (`--help`) per launcher.
+ */
+async function benchPaired(args: Args): Promise<void> {
+  const [rows, cols] = [4096, 11008];
+  console.log(`\nWhole process, paired (same run, alternating order, medians of ${args.reps}): float32 ${rows}x${cols}`);
+  const modes = cliModes();
+  const startup = new Map<CliMode, number[]>(modes.map((m) => [m, []]));
+  for (let i = 0; i < Math.max(3, args.reps); i++) {
+    for (const m of i % 2 ? [...modes].reverse() : modes) startup.get(m)!.push((await timeCli(['--help'], m)).seconds);
+  }
+  console.log(table(['CLI start-up (analyze --help)', 'seconds (median)', 'runs'], modes.map((m) => [
+    m === 'precompiled' ? 'precompiled bundle (npm run analyze)' : 'tsx lib/cli/analyze.ts (transpiles each run)',
+    fmt(median(startup.get(m)!), 3), startup.get(m)!.map((x) => fmt(x, 3)).join(' '),
+  ])));
+  const dir = await mkdtemp(path.join(tmpdir(), 'alphaboard-paired-'));
+  try {
+    const file = path.join(dir, 'layer.safetensors');
+    const w = gaussianMatrix(rows, cols, rows * 31 + cols, 0.02);
+    await writeSafetensorsFile(file, [{ name: 'layer.weight', dtype: 'F32', shape: [rows, cols], raw: new Uint8Array(w.buffer) }]);
+    const ours: number[] = [];
+    const ww: number[] = [];
+    const svd: number[] = [];
+    let kernel = '';
+    for (let i = 0; i < args.reps; i++) {
+      for (const which of i % 2 === 0 ? ['cli', 'ww'] : ['ww', 'cli']) {
+        if (which === 'cli') {
+          const r = await timeCli(file, modes[0]);
+          ours.push(r.seconds);
+          process.stderr.write(`  analyze ${r.seconds.toFixed(2)} s\n`);
+        } else {
+          const r = await timeWeightWatcher(file);
+          if (!r) {
+            console.log('  (python3 with numpy + scipy not importable: no WeightWatcher-path comparison)');
+            return;
+          }
+          ww.push(r.seconds);
+          svd.push(r.svd);
+          kernel = r.kernel;
+          process.stderr.write(`  WeightWatcher path ${r.seconds.toFixed(2)} s (svd ${r.svd.toFixed(2)} s)\n`);
+        }
+      }
+    }
+    console.log(`  WeightWatcher path: OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE removed from its environment; OpenBLAS kernel ${kernel}`);
+    console.log(table(['process', 'whole process s (median)', 'runs', 'ratio to WW'], [
+      [`analyze --json (${modes[0]})`, fmt(median(ours)), ours.map((x) => fmt(x)).join(' '), fmt(median(ours) / median(ww), 3)],
+      ['WeightWatcher path (python: read, astype f64, svd)', fmt(median(ww)), ww.map((x) => fmt(x)).join(' '), '1'],
+      ['  of which scipy svd (kernel)', fmt(median(svd)), svd.map((x) => fmt(x)).join(' '), ''],
+    ]));
+    console.log(`  whole-process ratio ${fmt(median(ours) / median(ww), 3)} (target <= 0.40); floor: n²k + 4n³/3 = 277 GFLOP at ~47 GFLOP/s = 5.9 s`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 async function benchSpiked(args: Args): Promise<void> {
@@ -436,6 +585,10 @@ async function main(): Promise<void> {
     await benchSpiked(args);
     return;
   }
+  if (args.pairedOnly) {
+    await benchPaired(args);
+    return;
+  }
   const variant = wasmVariant();
   const pool = getPool();
   console.log(`reduction: ${pool.reduction}${pool.reduction === 'two-stage' ? ` (band half-width ${pool.bandwidth})` : ''}; --one-stage or ALPHABOARD_REDUCTION=one-stage for the blocked one-stage one`);
@@ -448,10 +601,12 @@ async function main(): Promise<void> {
     process.stderr.write('  timing scipy (python3) ...\n');
     const out = await runScipy(shapes);
     if (out) {
-      console.log('\nscipy.linalg.svd(float64, compute_uv=False) now, same shapes (WeightWatcher\'s CPU path):');
-      const rows = out.trim().split('\n').map((l) => l.split(' '));
+      const kernel = /^KERNEL (.*)$/m.exec(out)?.[1] ?? '?';
+      console.log('\nscipy.linalg.svd(float64, compute_uv=False) now, same shapes (WeightWatcher\'s CPU path, kernel time only;');
+      console.log(`OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE removed from its environment; OpenBLAS kernel: ${kernel}):`);
+      const rows = out.trim().split('\n').filter((l) => !l.startsWith('KERNEL')).map((l) => l.split(' '));
       console.log(table(
-        ['shape', 'seconds', 'alphaboard end to end s', 'ratio (target <= 0.35)'],
+        ['shape', 'seconds', 'alphaboard analyzeMatrix s', 'kernel ratio'],
         rows.map(([shape, sec]) => {
           const ours = measured.get(shape);
           return [shape, sec, ours ? fmt(ours.e2e) : '-', ours ? fmt(ours.e2e / Number(sec)) : '-'];
@@ -462,6 +617,7 @@ async function main(): Promise<void> {
     }
   }
   await shutdown();
+  if (args.scipy) await benchPaired(args);
   if (!args.quick) await benchSpiked(args);
   if (args.block) {
     console.log('\n7B-shaped block (Llama-2-7B layer 0 shapes, BF16 safetensors, one tensor at a time, own process):');

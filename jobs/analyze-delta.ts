@@ -114,10 +114,11 @@ function rowStorer(loop: RowLoop) {
   return { onLayer, state: () => ({ stoppedEarly, last, total }) };
 }
 
-async function finish(data: AnalyzeModelData, ctx: RunContext, started: number, extra: Record<string, unknown> = {}): Promise<AnalyzeOutcome> {
+/** The summary is WeightWatcher's over ΔW's analysed rows (the same ModelStats shape as a model's). */
+async function finish(data: AnalyzeModelData, ctx: RunContext, started: number): Promise<AnalyzeOutcome> {
   const all = await listLayerResults({ analysisId: data.analysisId });
   const rows = analysedRows(all);
-  const summary = rows.length > 0 ? { ...summarize(rows), ...extra } : Object.keys(extra).length ? (extra as never) : null;
+  const summary = rows.length > 0 ? summarize(rows) : null;
   await markAnalysisDone({
     analysisId: data.analysisId,
     worker: ctx.worker,
@@ -237,8 +238,5 @@ export async function runAdapterAnalysis(data: AnalyzeModelData, analysis: Analy
     rethrow: isTransient,
   });
   if (storer.state().stoppedEarly) return 'continued';
-  const c = adapter.config;
-  return finish(data, ctx, started, {
-    adapter: { peft_type: c.peft_type, r: c.r, lora_alpha: c.lora_alpha, use_rslora: c.use_rslora, base_model_name_or_path: c.base_model_name_or_path },
-  });
+  return finish(data, ctx, started);
 }

@@ -75,6 +75,19 @@ export function EsdViewer({ modelId, revision, layers, initial }: {
           label={`Log-log eigenvalue density of layer ${current?.name ?? ''} with the fitted power law of exponent ${esd.fit.alpha.toFixed(2)}`}
           testId="chart-esd"
           height={340}
+          data={{
+            caption: `Spectrum and power-law fit of ${current?.name ?? 'the layer'}`,
+            columns: ['quantity', 'value'],
+            rows: [
+              ['eigenvalues', esd.evals.length],
+              ['smallest eigenvalue', esd.evals.length ? esd.evals[0] : null],
+              ['largest eigenvalue', esd.evals.length ? esd.evals[esd.evals.length - 1] : null],
+              ['alpha', esd.fit.alpha],
+              ['xmin', esd.fit.xmin],
+              ['KS distance D', esd.fit.D],
+              ...(esd.mp ? [['MP bulk min', esd.mp.bulk_min], ['MP bulk max', esd.mp.bulk_max]] as [string, number][] : []),
+            ],
+          }}
           caption={
             <>
               Points: log-binned density of {esd.evals.length} {esd.complete ? '' : 'sampled '}eigenvalues of WᵀW. Line: power law with

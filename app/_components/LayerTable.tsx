@@ -144,10 +144,13 @@ export function LayerTable({ rows: initialRows, total, fullUrl }: { rows: Row[];
   return (
     <div className="table-wrap" style={{ maxHeight: '70vh' }}>
       <table data-testid="layer-table">
+        <caption className="sr-only" aria-live="polite">
+          Layers sorted by {sort.key}, {sort.dir === 1 ? 'ascending' : 'descending'}
+        </caption>
         <thead>
           <tr>
             {columns.map((c) => (
-              <th key={c} scope="col" aria-sort={sort.key === c ? (sort.dir === 1 ? 'ascending' : 'descending') : undefined} className={LEAD.includes(c as any) || c === 'skip_reason' || c === 'warning' ? undefined : 'num'}>
+              <th key={c} scope="col" aria-sort={sort.key === c ? (sort.dir === 1 ? 'ascending' : 'descending') : 'none'} className={LEAD.includes(c as any) || c === 'skip_reason' || c === 'warning' ? undefined : 'num'}>
                 <button
                   type="button"
                   className="sort"

@@ -90,7 +90,7 @@ function SortHeader({ col, view }: { col: Column; view: LeaderboardView & { dir:
   // sort=alpha is the default and left out of URLs; the explicit dir keeps the direction.
   const link = `/${leaderboardSearch(view, { sort: col.key === 'alpha' ? undefined : col.key, dir: nextDir, page: undefined })}`;
   return (
-    <th scope="col" className={col.num ? 'num' : undefined} aria-sort={active ? (view.dir === 'asc' ? 'ascending' : 'descending') : undefined} data-testid={`col-${col.key}`}>
+    <th scope="col" className={col.num ? 'num' : undefined} aria-sort={active ? (view.dir === 'asc' ? 'ascending' : 'descending') : 'none'} data-testid={`col-${col.key}`}>
       <a href={link} aria-label={`Sort by ${col.label}${active ? (view.dir === 'asc' ? ', descending' : ', ascending') : ''}`}>
         {col.label}
       </a>
@@ -118,8 +118,8 @@ export function LeaderboardTable({ rows, view, benchmarks, hub, emptyText }: {
   return (
     <div className="table-wrap">
       <table data-testid="leaderboard">
-        <caption className="skip-link">
-          Models, sorted by {view.sort} {view.dir}ending
+        <caption className="sr-only">
+          Models, sorted by {columns.find((c) => c.key === view.sort)?.label ?? view.sort}, {view.dir}ending
         </caption>
         <thead>
           <tr>

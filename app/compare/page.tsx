@@ -67,7 +67,7 @@ function Comparison({ c }: { c: NonNullable<Awaited<ReturnType<typeof getCompari
       {noAnalysis.length > 0 && <div className="banner info">No finished analysis yet for {noAnalysis.join(' and ')}.</div>}
       <section aria-labelledby="sd-h">
         <h2 id="sd-h">Summary</h2>
-        <div className="table-wrap">
+        <div className="table-wrap" tabIndex={0} role="region" aria-labelledby="sd-h">
           <table data-testid="summary-deltas">
             <thead>
               <tr>
@@ -106,7 +106,7 @@ function Comparison({ c }: { c: NonNullable<Awaited<ReturnType<typeof getCompari
       </section>
       <section aria-labelledby="dt-h">
         <h2 id="dt-h">Aligned layers</h2>
-        <div className="table-wrap" style={{ maxHeight: '70vh' }}>
+        <div className="table-wrap" style={{ maxHeight: '70vh' }} tabIndex={0} role="region" aria-labelledby="dt-h">
           <table data-testid="delta-table">
             <thead>
               <tr>

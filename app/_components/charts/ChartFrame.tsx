@@ -1,23 +1,62 @@
 'use client';
 
+import { useId } from 'react';
 import { ResponsiveContainer } from 'recharts';
 
+/** A text alternative for a chart: a small table a screen reader can read (visually hidden). */
+export interface ChartData {
+  caption: string;
+  columns: string[];
+  rows: (string | number | null)[][];
+}
+
+/** Median, min and max of finite values (null when there are none). */
+export function stats(values: (number | null | undefined)[]): { n: number; min: number | null; median: number | null; max: number | null } {
+  const v = values.filter((x): x is number => x != null && Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return { n: 0, min: null, median: null, max: null };
+  const m = v.length >> 1;
+  return { n: v.length, min: v[0], median: v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2, max: v[v.length - 1] };
+}
+
+const cellText = (v: string | number | null) => (v == null ? '—' : typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(4)) : v);
+
 /**
- * A titled chart: the plot area has role="img" with an accessible name and a data-testid (e2e tests count its
- * SVG marks to fail on empty charts). Children are one recharts chart element.
+ * A titled chart in a figure: the plot area has role="img" with an accessible name and a data-testid (e2e tests
+ * count its SVG marks to fail on empty charts); a visually hidden table carries the chart's numbers for screen
+ * readers, and the figcaption says how to read it. Children are one recharts chart element.
  */
 export function ChartFrame({
-  title, label, testId, caption, children, height,
-}: { title: string; label: string; testId: string; caption?: React.ReactNode; children: React.ReactElement; height?: number }) {
+  title, label, testId, caption, children, height, data,
+}: { title: string; label: string; testId: string; caption?: React.ReactNode; children: React.ReactElement; height?: number; data?: ChartData }) {
+  const id = useId();
   return (
-    <figure className="chart">
-      <h3>{title}</h3>
+    <figure className="chart" aria-labelledby={`${id}-t`} aria-describedby={`${id}-c`}>
+      <h3 id={`${id}-t`}>{title}</h3>
       <div className="chart-box" role="img" aria-label={label} data-testid={testId} style={height ? { height } : undefined}>
         <ResponsiveContainer width="100%" height="100%" minWidth={200}>
           {children}
         </ResponsiveContainer>
       </div>
-      {caption && <figcaption>{caption}</figcaption>}
+      {data && data.rows.length > 0 && (
+        <table className="sr-only" data-testid={`${testId}-data`}>
+          <caption>{data.caption}</caption>
+          <thead>
+            <tr>
+              {data.columns.map((c) => (
+                <th key={c} scope="col">{c}</th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {data.rows.map((r, i) => (
+              <tr key={i}>
+                {r.map((v, j) => (j === 0 ? <th key={j} scope="row">{cellText(v)}</th> : <td key={j}>{cellText(v)}</td>))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <figcaption id={`${id}-c`}>{caption ?? label}</figcaption>
     </figure>
   );
 }

@@ -1,7 +1,7 @@
 'use client';
 
 import { CartesianGrid, Legend, ReferenceLine, Scatter, ScatterChart, Tooltip, XAxis, YAxis, ZAxis } from 'recharts';
-import { ChartFrame, fmtTick } from './ChartFrame';
+import { ChartFrame, fmtTick, stats } from './ChartFrame';
 
 export interface ComparePointLite {
   name: string;
@@ -22,6 +22,15 @@ export function CompareDepthChart({ group, label, a, b, aName, bName }: {
       title={`α by depth — ${label}`}
       label={`Alpha against relative depth for ${label} layers of ${aName} and ${bName}`}
       testId={`chart-compare-${group}`}
+      caption={`Circles: ${aName}; triangles: ${bName}. x is the layer’s relative depth.`}
+      data={{
+        caption: `Alpha of ${label} layers per model`,
+        columns: ['model', 'layers', 'min α', 'median α', 'max α'],
+        rows: [[aName, a], [bName, b]].map(([name, list]) => {
+          const s = stats((list as ComparePointLite[]).map((p) => p.alpha));
+          return [name as string, s.n, s.min, s.median, s.max];
+        }),
+      }}
     >
       <ScatterChart margin={{ top: 8, right: 12, bottom: 8, left: 0 }}>
         <CartesianGrid strokeDasharray="3 3" />
@@ -46,6 +55,11 @@ export function DiagonalChart({ rows, aName, bName }: { rows: { slot: string; a:
       title="α vs α (aligned layers)"
       label={`Scatter of aligned layer alphas: ${aName} on x, ${bName} on y, with the diagonal`}
       testId="chart-compare-diagonal"
+      data={{
+        caption: 'Aligned layers above, on and below the diagonal, with median alphas',
+        columns: ['aligned layers', `${bName} larger`, 'equal', `${aName} larger`, `median α ${aName}`, `median α ${bName}`],
+        rows: [[rows.length, rows.filter((r) => r.b > r.a).length, rows.filter((r) => r.b === r.a).length, rows.filter((r) => r.b < r.a).length, stats(rows.map((r) => r.a)).median, stats(rows.map((r) => r.b)).median]],
+      }}
       caption={`Points above the diagonal: ${bName} has the larger alpha at that layer.`}
     >
       <ScatterChart margin={{ top: 8, right: 12, bottom: 8, left: 0 }}>

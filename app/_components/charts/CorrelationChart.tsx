@@ -1,7 +1,7 @@
 'use client';
 
 import { CartesianGrid, Scatter, ScatterChart, Tooltip, XAxis, YAxis, ZAxis } from 'recharts';
-import { ChartFrame, fmtTick } from './ChartFrame';
+import { ChartFrame, fmtTick, stats } from './ChartFrame';
 
 export function CorrelationChart({ points, metric, benchmark, rho }: { points: { id: string; metric: number; score: number }[]; metric: string; benchmark: string; rho: number | null }) {
   return (
@@ -10,6 +10,16 @@ export function CorrelationChart({ points, metric, benchmark, rho }: { points: {
       label={`Scatter of ${metric} against ${benchmark} for ${points.length} models; Spearman rank correlation ${rho == null ? 'undefined' : rho.toFixed(2)}`}
       testId="chart-correlation"
       height={360}
+      caption={`One point per model: ${metric} on x, ${benchmark} on y. The table below lists every model.`}
+      data={(() => {
+        const m = stats(points.map((p) => p.metric));
+        const s = stats(points.map((p) => p.score));
+        return {
+          caption: `Range of ${metric} and ${benchmark} over ${points.length} models`,
+          columns: ['', 'min', 'median', 'max'],
+          rows: [[metric, m.min, m.median, m.max], [benchmark, s.min, s.median, s.max]],
+        };
+      })()}
     >
       <ScatterChart margin={{ top: 8, right: 12, bottom: 8, left: 0 }}>
         <CartesianGrid strokeDasharray="3 3" />

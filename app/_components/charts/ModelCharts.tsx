@@ -3,7 +3,7 @@
 import {
   Bar, BarChart, CartesianGrid, Cell, ErrorBar, Legend, Line, LineChart, ReferenceArea, Scatter, ScatterChart, Tooltip, XAxis, YAxis, ZAxis,
 } from 'recharts';
-import { ChartFrame, fmtTick, roleColor } from './ChartFrame';
+import { ChartFrame, fmtTick, roleColor, stats, type ChartData } from './ChartFrame';
 
 /** The model page's charts. Each receives plain rows from the server component. */
 
@@ -42,8 +42,20 @@ function depthOf(l: ChartLayer, maxOrdinal: number) {
 
 export function AlphaByDepthChart({ layers, bands = [] }: { layers: ChartLayer[]; bands?: ExpertBandPoint[] }) {
   const maxOrdinal = Math.max(0, ...layers.map((l) => l.ordinal));
+  const data: ChartData = {
+    caption: 'Alpha per role (layers, min, median, max) and per expert band',
+    columns: ['role', 'layers', 'min α', 'median α', 'max α'],
+    rows: [
+      ...byRole(layers).map(([role, list]) => {
+        const s = stats(list.map((l) => l.alpha));
+        return [role, s.n, s.min, s.median, s.max];
+      }),
+      ...bands.map((b) => [b.name, null, b.y - b.err[0], b.y, b.y + b.err[1]]),
+    ],
+  };
   return (
     <ChartFrame
+      data={data}
       title="Alpha per layer by depth"
       label={`Scatter of alpha for ${layers.length} layers${bands.length ? ` and ${bands.length} expert bands` : ''} against relative depth, coloured by role`}
       testId="chart-alpha-depth"
@@ -83,7 +95,9 @@ export function AlphaHistogram({ layers }: { layers: ChartLayer[] }) {
   for (let x = lo; x < hi - 1e-9; x += width) bins.push({ from: x, label: x.toFixed(1), count: 0 });
   for (const a of alphas) bins[Math.min(bins.length - 1, Math.floor((a - lo) / width))].count++;
   return (
-    <ChartFrame title="Alpha histogram" label={`Histogram of alpha over ${alphas.length} layers`} testId="chart-alpha-hist" caption="Green bars: inside 2–6; orange: above 6 (under-trained); red: below 2.">
+    <ChartFrame
+      data={{ caption: 'Layers per alpha bin', columns: ['α from', 'α to', 'layers'], rows: bins.map((b) => [b.label, (b.from + width).toFixed(1), b.count]) }}
+      title="Alpha histogram" label={`Histogram of alpha over ${alphas.length} layers`} testId="chart-alpha-hist" caption="Green bars: inside 2–6; orange: above 6 (under-trained); red: below 2.">
       <BarChart data={bins} margin={{ top: 8, right: 12, bottom: 8, left: 0 }}>
         <CartesianGrid strokeDasharray="3 3" />
         <XAxis dataKey="label" interval="preserveStartEnd" />
@@ -102,7 +116,16 @@ export function AlphaHistogram({ layers }: { layers: ChartLayer[] }) {
 export function AlphaVsDChart({ layers }: { layers: ChartLayer[] }) {
   const pts = layers.filter((l) => l.D != null);
   return (
-    <ChartFrame title="Alpha vs D" label={`Scatter of alpha against KS distance D for ${pts.length} layers`} testId="chart-alpha-d" caption="D is the Kolmogorov–Smirnov distance of the fit: low D means the power law describes the tail well.">
+    <ChartFrame
+      data={{
+        caption: 'Alpha and KS distance D per role (medians and range of D)',
+        columns: ['role', 'layers', 'median α', 'median D', 'min D', 'max D'],
+        rows: byRole(pts).map(([role, list]) => {
+          const d = stats(list.map((l) => l.D));
+          return [role, list.length, stats(list.map((l) => l.alpha)).median, d.median, d.min, d.max];
+        }),
+      }}
+      title="Alpha vs D" label={`Scatter of alpha against KS distance D for ${pts.length} layers`} testId="chart-alpha-d" caption="D is the Kolmogorov–Smirnov distance of the fit: low D means the power law describes the tail well.">
       <ScatterChart margin={{ top: 8, right: 12, bottom: 8, left: 0 }}>
         <CartesianGrid strokeDasharray="3 3" />
         <XAxis type="number" dataKey="x" name="alpha" tickFormatter={fmtTick} domain={['auto', 'auto']} />
@@ -125,6 +148,10 @@ export function DetXChart({ layers }: { layers: ChartLayer[] }) {
     .map((l) => ({ ordinal: l.ordinal, name: l.name, delta: Math.log10(l.xmin!) - Math.log10(l.detX_val!) }));
   return (
     <ChartFrame
+      data={(() => {
+        const s = stats(data.map((d) => d.delta));
+        return { caption: 'Δ log10 λmin over the layers', columns: ['layers', 'min', 'median', 'max'], rows: s.n ? [[s.n, s.min, s.median, s.max]] : [] };
+      })()}
       title="ΔλMin per layer (detX)"
       label={`Bar chart of log10 xmin minus log10 detX eigenvalue for ${data.length} layers`}
       testId="chart-detx"
@@ -147,6 +174,14 @@ export function CheckpointSeriesChart({ steps, layers }: { steps: { step: number
   const data = layers.map((l, i) => Object.fromEntries([['i', i], ['name', l.name], ...steps.map((s, j) => [`s${s.step}`, l.alphas[j]])]));
   return (
     <ChartFrame
+      data={{
+        caption: 'Alpha per training step (layers, mean, median)',
+        columns: ['step', 'layers', 'mean α', 'median α'],
+        rows: steps.map((s, j) => {
+          const v = layers.map((l) => l.alphas[j]).filter((a): a is number => a != null);
+          return [`step ${s.step}`, v.length, v.length ? v.reduce((x, y) => x + y, 0) / v.length : null, stats(v).median];
+        }),
+      }}
       title="Alpha per layer over training steps"
       label={`Line chart of alpha per layer for ${steps.length} training checkpoints`}
       testId="chart-series"

@@ -238,7 +238,7 @@ export default async function ModelPage({ params, searchParams }: Props) {
             The summary’s mean α is WeightWatcher’s plain mean over every analysed matrix; here each role on its own, so
             that many experts per block do not drown attention.
           </p>
-          <div className="table-wrap">
+          <div className="table-wrap" tabIndex={0} role="region" aria-labelledby="roles-h">
             <table data-testid="role-summary">
               <thead>
                 <tr><th>role</th><th className="num">layers</th><th className="num">mean α</th><th className="num">median α</th><th className="num">min α</th><th className="num">max α</th></tr>
@@ -293,7 +293,7 @@ export default async function ModelPage({ params, searchParams }: Props) {
         <section aria-labelledby="traps-h">
           <h2 id="traps-h">Correlation traps</h2>
           <p className="small muted">Layers whose randomised weights still show eigenvalues above the MP bulk (rand_num_spikes &gt; 0).</p>
-          <div className="table-wrap">
+          <div className="table-wrap" tabIndex={0} role="region" aria-labelledby="traps-h">
             <table data-testid="traps-table">
               <thead><tr><th>layer</th><th className="num">rand_num_spikes</th><th className="num">max_rand_eval</th><th className="num">rand_distance</th></tr></thead>
               <tbody>
@@ -339,7 +339,7 @@ export default async function ModelPage({ params, searchParams }: Props) {
 
       <section aria-labelledby="rev-h">
         <h2 id="rev-h">Revision history</h2>
-        <div className="table-wrap">
+        <div className="table-wrap" tabIndex={0} role="region" aria-labelledby="rev-h">
           <table data-testid="revisions">
             <thead>
               <tr><th>ref</th><th>sha</th><th>step</th><th>committed</th><th>analyses</th><th /></tr>

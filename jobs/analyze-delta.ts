@@ -1,5 +1,5 @@
 import { summarize } from '@/lib/spectral/summary';
-import type { AnalysisOptions, LayerResult } from '@/lib/types';
+import type { AnalysisOptions, EsdData, LayerResult } from '@/lib/types';
 import { openHubCheckpoint } from '@/lib/checkpoint/hub';
 import { hubLocation } from '@/lib/checkpoint/hub-location';
 import type { TensorSource } from '@/lib/checkpoint';
@@ -55,6 +55,29 @@ function poolAnalyser(): MatrixAnalyser {
   return (data, rows, cols, options) => pool.analyze(data, rows, cols, options as AnalysisOptions);
 }
 
+/**
+ * The pool analyser, keeping ΔW's spectrum (run-delta names that call's subject `<name> (ΔW)`) until its row is
+ * stored, so the ESD viewer can show ΔW like any layer. W's and W_base's spectra are not kept.
+ */
+function deltaEsdAnalyser(): { analyse: MatrixAnalyser; take: (name: string) => EsdData | undefined } {
+  const analyse = poolAnalyser();
+  const pending = new Map<string, EsdData>();
+  return {
+    analyse: async (data, rows, cols, options) => {
+      const result = await analyse(data, rows, cols, options);
+      const subject = (options as { subject?: string } | undefined)?.subject;
+      if (subject?.endsWith(' (ΔW)') && result.esd) pending.set(subject, result.esd);
+      return result;
+    },
+    take: (name) => {
+      const key = `${name} (ΔW)`;
+      const esd = pending.get(key);
+      pending.delete(key);
+      return esd;
+    },
+  };
+}
+
 function placementOf(tensor: string, ordinal: number, blocks: number): StoredLayerPlacement {
   const info = parseTensorName(tensor);
   return { ordinal, blockIndex: info.blockIndex, relativeDepth: relativeDepth(info, blocks), role: info.role, fused: info.fused };
@@ -84,6 +107,8 @@ interface RowLoop {
   blocks: number;
   /** Mutate a row before it is stored (adapter shape check); default none. */
   adjust?: (layer: DeltaLayer) => DeltaLayer;
+  /** ΔW's spectrum for a row (by layer name), stored with it when present. */
+  esdOf?: (name: string) => EsdData | undefined;
 }
 
 /** The onLayer hook shared by both kinds: store under the claim, report progress, stop at the slice's end. */
@@ -95,9 +120,10 @@ function rowStorer(loop: RowLoop) {
   const onLayer = async (raw: DeltaLayer, index: number, count: number): Promise<boolean> => {
     const layer = loop.adjust ? loop.adjust(raw) : raw;
     total = count;
+    const esd = loop.esdOf?.(layer.name);
     await storeLayer({
       analysisId: loop.data.analysisId,
-      layer: toStored(layer),
+      layer: esd && (layer.status === 'success' || layer.status === 'failed') ? { ...toStored(layer), esd } : toStored(layer),
       placement: placementOf(layer.tensor, index, loop.blocks),
       worker: loop.ctx.worker,
     });
@@ -160,10 +186,11 @@ export async function runDeltaAnalysis(data: AnalyzeModelData, analysis: Analysi
   });
   const stored = await listStoredTensors({ analysisId: data.analysisId });
   if (stored.size > 0) ctx.log.info({ stored: stored.size }, 'resuming delta analysis');
-  const storer = rowStorer({ data, ctx, stored, blocks: blockCount(model.source.tensors.map((t) => t.name)) });
+  const spectra = deltaEsdAnalyser();
+  const storer = rowStorer({ data, ctx, stored, blocks: blockCount(model.source.tensors.map((t) => t.name)), esdOf: spectra.take });
   try {
     await analyzeDelta(model.source, baseCk.source, analysis.options ?? {}, undefined, {
-      analyzeMatrix: poolAnalyser(),
+      analyzeMatrix: spectra.analyse,
       isDone: (key) => stored.has(key),
       onLayer: storer.onLayer,
       rethrow: isTransient,

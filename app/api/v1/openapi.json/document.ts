@@ -118,7 +118,11 @@ export function buildOpenApiDocument(): Record<string, unknown> {
         get: {
           operationId: 'getLayerEsd',
           summary: "One layer's eigenvalue spectrum and power-law fit",
-          parameters: [...modelPath, p('layer', 'layer ordinal, layer name or full tensor key'), revisionParam],
+          parameters: [
+            ...modelPath, p('layer', 'layer ordinal, layer name or full tensor key'), revisionParam,
+            q('delta', "true: the layer's ΔW spectrum from the model's delta (or adapter) analysis instead", { type: 'string', enum: ['true', 'false'] }),
+            q('base', 'with delta=true: the base of the delta analysis (owner/name); default: the latest'),
+          ],
           responses: { 200: ok('LayerEsd', 'eigenvalues and fit'), 304: notModified, 400: err('bad input'), 404: err('unknown model or layer') },
         },
       },

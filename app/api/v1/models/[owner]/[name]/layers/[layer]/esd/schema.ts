@@ -1,7 +1,15 @@
 import { z } from 'zod';
 import { esdSchema } from '../../../../../../_lib/shared-schemas';
 
-export { revisionQuerySchema as esdQuerySchema } from '../../../schema';
+import { revisionQuerySchema } from '../../../schema';
+import { deltaQuerySchema } from '../../../delta/schema';
+
+/** `revision` picks the model analysis; `delta=true` the delta (or adapter) analysis instead, against `base` if given. */
+export const esdQuerySchema = revisionQuerySchema.merge(deltaQuerySchema).extend({
+  delta: z
+    .preprocess((v) => (Array.isArray(v) ? v[0] : v === '' ? undefined : v), z.enum(['true', 'false']).optional())
+    .transform((v) => v === 'true'),
+});
 
 export const layerParamSchema = z
   .string()

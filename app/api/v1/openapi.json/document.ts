@@ -8,6 +8,7 @@ import { deltaResponseSchema } from '../models/[owner]/[name]/delta/schema';
 import { modelDetailResponseSchema } from '../models/[owner]/[name]/schema';
 import { MODEL_FIELDS, modelsResponseSchema } from '../models/schema';
 import { searchResponseSchema } from '../search/schema';
+import { hubWebhookResponseSchema } from '../webhooks/hub/schema';
 import { SORT_KEYS, STATUSES, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE, MODEL_TYPES } from '@/db/queries/leaderboard-params';
 
 /**
@@ -28,6 +29,7 @@ export const COMPONENT_SCHEMAS = {
   SearchResult: searchResponseSchema,
   AnalysisList: analysesResponseSchema,
   EnqueueResult: enqueueResponseSchema,
+  HubWebhookResult: hubWebhookResponseSchema,
 } as const;
 
 const ref = (name: keyof typeof COMPONENT_SCHEMAS) => ({ $ref: `#/components/schemas/${name}` });
@@ -183,12 +185,50 @@ export function buildOpenApiDocument(): Record<string, unknown> {
           },
         },
       },
+      '/api/v1/webhooks/hub': {
+        post: {
+          operationId: 'hubWebhook',
+          summary: 'Hugging Face Hub webhook: a new commit (or conversion pull request) on a watched model repo queues its analysis, once',
+          description:
+            'Configure at https://huggingface.co/settings/webhooks with this URL, the watched repos (or their owners) as targets, the "Repo update" event, and a secret equal to HUB_WEBHOOK_SECRET. Only `event.scope` = repo.content on a watched model repo is acted on; everything else is acknowledged (200) and ignored with the reason.',
+          security: [{ webhookSecret: [] }],
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['event', 'repo'],
+                  properties: {
+                    event: { type: 'object', required: ['action', 'scope'], properties: { action: { type: 'string' }, scope: { type: 'string' } } },
+                    repo: { type: 'object', required: ['name'], properties: { type: { type: 'string' }, name: { type: 'string' }, headSha: { type: 'string' } } },
+                    updatedRefs: {
+                      type: 'array',
+                      items: { type: 'object', required: ['ref'], properties: { ref: { type: 'string' }, oldSha: { type: ['string', 'null'] }, newSha: { type: ['string', 'null'] } } },
+                    },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            200: { description: 'acknowledged and ignored (reason given)', content: { 'application/json': { schema: ref('HubWebhookResult') } } },
+            202: { description: 'planned: the analysis of the new sha is queued (created: false on a repeated delivery)', content: { 'application/json': { schema: ref('HubWebhookResult') } } },
+            400: err('not a Hub webhook payload'),
+            401: err('missing or wrong X-Webhook-Secret'),
+            503: err('HUB_WEBHOOK_SECRET is not set on the server (webhooks disabled), or the Hub could not be reached'),
+          },
+        },
+      },
       '/api/v1/openapi.json': {
         get: { operationId: 'getOpenApi', summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1 document', content: { 'application/json': { schema: { type: 'object' } } } } } },
       },
     },
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' } },
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' },
+        webhookSecret: { type: 'apiKey', in: 'header', name: 'X-Webhook-Secret', description: 'HUB_WEBHOOK_SECRET' },
+      },
       schemas: Object.fromEntries(Object.entries(COMPONENT_SCHEMAS).map(([name, s]) => [name, json(s)])),
     },
   };

@@ -46,15 +46,28 @@ function selfCheckMatrix(): { data: Float64Array; rows: number; cols: number } {
   return { data, rows, cols };
 }
 
+type WasmModule = { eigenvaluesWasm?: GramEigen; wasmAvailable?: () => boolean };
+let providedWasm: WasmModule | null = null;
+
+/**
+ * Hands the dispatcher the eigen-wasm module directly. For bundles (the precompiled CLI, lib/cli/bundle-entry.ts):
+ * the import below uses a run-time specifier, relative to the source file, that a bundle cannot resolve. Must be
+ * called before the first eigen-solve.
+ */
+export function provideWasmBackend(mod: WasmModule): void {
+  providedWasm = mod;
+}
+
 async function loadBackend(): Promise<{ name: string; gramEigen: GramEigen | null }> {
   if (process.env.ALPHABOARD_EIGEN === 'js') return { name: 'js', gramEigen: null };
-  type WasmModule = { eigenvaluesWasm?: GramEigen; wasmAvailable?: () => boolean };
-  let mod: WasmModule | null = null;
-  try {
-    const specifier = './eigen-wasm';
-    mod = (await import(/* @vite-ignore */ /* webpackIgnore: true */ specifier)) as WasmModule;
-  } catch {
-    return { name: 'js', gramEigen: null };
+  let mod: WasmModule | null = providedWasm;
+  if (!mod) {
+    try {
+      const specifier = './eigen-wasm';
+      mod = (await import(/* @vite-ignore */ /* webpackIgnore: true */ specifier)) as WasmModule;
+    } catch {
+      return { name: 'js', gramEigen: null };
+    }
   }
   const candidate = mod?.eigenvaluesWasm;
   if (typeof candidate !== 'function') return { name: 'js', gramEigen: null };

@@ -9,6 +9,15 @@ export const dynamic = 'force-dynamic';
 
 type Search = Record<string, string | string[] | undefined>;
 
+/** The type filter's choices (a comma list is a `type` value too); '' = full models, or all three with `base`. */
+const TYPE_CHOICES: [string, string][] = [
+  ['', 'full models (default)'],
+  ['model', 'base models only'],
+  ['fine-tune', 'fine-tunes'],
+  ['adapter', 'adapters'],
+  ['model,fine-tune,adapter', 'all, adapters included'],
+];
+
 function Filters({ view, families, dtypes }: { view: LeaderboardParams; families: string[]; dtypes: string[] }) {
   return (
     <form className="filters panel" method="get" action="/" role="search" aria-label="Filter models" data-testid="filters">
@@ -58,6 +67,16 @@ function Filters({ view, families, dtypes }: { view: LeaderboardParams; families
         </select>
       </label>
       <label>
+        Type
+        <select name="type" defaultValue={view.type?.join(',') ?? ''} data-testid="filter-type">
+          {TYPE_CHOICES.map(([value, label]) => (
+            <option key={value} value={value}>
+              {label}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
         Min params
         <input type="text" name="minParams" size={6} defaultValue={view.minParams ?? ''} placeholder="e.g. 100M" data-testid="filter-min" />
       </label>
@@ -65,6 +84,7 @@ function Filters({ view, families, dtypes }: { view: LeaderboardParams; families
         Max params
         <input type="text" name="maxParams" size={6} defaultValue={view.maxParams ?? ''} placeholder="e.g. 8B" data-testid="filter-max" />
       </label>
+      {view.base && <input type="hidden" name="base" value={view.base} />}
       {view.sort !== 'alpha' && <input type="hidden" name="sort" value={view.sort} />}
       {view.dir && <input type="hidden" name="dir" value={view.dir} />}
       <button className="btn" type="submit" data-testid="filter-apply">
@@ -98,6 +118,15 @@ export default async function LeaderboardPage({ searchParams }: { searchParams: 
       {!parsed.success && (
         <div className="banner error" role="alert" data-testid="param-error">
           Ignored an invalid filter: {parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}
+        </div>
+      )}
+      {view.base && (
+        <div className="banner info" role="status" data-testid="base-filter">
+          Fine-tunes and adapters of <Link href={`/models/${view.base}`} prefetch={false}>{view.base}</Link>
+          {view.type?.length ? ` (type: ${view.type.join(', ')})` : ''}.{' '}
+          <Link href={`/${leaderboardSearch(view, { base: undefined, page: undefined })}`} prefetch={false} data-testid="base-filter-clear">
+            Show every model
+          </Link>
         </div>
       )}
       <Filters view={view} families={facets.families} dtypes={facets.dtypes} />

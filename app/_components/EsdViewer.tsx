@@ -13,24 +13,43 @@ export interface EsdLayerOption {
   alpha: number | null;
 }
 
-export function EsdViewer({ modelId, revision, layers, initial }: {
+/** A fine-tune's ΔW rows (its delta analysis against `base`): the viewer offers them next to the model's layers. */
+export interface EsdDeltaLayers {
+  base: string | null;
+  layers: EsdLayerOption[];
+}
+
+export function EsdViewer({ modelId, revision, layers: modelLayers, initial, delta }: {
   modelId: string;
   revision: string;
   layers: EsdLayerOption[];
   initial: { ordinal: number; esd: EsdData } | null;
+  delta?: EsdDeltaLayers | null;
 }) {
   const selectId = useId();
+  const [showDelta, setShowDelta] = useState(false);
+  const layers = showDelta && delta ? delta.layers : modelLayers;
   const [ordinal, setOrdinal] = useState<number | null>(initial?.ordinal ?? layers[0]?.ordinal ?? null);
   const [esd, setEsd] = useState<EsdData | null>(initial?.esd ?? null);
   const [error, setError] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
 
+  const pickSource = (toDelta: boolean) => {
+    if (toDelta === showDelta) return;
+    setShowDelta(toDelta);
+    setEsd(null);
+    setOrdinal((toDelta && delta ? delta.layers : modelLayers)[0]?.ordinal ?? null);
+  };
+
   useEffect(() => {
-    if (ordinal == null || (initial && ordinal === initial.ordinal && esd === initial.esd)) return;
+    if (ordinal == null || (!showDelta && initial && ordinal === initial.ordinal && esd === initial.esd)) return;
     const ctrl = new AbortController();
     setLoading(true);
     setError(null);
-    fetch(`/api/v1/models/${modelId}/layers/${ordinal}/esd?revision=${encodeURIComponent(revision)}`, { signal: ctrl.signal })
+    const query = showDelta
+      ? `delta=true${delta?.base ? `&base=${encodeURIComponent(delta.base)}` : ''}`
+      : `revision=${encodeURIComponent(revision)}`;
+    fetch(`/api/v1/models/${modelId}/layers/${ordinal}/esd?${query}`, { signal: ctrl.signal })
       .then(async (res) => {
         const body = await res.json();
         if (!res.ok) throw new Error(body?.error?.message ?? `HTTP ${res.status}`);
@@ -42,7 +61,7 @@ export function EsdViewer({ modelId, revision, layers, initial }: {
       .finally(() => setLoading(false));
     return () => ctrl.abort();
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [ordinal, modelId, revision]);
+  }, [ordinal, modelId, revision, showDelta]);
 
   const hist = useMemo(() => (esd ? logBinnedDensity(esd.evals) : []), [esd]);
   const fit = useMemo(() => (esd ? powerLawLine(esd) : []), [esd]);
@@ -56,6 +75,18 @@ export function EsdViewer({ modelId, revision, layers, initial }: {
     <section aria-labelledby={`${selectId}-h`} data-testid="esd-viewer">
       <h2 id={`${selectId}-h`}>ESD viewer</h2>
       <div className="filters">
+        {delta && delta.layers.length > 0 && (
+          <fieldset data-testid="esd-source" style={{ border: 'none', padding: 0, margin: 0, display: 'flex', gap: '0.75rem', alignItems: 'center' }}>
+            <legend className="small" style={{ float: 'left', marginRight: '0.5rem' }}>Spectrum of</legend>
+            <label>
+              <input type="radio" name={`${selectId}-src`} checked={!showDelta} onChange={() => pickSource(false)} /> W (the model’s layers)
+            </label>
+            <label>
+              <input type="radio" name={`${selectId}-src`} checked={showDelta} onChange={() => pickSource(true)} data-testid="esd-source-delta" /> ΔW
+              {delta.base ? ` = W − W_base (${delta.base})` : ''}
+            </label>
+          </fieldset>
+        )}
         <label htmlFor={selectId}>
           Layer
           <select id={selectId} value={ordinal ?? ''} onChange={(e) => setOrdinal(Number(e.target.value))} data-testid="esd-layer-select">
@@ -71,7 +102,7 @@ export function EsdViewer({ modelId, revision, layers, initial }: {
       {error && <div className="banner error" role="alert">Could not load this layer’s spectrum: {error}</div>}
       {esd && (
         <ChartFrame
-          title={`Eigenvalue density of ${current?.name ?? 'layer'}`}
+          title={`Eigenvalue density of ${showDelta ? 'ΔW of ' : ''}${current?.name ?? 'layer'}`}
           label={`Log-log eigenvalue density of layer ${current?.name ?? ''} with the fitted power law of exponent ${esd.fit.alpha.toFixed(2)}`}
           testId="chart-esd"
           height={340}
@@ -90,7 +121,7 @@ export function EsdViewer({ modelId, revision, layers, initial }: {
           }}
           caption={
             <>
-              Points: log-binned density of {esd.evals.length} {esd.complete ? '' : 'sampled '}eigenvalues of WᵀW. Line: power law with
+              Points: log-binned density of {esd.evals.length} {esd.complete ? '' : 'sampled '}eigenvalues of {showDelta ? 'ΔWᵀΔW' : 'WᵀW'}. Line: power law with
               slope −α = −{esd.fit.alpha.toFixed(3)} from xmin to xmax, scaled to the tail’s share. D = {esd.fit.D.toFixed(3)}
               {esd.fit.status === 'failed' ? ' (fit failed)' : ''}.{esd.mp ? ' Dashed: Marchenko–Pastur bulk edges.' : ''}
             </>

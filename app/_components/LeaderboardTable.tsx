@@ -35,6 +35,7 @@ const COLUMNS: Column[] = [
         <a href={hubUrl(hub, r.id)} target="_blank" rel="noreferrer" aria-label={`${r.id} on the Hugging Face Hub`} title="Open on the Hub">
           ↗
         </a>
+        {r.type !== 'model' && <span className="badge" data-testid="type-badge">{r.type}</span>}
         {r.gated && <span className="badge gated">gated</span>}
         {r.synthetic && <span className="badge synthetic">synthetic</span>}
       </span>

@@ -302,3 +302,30 @@ export async function listDerivedModels({ baseId, limit = 100 }: { baseId: strin
   });
   return out.sort((a, b) => (a.type === b.type ? a.id.localeCompare(b.id) : a.type === 'fine-tune' ? -1 : 1));
 }
+
+/** Per analysis: mean Δalpha and mean relative Frobenius change over its analysed rows (a base page's list). */
+export interface DeltaMeans {
+  delta_alpha_mean: number | null;
+  rel_frobenius_mean: number | null;
+}
+
+/** Mean Δalpha and ||ΔW||/||W_base|| per delta or adapter analysis, as in `delta_summary` (absent ids: no rows). */
+export async function getDeltaMeans({ analysisIds }: { analysisIds: number[] }): Promise<Map<number, DeltaMeans>> {
+  const out = new Map<number, DeltaMeans>();
+  if (analysisIds.length === 0) return out;
+  const db = await readDb();
+  // Stored delta columns are finite or null (storeLayer), so avg over the non-null ones matches delta_summary.
+  const finite = (col: typeof layers.delta_alpha) => sql<number | null>`avg(${col})`;
+  const rows = await db
+    .select({ id: layers.analysisId, dAlpha: finite(layers.delta_alpha), relF: finite(layers.delta_rel_frobenius) })
+    .from(layers)
+    .where(and(inArray(layers.analysisId, analysisIds), inArray(layers.status, ['success', 'failed'])))
+    .groupBy(layers.analysisId);
+  for (const r of rows) {
+    out.set(r.id, {
+      delta_alpha_mean: r.dAlpha === null ? null : Number(r.dAlpha),
+      rel_frobenius_mean: r.relF === null ? null : Number(r.relF),
+    });
+  }
+  return out;
+}

@@ -3,6 +3,8 @@ import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { getCheckpointSeries, getLayerEsd, listLayers } from '@/db/queries/layers';
 import { getModelDetail } from '@/db/queries/model-detail';
+import { getDeltaAnalysis, getDeltaMeans } from '@/db/queries/delta';
+import { DerivedModels, TrainingDelta } from '@/app/_components/TrainingDelta';
 import { describeCheckpointFormat, expertBands, expertGroupKey } from '@/db/queries/layer-aggregates';
 import { hubEndpoint } from '@/jobs/hub-status';
 import { EsdViewer } from '@/app/_components/EsdViewer';
@@ -79,9 +81,13 @@ export default async function ModelPage({ params, searchParams }: Props) {
   const detail = await getModelDetail({ id, revision: revision || undefined });
   if (!detail) notFound();
   const { model, analysis } = detail;
-  const [layers, series] = await Promise.all([
+  const derived = [...detail.fine_tunes, ...detail.adapters];
+  const [layers, series, delta, deltaMeans] = await Promise.all([
     analysis ? listLayers({ analysisId: analysis.id }) : Promise.resolve([]),
     getCheckpointSeries({ modelId: id }),
+    // A fine-tune's delta analysis (also a failed one, e.g. a base_model naming the model itself) or an adapter's.
+    model.baseModel || detail.type === 'adapter' ? getDeltaAnalysis({ modelId: id }) : Promise.resolve(null),
+    getDeltaMeans({ analysisIds: derived.flatMap((d) => (d.analysis ? [d.analysis.id] : [])) }),
   ]);
   const fitted = layers.filter((l) => l.status === 'success' && l.alpha != null && l.alpha > 0);
   // MoE: routed experts are drawn as one band per block and projection (median, min–max) in the depth chart.
@@ -142,7 +148,7 @@ export default async function ModelPage({ params, searchParams }: Props) {
           )
         )}
       </p>
-      {detail.fineTunes.length > 0 && (
+      {detail.fineTunes.length > 0 && derived.length === 0 && (
         <p className="small">
           Fine-tunes on the board:{' '}
           {detail.fineTunes.map((f, i) => (
@@ -231,6 +237,9 @@ export default async function ModelPage({ params, searchParams }: Props) {
         </section>
       )}
 
+      <TrainingDelta view={delta} type={detail.type} baseModel={detail.base_model} />
+      <DerivedModels baseId={model.id} models={derived} means={deltaMeans} />
+
       {byRole.length > 1 && (
         <section aria-labelledby="roles-h">
           <h2 id="roles-h">Alpha by role</h2>
@@ -312,6 +321,7 @@ export default async function ModelPage({ params, searchParams }: Props) {
           revision={analysis.revision.sha}
           layers={esdLayers}
           initial={firstEsd ? { ordinal: firstEsd.layer.ordinal, esd: { ...firstEsd.esd, evals: firstEsd.esd.evals.map((v) => round(v, 7)!) } } : null}
+          delta={delta?.kind === 'delta' ? { base: delta.base?.id ?? null, layers: delta.layers.filter((l) => l.status === 'success' || l.status === 'failed').map((l) => ({ ordinal: l.ordinal, name: l.name, role: l.role, alpha: round(l.alpha as number | null) })) } : null}
         />
       )}
 

@@ -15,6 +15,7 @@ import { Tip } from '@/app/_components/Tip';
 import { AlphaByDepthChart, AlphaHistogram, AlphaVsDChart, CheckpointSeriesChart, DetXChart, type ChartLayer, type ExpertBandPoint } from '@/app/_components/charts/ModelCharts';
 import { alphaClass, bytes, date, fmt, hubUrl, params as fmtParams, pct } from '@/app/_components/format';
 import { METRIC_INFO } from '@/app/_components/metric-info';
+import { BadgeSnippet } from '@/app/_components/BadgeSnippet';
 
 export const dynamic = 'force-dynamic';
 
@@ -378,6 +379,7 @@ export default async function ModelPage({ params, searchParams }: Props) {
           </table>
         </div>
       </section>
+      <BadgeSnippet modelId={model.id} />
     </>
   );
 }

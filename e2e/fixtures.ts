@@ -47,8 +47,9 @@ export const DEMO = {
 } as const;
 
 /**
- * The PEFT LoRA adapter repo the stand-in Hub serves (adapter_config.json + adapter_model.safetensors). Not in DEMO:
- * the seed does not analyse it as a model (e2e/seed.ts), so it is not a board row.
+ * The PEFT LoRA adapter repo the stand-in Hub serves (adapter_config.json + adapter_model.safetensors). The seed runs
+ * its adapter analysis; not in DEMO because the leaderboard's default view ranks full models only (type=adapter or
+ * base=demo/llama-mini-trained lists it).
  */
 export const DEMO_ADAPTER = 'demo/llama-mini-lora';
 

@@ -6,7 +6,6 @@ import type { TensorSource } from '@/lib/checkpoint';
 import { createHubStats } from '@/lib/hub';
 import { blockCount, parseTensorName, relativeDepth } from '@/lib/tensor-names';
 import { AdapterError, openAdapter } from '@/lib/delta/adapter';
-import { normaliseTensorName } from '@/lib/delta/pairing';
 import { analyzeAdapter, analyzeDelta, DeltaError, type DeltaLayer, type MatrixAnalyser } from '@/lib/delta/run-delta';
 import { getRevisionRef, markAnalysisDone, updateProgress } from '@/db/queries/analyses';
 
@@ -31,8 +30,9 @@ import type { AnalyzeModelData } from './queue';
  * model only, or a shape mismatch; the reason in skip_reason, `side` says which model) and `unchanged` (ΔW = 0).
  *
  * Adapter (`kind = 'adapter'`): a PEFT LoRA repo, one row per module for ΔW = s·B·A (r × r route: small enough for
- * the event loop, r ≤ 2048 is enforced per module). With a base revision on the board, each module's shape is checked
- * against the base's matrix of that name (headers only): a module that does not fit is an `error:` row.
+ * the event loop, r ≤ 2048 is enforced per module). With a base revision on the board, each module must fit the
+ * base's matrix of that name (else an `error:` row) and W_base + ΔW is analysed in the pool's threads, giving
+ * delta_alpha and ΔW's size relative to W_base. A base that cannot be read is noted on the analysis.
  *
  * Permanent failures, stored on the analysis as its error: no tensor name in common ("different architectures?"),
  * an unsupported adapter type ("unsupported adapter type <type>"), a gated/missing checkpoint on either side.
@@ -45,6 +45,7 @@ function analysedRows(rows: LayerResult[]): LayerResult[] {
 
 /** Transient failures are retried by the queue rather than stored as an `error:` row. */
 function isTransient(err: unknown): boolean {
+  if (err instanceof AdapterError) return false; // a module that does not fit: that row's reason, not a retry
   const c = classifyError(err);
   return !c.permanent && c.kind !== 'bad_tensor';
 }
@@ -105,8 +106,6 @@ interface RowLoop {
   ctx: RunContext;
   stored: Set<string>;
   blocks: number;
-  /** Mutate a row before it is stored (adapter shape check); default none. */
-  adjust?: (layer: DeltaLayer) => DeltaLayer;
   /** ΔW's spectrum for a row (by layer name), stored with it when present. */
   esdOf?: (name: string) => EsdData | undefined;
 }
@@ -117,8 +116,7 @@ function rowStorer(loop: RowLoop) {
   let last = -1;
   let total = 0;
   let stoppedEarly = false;
-  const onLayer = async (raw: DeltaLayer, index: number, count: number): Promise<boolean> => {
-    const layer = loop.adjust ? loop.adjust(raw) : raw;
+  const onLayer = async (layer: DeltaLayer, index: number, count: number): Promise<boolean> => {
     total = count;
     const esd = loop.esdOf?.(layer.name);
     await storeLayer({
@@ -217,49 +215,37 @@ export async function runAdapterAnalysis(data: AnalyzeModelData, analysis: Analy
     }
     throw err;
   }
+  // The base, when it can be read: each module is checked against the base matrix of its name and W_base + ΔW is
+  // analysed too (lib/delta's analyzeAdapter). A base that cannot be read is said on the analysis, not fatal.
+  let base: TensorSource | undefined;
+  let note: string | undefined;
+  if (analysis.baseRevisionId !== null) {
+    const ref = await getRevisionRef({ revisionId: analysis.baseRevisionId });
+    if (ref) {
+      try {
+        base = (await openHubCheckpoint({ repo: ref.modelId, sha: ref.sha, stats })).source;
+      } catch (err) {
+        const c = classifyError(err);
+        if (!c.permanent) throw err;
+        note = `base ${ref.modelId} could not be read (${c.message}): ΔW analysed alone, without W_base + ΔW`;
+        ctx.log.warn({ base: ref.modelId, err: c.message }, 'adapter base not readable');
+      }
+    }
+  } else if (adapter.config.base_model_name_or_path) {
+    note = `base ${adapter.config.base_model_name_or_path} is not on the board: ΔW analysed alone, without W_base + ΔW`;
+  }
   await updateProgress({
     analysisId: data.analysisId,
     worker: ctx.worker,
-    checkpoint: { format: adapter.source.format, sha: data.sha, ref: null, files: adapter.source.files },
+    checkpoint: { format: adapter.source.format, sha: data.sha, ref: null, files: adapter.source.files, ...(note ? { note } : {}) },
   });
-  // The base's matrix shapes by normalised name (headers only), to check that each module fits the base.
-  let baseShapes: Map<string, { name: string; shape: number[] }> | null = null;
-  let baseLabel: string | null = null;
-  if (analysis.baseRevisionId !== null) {
-    const base = await getRevisionRef({ revisionId: analysis.baseRevisionId });
-    if (base) {
-      try {
-        const ck = await openHubCheckpoint({ repo: base.modelId, sha: base.sha, stats });
-        baseShapes = new Map(ck.source.tensors.map((t) => [normaliseTensorName(t.name), { name: t.name, shape: [...t.shape] }]));
-        baseLabel = base.modelId;
-      } catch (err) {
-        if (!classifyError(err).permanent) throw err;
-        ctx.log.warn({ base: base.modelId, err: (err as Error).message }, 'base not readable: adapter shapes not checked');
-      }
-    }
-  }
-  const adjust = (layer: DeltaLayer): DeltaLayer => {
-    if (!baseShapes || layer.shape.length !== 2) return layer;
-    const match = baseShapes.get(normaliseTensorName(layer.tensor));
-    if (!match || (match.shape[0] === layer.shape[0] && match.shape[1] === layer.shape[1])) {
-      return match ? { ...layer, base_tensor: match.name, base_shape: match.shape } : layer;
-    }
-    const { tensor, name, dtype, lora_r, lora_alpha, lora_scale, expert } = layer;
-    return {
-      tensor, name, dtype, lora_r, lora_alpha, lora_scale, ...(expert !== undefined ? { expert } : {}),
-      shape: layer.shape,
-      status: 'skipped',
-      phase: null,
-      base_tensor: match.name,
-      base_shape: match.shape,
-      skip_reason: `error: adapter shape [${layer.shape.join(', ')}] does not fit the base ${baseLabel}'s ${match.name} [${match.shape.join(', ')}]`,
-    } as DeltaLayer;
-  };
   const stored = await listStoredTensors({ analysisId: data.analysisId });
-  const storer = rowStorer({ data, ctx, stored, blocks: blockCount(adapter.source.tensors.map((t) => t.name.replace(/\.lora_[AB].*$/, '.weight'))), adjust });
+  const storer = rowStorer({ data, ctx, stored, blocks: blockCount(adapter.source.tensors.map((t) => t.name.replace(/\.lora_[AB].*$/, '.weight'))) });
   // Randomization needs the dense matrix: adapters are analysed without it (the r × r route).
   const { randomize: _r, seed: _s, ...adapterOptions } = analysis.options ?? {};
   await analyzeAdapter(adapter, adapterOptions, undefined, {
+    base,
+    analyzeMatrix: poolAnalyser(),
     isDone: (key) => stored.has(key),
     onLayer: storer.onLayer,
     rethrow: isTransient,

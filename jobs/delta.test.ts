@@ -254,7 +254,11 @@ describe('delta analyses on the board', () => {
     expect(q.shape).toEqual([32, 32]);
     const up = rows.find((r) => r.tensor === 'model.layers.0.mlp.up_proj.weight')!;
     expect(up.status).toBe('skipped');
-    expect(up.skipReason).toMatch(/does not fit the base test\/base's model\.layers\.0\.mlp\.up_proj\.weight \[48, 32\]/);
+    expect(up.skipReason).toMatch(/does not fit the base test\/base@[0-9a-f]{40}'s model\.layers\.0\.mlp\.up_proj\.weight \[48, 32\]/);
+    // The base is on the board: W_base + ΔW is analysed too, so ΔW's size relative to W_base and Δα are known.
+    expect(q.delta_rel_frobenius).toBeGreaterThan(0);
+    expect(q.delta_spectral_ratio).toBeGreaterThan(0);
+    expect(q.baseTensor).toBe('model.layers.0.self_attn.q_proj.weight');
   });
 
   it('an adapter of an unsupported peft type is stored failed with "unsupported adapter type <type>"', async () => {

@@ -31,6 +31,8 @@ export interface CheckpointRead {
   /** `refs/pr/N` when the weights came from the Hub's safetensors conversion PR. */
   ref: string | null;
   files: Array<{ path: string; size: number; sha256?: string }>;
+  /** Anything a reader of the results should know about what could not be read (e.g. an adapter's base). */
+  note?: string;
 }
 
 export type AnalysisStatus = 'queued' | 'running' | 'done' | 'failed';

@@ -46,20 +46,22 @@ async function main(argv: string[]): Promise<number> {
   };
   let report: AnalysisReport | DeltaReport;
   try {
+    const openBase = async (spec: string) => {
+      try {
+        return await openSource(spec);
+      } catch (err) {
+        throw Object.assign(new Error(`--base ${spec}: ${(err as Error).message}`), { usage: err instanceof CliUsageError });
+      }
+    };
     const adapter = await openAdapterIfAny(args.source);
     if (adapter) {
-      if (args.base !== null) throw new CliUsageError(`${args.source} is a PEFT adapter (adapter_config.json): its ΔW needs no --base`);
       if (args.options.randomize) throw new CliUsageError('--randomize needs the dense matrix; an adapter is analysed from its factors');
-      report = await analyzeAdapter(adapter, args.options, progress);
+      // With --base, each module must fit the base and W_base + ΔW is analysed too (delta_alpha, relative sizes).
+      const base = args.base !== null ? await openBase(args.base) : undefined;
+      report = await analyzeAdapter(adapter, args.options, progress, { base });
     } else if (args.base !== null) {
       const model = await openSource(args.source);
-      let base;
-      try {
-        base = await openSource(args.base);
-      } catch (err) {
-        throw Object.assign(new Error(`--base ${args.base}: ${(err as Error).message}`), { usage: err instanceof CliUsageError });
-      }
-      report = await analyzeDelta(model, base, args.options, progress);
+      report = await analyzeDelta(model, await openBase(args.base), args.options, progress);
     } else {
       const source = await openSource(args.source);
       report = await analyzeCheckpoint(source, args.options, progress);

@@ -111,9 +111,14 @@ describe('analyze <adapter folder>', () => {
     expect(doc.adapter).toMatchObject({ peft_type: 'LORA', r: 10, lora_alpha: 20 });
     expect(doc.layers).toHaveLength(1);
     expect(doc.layers[0]).toMatchObject({ tensor: 'model.layers.0.q_proj.weight', name: 'model.layers.0.q_proj', lora_r: 10, lora_scale: 2, matrix_rank: 10, N: 40, M: 32 });
-    const withBase = await runCli([adapter, '--base', base]);
-    expect(withBase.code).toBe(2);
-    expect(withBase.stderr).toMatch(/PEFT adapter/);
+    // With --base, each module is matched to the base matrix of its name and W_base + ΔW is analysed too.
+    const withBase = await runCli([adapter, '--base', base, '--json']);
+    expect(withBase.code, withBase.stderr).toBe(0);
+    const withBaseRow = (JSON.parse(withBase.stdout) as { layers: Row[] }).layers[0];
+    expect(withBaseRow.lora_r).toBe(10);
+    expect(withBaseRow).toMatchObject({ base_tensor: 'model.layers.0.q_proj.weight', base_shape: [40, 32] });
+    expect(typeof withBaseRow.delta_alpha).toBe('number');
+    expect(withBaseRow.delta_rel_frobenius).toBeGreaterThan(0);
   });
 });
 

@@ -325,6 +325,55 @@ describe('LoRA adapters', () => {
     expect(report.errors).toBe(1);
   });
 
+  it('with its base: each module must fit, and W_base + ΔW is analysed (Δα and ΔW relative to W_base, as dense)', async () => {
+    const { mkdir } = await import('node:fs/promises');
+    const folder = path.join(dir, 'adapter-with-base');
+    const baseDir = path.join(dir, 'adapter-base');
+    await mkdir(folder, { recursive: true });
+    await mkdir(baseDir, { recursive: true });
+    const d = 48;
+    const rows = 64;
+    const wq = randn(rows * d, 41, 0.1);
+    await writeSafetensorsFile(path.join(baseDir, 'model.safetensors'), [
+      { name: 'model.layers.0.self_attn.q_proj.weight', dtype: 'F32', shape: [rows, d], data: wq },
+      { name: 'model.layers.0.self_attn.v_proj.weight', dtype: 'F32', shape: [d + 8, d], data: randn((d + 8) * d, 42) },
+    ]);
+    await writeFile(path.join(folder, 'adapter_config.json'), JSON.stringify({ peft_type: 'LORA', r: 12, lora_alpha: 24, target_modules: ['q_proj', 'v_proj'] }));
+    const pre = 'base_model.model.model.layers.0.self_attn';
+    const qa = randn(12 * d, 43, 0.3);
+    const qb = randn(rows * 12, 44, 0.2);
+    await writeSafetensorsFile(path.join(folder, 'adapter_model.safetensors'), [
+      { name: `${pre}.q_proj.lora_A.weight`, dtype: 'F32', shape: [12, d], data: qa },
+      { name: `${pre}.q_proj.lora_B.weight`, dtype: 'F32', shape: [rows, 12], data: qb },
+      { name: `${pre}.v_proj.lora_A.weight`, dtype: 'F32', shape: [12, d], data: randn(12 * d, 45) },
+      { name: `${pre}.v_proj.lora_B.weight`, dtype: 'F32', shape: [d, 12], data: randn(d * 12, 46) },
+    ]);
+    const base = await openLocalSource(baseDir);
+    const report = await analyzeAdapter(await openAdapter(await localLocation(folder)), {}, undefined, { base });
+    const q = report.layers.find((l) => l.name === 'model.layers.0.self_attn.q_proj') as DeltaLayer;
+    // dense reference from the float32-rounded stored values
+    const w = Float64Array.from(Float32Array.from(wq));
+    const fa = Float32Array.from(qa);
+    const fb = Float32Array.from(qb);
+    const delta = new Float64Array(rows * d);
+    for (let i = 0; i < rows; i++) for (let j = 0; j < d; j++) {
+      let s = 0;
+      for (let k = 0; k < 12; k++) s += fb[i * 12 + k] * fa[k * d + j];
+      delta[i * d + j] = 2 * s;
+    }
+    const baseRes = (await analyzeMatrix(Float32Array.from(wq), rows, d)).metrics;
+    const mergedRes = (await analyzeMatrix(add(w, delta), rows, d)).metrics;
+    const frob = (x: Float64Array) => Math.sqrt(x.reduce((a, v) => a + v * v, 0));
+    expect(q.base_tensor).toBe('model.layers.0.self_attn.q_proj.weight');
+    expect(relErr(q.delta_alpha!, (mergedRes.alpha as number) - (baseRes.alpha as number))).toBeLessThan(1e-6);
+    expect(relErr(q.delta_rel_frobenius!, frob(delta) / frob(w))).toBeLessThan(1e-9);
+    expect(relErr(q.delta_spectral_ratio!, Math.sqrt((q.lambda_max as number) / (baseRes.spectral_norm as number)))).toBeLessThan(1e-9);
+    // v_proj's ΔW is [48, 48] but the base's v_proj is [56, 48]: that module is an error row naming both shapes.
+    const v = report.layers.find((l) => l.name === 'model.layers.0.self_attn.v_proj') as DeltaLayer;
+    expect(v.status).toBe('skipped');
+    expect(v.skip_reason).toMatch(/ΔW \[48, 48\] does not fit the base .*model\.layers\.0\.self_attn\.v_proj\.weight \[56, 48\]/);
+  });
+
   it('a folder without adapter weights, or with an unsupported type, is a clear error', async () => {
     const folder = path.join(dir, 'ia3');
     const { mkdir } = await import('node:fs/promises');

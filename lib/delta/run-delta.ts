@@ -26,7 +26,7 @@ import type { AnalysisOptions, LayerResult } from '@/lib/types';
 import type { AnalysisReport, CliLayer, ProgressEvent } from '@/lib/cli/run-analysis';
 import { AdapterError, checkLoraShapes, groupLoraTensors, loraEigenvalues, moduleScaling, type OpenedAdapter } from './adapter';
 import { deltaColumns, sumOfSquares, type DeltaColumns } from './delta-metrics';
-import { pairUnits } from './pairing';
+import { normaliseTensorName, pairUnits } from './pairing';
 
 export type DeltaStatus = CliLayer['status'] | 'unmatched' | 'unchanged';
 
@@ -123,6 +123,43 @@ function difference(a: Float32Array | Float64Array, b: Float32Array | Float64Arr
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) out[i] = a[i] - b[i];
   return out;
+}
+
+/**
+ * W_base and W_base + s·B·A analysed densely (one base matrix and one merged matrix in memory): what the adapter
+ * does to the layer it adapts. B is [d_out, r], A is [r, d_in], both row-major.
+ */
+async function mergedWithBase(
+  base: TensorSource,
+  baseTensor: TensorSource['tensors'][number],
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  shape: { dOut: number; dIn: number; r: number },
+  scale: number,
+  options: AnalysisOptions,
+  analyse: MatrixAnalyser,
+) {
+  const w = await base.read(baseTensor);
+  const { dOut, dIn, r } = shape;
+  const merged = Float64Array.from(w.data);
+  const baseFrobenius2 = sumOfSquares(merged);
+  for (let i = 0; i < dOut; i++) {
+    const row = i * dIn;
+    for (let k = 0; k < r; k++) {
+      const bik = scale * b[i * r + k];
+      if (bik === 0) continue;
+      const ak = k * dIn;
+      for (let j = 0; j < dIn; j++) merged[row + j] += bik * a[ak + j];
+    }
+  }
+  const baseRes = await analyse(w.data, dOut, dIn, { ...options, subject: `${baseTensor.name} (base)` });
+  const mergedRes = await analyse(merged, dOut, dIn, { ...options, subject: `${baseTensor.name} (base + ΔW)` });
+  return {
+    baseFrobenius2,
+    baseSpectral2: baseRes.metrics.spectral_norm ?? null,
+    baseAlpha: { alpha: baseRes.metrics.alpha, status: baseRes.metrics.status },
+    mergedAlpha: { alpha: mergedRes.metrics.alpha, status: mergedRes.metrics.status },
+  };
 }
 
 function isZero(d: Float64Array): boolean {
@@ -264,9 +301,17 @@ export async function analyzeAdapter(
   adapter: OpenedAdapter,
   options: AnalysisOptions,
   onProgress?: (e: DeltaProgress) => void,
-  hooks: Pick<DeltaRunHooks, 'isDone' | 'onLayer' | 'rethrow'> = {},
+  hooks: DeltaRunHooks & {
+    /**
+     * The base checkpoint, when it can be read: each module must fit the base matrix of its name, and W_base + ΔW is
+     * analysed too, giving delta_alpha = α(W_base + ΔW) − α(W_base) and ΔW's size relative to W_base.
+     */
+    base?: TensorSource;
+  } = {},
 ): Promise<DeltaReport> {
   const { config, source } = adapter;
+  const analyse = hooks.analyzeMatrix ?? localAnalyser;
+  const baseByName = hooks.base ? new Map(hooks.base.tensors.map((t) => [normaliseTensorName(t.name), t])) : null;
   const { modules, other } = groupLoraTensors(source.tensors);
   if (modules.length === 0) throw new AdapterError(`${adapter.label}: no lora_A / lora_B tensors in the adapter weights`);
   const minEvals = options.minEvals ?? 10;
@@ -299,6 +344,16 @@ export async function analyzeAdapter(
       if (!mod.A || !mod.B) throw new AdapterError(`${mod.module}: has ${mod.A ? 'lora_A' : 'lora_B'} but no ${mod.A ? 'lora_B' : 'lora_A'}`);
       const shape = checkLoraShapes(mod.module, mod.A.shape, mod.B.shape, r);
       head.shape = [shape.dOut, shape.dIn];
+      const baseTensor = baseByName?.get(normaliseTensorName(head.tensor)) ?? null;
+      if (baseTensor) {
+        head.base_tensor = baseTensor.name;
+        head.base_shape = [...baseTensor.shape];
+        if (baseTensor.shape.length !== 2 || baseTensor.shape[0] !== shape.dOut || baseTensor.shape[1] !== shape.dIn) {
+          throw new AdapterError(
+            `${mod.module}: ΔW [${shape.dOut}, ${shape.dIn}] does not fit the base ${hooks.base!.label}'s ${baseTensor.name} [${baseTensor.shape.join(', ')}]`,
+          );
+        }
+      }
       const skip =
         r < minEvals
           ? `rank ${r} below min_evals ${minEvals}`
@@ -315,11 +370,18 @@ export async function analyzeAdapter(
           const evals = await loraEigenvalues(a.data, b.data, shape, scale);
           const eigen_s = (performance.now() - t0) / 1000;
           const res = await analyzeEigenvalues(evals, shape.dOut, shape.dIn, { ...options, subject: `${mod.module} (ΔW)` });
+          const merged = baseTensor ? await mergedWithBase(hooks.base!, baseTensor, a.data, b.data, shape, scale, options, analyse) : null;
           layer = {
             ...head,
             longname: mod.module,
             ...metricsRow(res),
-            ...deltaColumns({ deltaEvals: evals, baseFrobenius2: null, baseSpectral2: null }),
+            ...deltaColumns({
+              deltaEvals: evals,
+              baseFrobenius2: merged?.baseFrobenius2 ?? null,
+              baseSpectral2: merged?.baseSpectral2 ?? null,
+              modelAlpha: merged?.mergedAlpha ?? null,
+              baseAlpha: merged?.baseAlpha ?? null,
+            }),
             timings: { eigen_s, fit_s: res.timings.fit_s },
           } as DeltaLayer;
         }

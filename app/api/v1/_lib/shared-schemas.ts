@@ -44,6 +44,7 @@ export const analysisSchema = z.object({
       sha: z.string().describe('commit whose files were read'),
       ref: z.string().nullable().describe("refs/pr/N when the weights came from the Hub conversion bot's safetensors PR, else null"),
       files: z.array(z.object({ path: z.string(), size: z.number(), sha256: z.string().optional() })),
+      note: z.string().optional().describe("what could not be read, e.g. an adapter's base that is not on the board"),
     })
     .nullable()
     .describe('what the analysis read; null for analyses stored before this was recorded'),

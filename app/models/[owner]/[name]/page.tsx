@@ -204,6 +204,7 @@ export default async function ModelPage({ params, searchParams }: Props) {
             {` (${checkpoint.files.length} file${checkpoint.files.length === 1 ? '' : 's'}, ${bytes(checkpoint.files.reduce((s, f) => s + f.size, 0))})`}
           </span>
           {' · read at commit '}<code title={checkpoint.sha}>{checkpoint.sha.slice(0, 7)}</code>
+          {checkpoint.note && <span data-testid="checkpoint-note">{` · ${checkpoint.note}`}</span>}
         </p>
       )}
       {analysis?.status === 'failed' && (
@@ -316,7 +317,7 @@ export default async function ModelPage({ params, searchParams }: Props) {
         </section>
       )}
 
-      {analysis && esdLayers.length > 0 && (
+      {analysis && esdLayers.length > 0 && !(detail.type === 'adapter' && !firstEsd) && (
         <EsdViewer
           modelId={model.id}
           revision={analysis.revision.sha}

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * Shields-style SVG badge for a model card: "alphaboard α | 3.42 healthy", the value coloured by the alpha band
  * used across the board (2–6 healthy, < 2 over-fit, > 6 under-trained; the same colours as the pages), grey when
@@ -81,14 +83,16 @@ export function renderBadge(parts: BadgeParts): string {
     );
   };
   const desc = esc(parts.description);
+  // Ids unique to the content, so several badges inlined in one page do not borrow each other's clip and gradient.
+  const uid = createHash('sha1').update(`${parts.label}|${parts.message}|${parts.colour}`).digest('hex').slice(0, 8);
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${HEIGHT}" viewBox="0 0 ${w} ${HEIGHT}" role="img" aria-label="${desc}">` +
     `<title>${desc}</title>` +
-    `<linearGradient id="s" x2="0" y2="100%"><stop offset="0" stop-color="#bbb" stop-opacity=".1"/><stop offset="1" stop-opacity=".1"/></linearGradient>` +
-    `<clipPath id="r"><rect width="${w}" height="${HEIGHT}" rx="3" fill="#fff"/></clipPath>` +
-    `<g clip-path="url(#r)"><rect width="${lw}" height="${HEIGHT}" fill="${BADGE_COLOURS.label}"/>` +
+    `<linearGradient id="s${uid}" x2="0" y2="100%"><stop offset="0" stop-color="#bbb" stop-opacity=".1"/><stop offset="1" stop-opacity=".1"/></linearGradient>` +
+    `<clipPath id="r${uid}"><rect width="${w}" height="${HEIGHT}" rx="3" fill="#fff"/></clipPath>` +
+    `<g clip-path="url(#r${uid})"><rect width="${lw}" height="${HEIGHT}" fill="${BADGE_COLOURS.label}"/>` +
     `<rect x="${lw}" width="${mw}" height="${HEIGHT}" fill="${parts.colour}"/>` +
-    `<rect width="${w}" height="${HEIGHT}" fill="url(#s)"/></g>` +
+    `<rect width="${w}" height="${HEIGHT}" fill="url(#s${uid})"/></g>` +
     `<g fill="#fff" text-anchor="middle" font-family="Verdana,Geneva,DejaVu Sans,sans-serif" text-rendering="geometricPrecision" font-size="110">` +
     text(lw / 2, parts.label, lw) +
     text(lw + mw / 2, parts.message, mw) +

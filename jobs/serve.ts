@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { needsBuild } from '@/jobs/start';
+import { needsBuild } from './start';
 
 /**
  * `npm run serve`: serve the existing production build, never building (production: `npm run build` once, then
@@ -43,4 +43,4 @@ function main(): void {
   child.on('exit', (code, signal) => process.exit(code ?? (signal === 'SIGINT' ? 130 : 143)));
 }
 
-if (process.argv[1]?.endsWith('scripts/serve.ts')) main();
+if (process.argv[1]?.endsWith('jobs/serve.ts')) main();

@@ -26,13 +26,14 @@ export function wasmAvailable(): boolean {
   return loadKernelModule() !== null;
 }
 
-function assertInput(data: Float32Array | Float64Array, rows: number, cols: number): void {
+function assertInput(data: Float32Array | Float64Array, rows: number, cols: number, scan = true): void {
   if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 1 || cols < 1) {
     throw new RangeError(`eigenvaluesWasm: bad shape ${rows}x${cols}`);
   }
   if (data.length !== rows * cols) {
     throw new RangeError(`eigenvaluesWasm: ${data.length} values for a ${rows}x${cols} matrix`);
   }
+  if (!scan) return;
   for (let i = 0; i < data.length; i++) {
     const x = data[i];
     if (x - x !== 0) throw new RangeError(`eigenvaluesWasm: non-finite value ${x} at index ${i}`);
@@ -53,6 +54,15 @@ export async function eigenvaluesWasmDetailed(
 ): Promise<{ values: Float64Array; timings: EigenJobTimings }> {
   assertInput(data, rows, cols);
   return getPool().eigenvalues(data, rows, cols, lowRank);
+}
+
+/**
+ * eigenvaluesWasm for a caller that has already checked every entry of `data` is finite (eigen.ts's dispatcher does,
+ * before any route): skips the second pass over W (~1 ns per entry, ~45 ms for a 4096x11008 layer).
+ */
+export async function eigenvaluesWasmFiniteInput(data: Float32Array | Float64Array, rows: number, cols: number, lowRank?: LowRank): Promise<Float64Array> {
+  assertInput(data, rows, cols, false);
+  return (await getPool().eigenvalues(data, rows, cols, lowRank)).values;
 }
 
 /** Ascending float64 eigenvalues of WᵀW (all min(rows, cols) of them); of (W − L·Rᵀ)ᵀ(W − L·Rᵀ) with `lowRank`. */

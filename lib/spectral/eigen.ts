@@ -46,7 +46,7 @@ function selfCheckMatrix(): { data: Float64Array; rows: number; cols: number } {
   return { data, rows, cols };
 }
 
-type WasmModule = { eigenvaluesWasm?: GramEigen; wasmAvailable?: () => boolean };
+type WasmModule = { eigenvaluesWasm?: GramEigen; eigenvaluesWasmFiniteInput?: GramEigen; wasmAvailable?: () => boolean };
 let providedWasm: WasmModule | null = null;
 
 /**
@@ -71,6 +71,8 @@ async function loadBackend(): Promise<{ name: string; gramEigen: GramEigen | nul
   }
   const candidate = mod?.eigenvaluesWasm;
   if (typeof candidate !== 'function') return { name: 'js', gramEigen: null };
+  // computeSpectrum checks every entry is finite before any route, so the backend need not scan W again
+  const trusted = typeof mod?.eigenvaluesWasmFiniteInput === 'function' ? mod.eigenvaluesWasmFiniteInput : candidate;
   if (typeof mod?.wasmAvailable === 'function' && !mod.wasmAvailable()) return { name: 'js', gramEigen: null };
   try {
     const { data, rows, cols } = selfCheckMatrix();
@@ -81,7 +83,7 @@ async function loadBackend(): Promise<{ name: string; gramEigen: GramEigen | nul
     for (let i = 0; i < expected.length; i++) {
       if (!(Math.abs(got[i] - expected[i]) <= 1e-10 * lmax)) return { name: 'js', gramEigen: null };
     }
-    return { name: 'wasm', gramEigen: candidate };
+    return { name: 'wasm', gramEigen: trusted };
   } catch {
     return { name: 'js', gramEigen: null };
   }

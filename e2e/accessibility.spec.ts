@@ -1,4 +1,4 @@
-import { DEMO, expect, test } from './fixtures';
+import { DEMO, DEMO_ADAPTER, expect, test } from './fixtures';
 import { expectAccessible } from './pages/axe';
 
 /**
@@ -31,6 +31,14 @@ const VISITS: [string, string][] = [
   ['conversion-PR model', `/models/${DEMO.pr}`],
   ['mirror with identical-to banner', `/models/${DEMO.mirror}`],
   ['3-D expert stacks', `/models/${DEMO.moe3d}`],
+  ['fine-tune with a planted ΔW', `/models/${DEMO.ftPlanted}`],
+  ['fine-tune with frozen layers', `/models/${DEMO.ftFrozen}`],
+  ['fine-tune with added tokens and a head', `/models/${DEMO.ftCls}`],
+  ['LoRA adapter', `/models/${DEMO_ADAPTER}`],
+  ['leaderboard of fine-tunes', '/?type=fine-tune'],
+  ['leaderboard of adapters', '/?type=adapter'],
+  ['leaderboard of fine-tunes of a base', `/?base=${DEMO.trained}`],
+  ['leaderboard with an invalid filter', '/?type=lora'],
   ['compare picker', '/compare'],
   ['compare fine-tune with base', `/compare?a=${DEMO.falcon}&b=${DEMO.chat}`],
   ['compare llama and falcon', `/compare?a=${DEMO.trained}&b=${DEMO.falcon}`],
@@ -47,6 +55,7 @@ const DARK_VISITS: [string, string][] = [
   ['leaderboard with no results', '/?q=no-such-model-anywhere'],
   ['model page', `/models/${DEMO.trained}`],
   ['MoE model', `/models/${DEMO.moe}`],
+  ['fine-tune with a planted ΔW', `/models/${DEMO.ftPlanted}`],
   ['training checkpoints', `/models/${DEMO.series}`],
   ['compare fine-tune with base', `/compare?a=${DEMO.falcon}&b=${DEMO.chat}`],
   ['correlations mmlu vs alpha', '/correlations?benchmark=mmlu&metric=alpha'],

@@ -54,7 +54,9 @@
  * Float64 is required for WeightWatcher's numbers (see the error analysis), so a 4096x11008 layer cannot
  * go below ~6 s here, nor a 4096² one below ~3.5 s, whatever the algorithm on this route.
  * The host is shared: the same run varies by 20-50% from minute to minute, and scipy slows down with
- * it, which is why the ratio to WeightWatcher's path timed in the same run is the stable figure.
+ * it, which is why only ratios to WeightWatcher's path timed in the same run, in alternating order, are compared.
+ * Even those move with the load: OpenBLAS's SVD slows down more than these kernels when the cores are contended
+ * (whole-process 4096x11008 ratio 0.51 measured in a quiet period, 0.30 at a load average of ~6.5 on 2 cores).
  *
  * ## Error analysis
  * - Inputs (f32/bf16/f16 decoded to f32) are converted to f64 exactly when packed; a product of two
@@ -619,7 +621,8 @@ async function main(): Promise<void> {
     if (out) {
       const kernel = /^KERNEL (.*)$/m.exec(out)?.[1] ?? '?';
       console.log('\nscipy.linalg.svd(float64, compute_uv=False) now, same shapes (WeightWatcher\'s CPU path, kernel time only;');
-      console.log(`OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE removed from its environment; OpenBLAS kernel: ${kernel}):`);
+      console.log(`OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE removed from its environment; OpenBLAS kernel: ${kernel}).`);
+      console.log('Not paired: scipy runs after the table above, so the load differs; the whole-process pair below is the judged figure:');
       const rows = out.trim().split('\n').filter((l) => !l.startsWith('KERNEL')).map((l) => l.split(' '));
       console.log(table(
         ['shape', 'seconds', 'alphaboard analyzeMatrix s', 'kernel ratio'],

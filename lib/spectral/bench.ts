@@ -23,7 +23,7 @@
  *
  * Outlier layers (also run by default, after the shapes; --spiked runs only them): a float32 2048x5504 Gaussian
  * layer (entries N(0, 0.02²)) and the same layer plus one rank-1 spike whose singular value is 300x the bulk edge,
- * each written to a safetensors file and analysed by the CLI (`lib/cli/analyze.ts --json`) in its own process,
+ * each written to a safetensors file and analysed by the CLI (`analyze --json`, as `npm run analyze` starts it) in its own process,
  * alternating plain/spiked --reps times; whole-process seconds (medians) and their ratio from the same run. The
  * spiked layer takes the deflated route (deflate.ts); before it, the accuracy policy sent it to the pure-JS SVD.
  *

@@ -28,8 +28,9 @@ test('API responses agree with /api/v1/openapi.json', async ({ request }) => {
   await check(`/api/v1/compare?a=${DEMO.trained}&b=${DEMO.gpt2}`, '/api/v1/compare');
   await check('/api/v1/search?q=mini', '/api/v1/search');
   const analyses = await check('/api/v1/analyses', '/api/v1/analyses');
-  // one analysis per model, plus three more refs of the checkpoint series
-  expect(analyses.body.analyses.length).toBe(DEMO_MODEL_COUNT + 3);
+  // one analysis per model, plus three more refs of the checkpoint series, the delta analyses of the four fine-tunes
+  // of demo/llama-mini-trained and the adapter analysis of demo/llama-mini-lora (not a leaderboard row by default)
+  expect(analyses.body.analyses.length).toBe(DEMO_MODEL_COUNT + 3 + 4 + 1);
   await check('/api/v1/models?sort=nope', '/api/v1/models', 400);
   await check('/api/v1/models/nobody/nothing', '/api/v1/models/{owner}/{name}', 404);
   await check('/api/v1/compare?a=demo/x', '/api/v1/compare', 400);

@@ -18,14 +18,19 @@ test.describe('model-card badge', () => {
     await expect(svg).toHaveAttribute('aria-label', /mean alpha \d+\.\d\d \((healthy|over-fit|under-trained)/);
     await expect(page.locator('svg > title')).toHaveText(/mean alpha/);
 
-    // As an <img> (how a model card shows it), both badges decode to their computed size.
-    await page.setContent(
-      `<img id="a" src="${baseURL}/badge/${DEMO.trained}.svg" alt="a"><img id="b" src="${baseURL}/badge/nobody/unknown-model.svg" alt="b">`,
-    );
-    for (const id of ['a', 'b']) {
+    // As an <img> (how a model card shows it), both badges decode and draw, 20 px high.
+    await page.goto('/');
+    await page.evaluate((srcs) => {
+      for (const [id, src] of srcs) {
+        const img = document.createElement('img');
+        Object.assign(img, { id, src, alt: id });
+        document.body.append(img);
+      }
+    }, [['badge-a', `${baseURL}/badge/${DEMO.trained}.svg`], ['badge-b', `${baseURL}/badge/nobody/unknown-model.svg`]]);
+    for (const id of ['badge-a', 'badge-b']) {
       await expect
-        .poll(() => page.locator(`#${id}`).evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0 && img.naturalHeight === 20))
-        .toBe(true);
+        .poll(() => page.locator(`#${id}`).evaluate((img: HTMLImageElement) => (img.complete ? [img.naturalWidth > 0, img.naturalHeight] : null)))
+        .toEqual([true, 20]);
     }
     const unknown = await (await request.get('/badge/nobody/unknown-model.svg')).text();
     expect(unknown).toContain('not analysed yet');

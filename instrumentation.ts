@@ -8,6 +8,8 @@ export async function register(): Promise<void> {
   if (process.env.NEXT_RUNTIME !== 'nodejs') return;
   // `next build` loads this module too; it must not open (and lock) the database.
   if (process.env.NEXT_PHASE === 'phase-production-build') return;
+  // Request timing for /metrics, and the TCP peer address the rate limiter (proxy.ts) keys on.
+  (await import('./jobs/metrics')).installHttpObserver();
   const embedded = await import('./jobs/embedded');
   const webOnly = process.env.ALPHABOARD_WORKER === 'off' || (!!process.env.DATABASE_URL && process.env.WEB_ONLY === '1');
   try {

@@ -2,6 +2,7 @@ import { closeDb, databaseUrl, getDbHandle } from '@/db/client';
 import { closeComputePool } from './compute-pool';
 import { probeHub } from './hub-status';
 import { logger } from './logger';
+import { startMetricsServer } from './metrics';
 import { installProcessGuards } from './process-guards';
 import { getQueue, sendDiscoverJob, stopQueue } from './queue';
 import { ensureDiscoverySchedule } from './schedule';
@@ -27,6 +28,8 @@ async function main(): Promise<void> {
   logger.info({ database: handle.kind, location: handle.location }, 'worker starting');
   const hub = await probeHub();
   if (!hub.reachable) logger.warn({ endpoint: hub.endpoint }, hub.message!);
+  const metricsServer = startMetricsServer();
+  if (metricsServer) logger.info({ port: process.env.METRICS_PORT ?? '9464' }, 'worker metrics on /metrics');
   const boss = await getQueue({ supervise: true, schedule: true });
   await startWorkers(boss);
   await ensureDiscoverySchedule(boss);

@@ -1,3 +1,4 @@
+import { countEvent } from '@/jobs/metric-counters';
 import { count, eq, getTableColumns, sql } from 'drizzle-orm';
 import { unitKey } from '@/lib/checkpoint/layer-units';
 import type { LayerResult, LayerRole } from '@/lib/types';
@@ -121,6 +122,9 @@ export async function storeLayer(params: {
         .onConflictDoUpdate({ target: layerEsd.layerId, set: { esd: layer.esd } });
     }
     return stored.id;
+  }).then((id) => {
+    countEvent('layers_stored', layer.status ?? 'unknown');
+    return id;
   });
 }
 

@@ -41,6 +41,9 @@ export class HubError extends Error {
     super(message, init.cause === undefined ? undefined : { cause: init.cause });
     this.name = 'HubError';
     this.kind = kind;
+    // Counted for the operators' metrics (jobs/metric-counters.ts reads this map).
+    const hubErrors = (((globalThis as any)[Symbol.for('alphaboard.metric-counters')] ??= { layers_stored: {}, hub_errors: {}, rate_limited: {} }).hub_errors);
+    hubErrors[kind] = (hubErrors[kind] ?? 0) + 1;
     this.status = init.status;
     this.url = init.url;
     this.requestId = init.requestId;

@@ -113,47 +113,54 @@ function create(): Metrics {
     labelNames: ['worker'] as const,
     registers: [registry],
   });
-  new client.Gauge({
-    name: 'alphaboard_scrape_database_seconds',
-    help: 'Time the database part of this scrape took',
-    registers: [registry],
-    async collect() {
-      const t0 = performance.now();
-      try {
-        const statuses = await rows('select status, count(*)::int as n, coalesce(sum(layers_done), 0)::bigint as layers from analyses group by status');
-        byStatus.reset();
-        let layers = 0;
-        for (const s of ['queued', 'running', 'done', 'failed']) byStatus.set({ status: s }, 0);
-        for (const r of statuses) {
-          byStatus.set({ status: r.status }, Number(r.n));
-          layers += Number(r.layers);
-        }
-        layersDone.set(layers);
-        const beats = await rows(
-          "select coalesce(worker, 'unknown') as worker, extract(epoch from now() - max(updated_at))::float8 as age from analyses where status = 'running' group by 1",
-        );
-        claimAge.reset();
-        for (const r of beats) claimAge.set({ worker: r.worker }, Math.max(0, Number(r.age)));
-        queueDepth.reset();
-        queueOldest.reset();
-        try {
-          const q = await rows(
-            "select name, count(*)::int as n, coalesce(extract(epoch from now() - min(created_on)), 0)::float8 as age from pgboss.job where state in ('created', 'retry') group by name",
-          );
-          for (const r of q) {
-            queueDepth.set({ queue: r.name }, Number(r.n));
-            queueOldest.set({ queue: r.name }, Math.max(0, Number(r.age)));
-          }
-        } catch {
-          /* the queue schema is created by the first worker; absent means nothing is queued yet */
-        }
-        dbUp.set(1);
-      } catch {
-        dbUp.set(0);
+  // One database read per scrape, shared by the gauges above (the registry collects them concurrently).
+  const scrapeSeconds = new client.Gauge({ name: 'alphaboard_scrape_database_seconds', help: 'Time the database part of the last scrape took', registers: [registry] });
+  let last: { at: number; done: Promise<void> } | null = null;
+  const refresh = (): Promise<void> => {
+    if (last && Date.now() - last.at < 1000) return last.done;
+    last = { at: Date.now(), done: readBoard() };
+    return last.done;
+  };
+  const readBoard = async (): Promise<void> => {
+    const t0 = performance.now();
+    try {
+      const statuses = await rows('select status, count(*)::int as n, coalesce(sum(layers_done), 0)::bigint as layers from analyses group by status');
+      byStatus.reset();
+      let layers = 0;
+      for (const s of ['queued', 'running', 'done', 'failed']) byStatus.set({ status: s }, 0);
+      for (const r of statuses) {
+        byStatus.set({ status: r.status }, Number(r.n));
+        layers += Number(r.layers);
       }
-      this.set((performance.now() - t0) / 1000);
-    },
-  });
+      layersDone.set(layers);
+      const beats = await rows(
+        "select coalesce(worker, 'unknown') as worker, extract(epoch from now() - max(updated_at))::float8 as age from analyses where status = 'running' group by 1",
+      );
+      claimAge.reset();
+      for (const r of beats) claimAge.set({ worker: r.worker }, Math.max(0, Number(r.age)));
+      queueDepth.reset();
+      queueOldest.reset();
+      try {
+        const q = await rows(
+          "select name, count(*)::int as n, coalesce(extract(epoch from now() - min(created_on)), 0)::float8 as age from pgboss.job where state in ('created', 'retry') group by name",
+        );
+        for (const r of q) {
+          queueDepth.set({ queue: r.name }, Number(r.n));
+          queueOldest.set({ queue: r.name }, Math.max(0, Number(r.age)));
+        }
+      } catch {
+        /* the queue schema is created by the first worker; absent means nothing is queued yet */
+      }
+      dbUp.set(1);
+    } catch (err) {
+      if (process.env.METRICS_DEBUG) console.error('metrics: database part failed', err);
+      dbUp.set(0);
+    }
+    scrapeSeconds.set((performance.now() - t0) / 1000);
+  };
+  for (const g of [dbUp, byStatus, layersDone, queueDepth, queueOldest, claimAge, scrapeSeconds] as client.Gauge<string>[]) {
+    (g as unknown as { collect: () => Promise<void> }).collect = refresh;
+  }
 
   return { registry, httpDuration, heartbeat };
 }

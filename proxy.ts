@@ -1,5 +1,5 @@
 import { NextResponse, type NextRequest } from 'next/server';
-import { bodyLimit, classify, clientKey, rateLimitConfig, TokenBuckets } from './app/_lib/rate-limit';
+import { bodyLimit, classify, clientKey, rateLimitConfig, TokenBuckets, tooManyRequests } from './app/_lib/rate-limit';
 import { SECURITY_HEADERS, apiCsp, pageCsp } from './app/_lib/security-headers';
 import { countEvent } from './jobs/metric-counters';
 
@@ -9,8 +9,7 @@ import { countEvent } from './jobs/metric-counters';
  * CSP nonce per page request (Next puts it on its own scripts; see app/_lib/security-headers.ts).
  */
 
-const KEY = Symbol.for('alphaboard.rate-limit');
-const buckets: TokenBuckets = ((globalThis as any)[KEY] ??= new TokenBuckets());
+const buckets: TokenBuckets = ((globalThis as any)[Symbol.for('alphaboard.rate-limit')] ??= new TokenBuckets());
 const limits = rateLimitConfig();
 const isDev = process.env.NODE_ENV === 'development';
 
@@ -32,7 +31,9 @@ export function proxy(request: NextRequest) {
   const method = request.method.toUpperCase();
   const isApi = pathname.startsWith('/api/') || pathname === '/metrics' || pathname.startsWith('/badge/');
 
-  if (limits.enabled) {
+  // In `next start` the HTTP observer (jobs/metrics.ts) already applied the limits before Next parsed the request,
+  // where a refusal costs least; this is the fallback for servers without it (`next dev`).
+  if (limits.enabled && !(globalThis as any)[Symbol.for('alphaboard.http-observer')]) {
     const cls = classify(method, pathname, searchParams);
     if (cls) {
       const client = clientKey(request.headers, limits);
@@ -40,9 +41,8 @@ export function proxy(request: NextRequest) {
       const r = buckets.take(`${cls}|${client}`, budget);
       if (!r.ok) {
         countEvent('rate_limited', cls);
-        return jsonError(429, `too_many_requests:${cls}`, `Too many requests: this client's ${cls} budget is ${budget.rate}/s (burst ${budget.burst}); retry after ${r.retryAfter} s`, {
-          'retry-after': String(r.retryAfter),
-        });
+        const answer = tooManyRequests(cls, budget, r.retryAfter);
+        return withHeaders(new Response(answer.body, { status: answer.status, headers: answer.headers }), apiCsp());
       }
     }
   }

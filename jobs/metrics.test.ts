@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeDb } from '@/db/client';
 import { freshDataDir } from './testing/fresh-db';
@@ -116,5 +118,49 @@ describe('Prometheus metrics', () => {
     expect(() => parsePrometheusText('# TYPE a gauge\na{x="1} 1\n')).toThrow(/bad labels/);
     expect(() => parsePrometheusText('# TYPE a gauge\na 1,5\n')).toThrow();
     expect(() => parsePrometheusText('# TYPE h histogram\nh_bucket{le="1"} 2\nh_bucket{le="2"} 1\nh_bucket{le="+Inf"} 2\nh_count 2\n')).toThrow(/cumulative/);
+  });
+});
+
+describe('HTTP observer', () => {
+  it('answers 429 with Retry-After and a JSON error ahead of the app, per client address, and times every response', async () => {
+    process.env.RATE_LIMIT_API = '1:3';
+    const { installHttpObserver, metrics } = await import('./metrics');
+    installHttpObserver();
+    delete process.env.RATE_LIMIT_API;
+    let reached = 0;
+    const server = http.createServer((req, res) => {
+      reached++;
+      res.end(JSON.stringify({ peer: req.headers['x-alphaboard-peer'] }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as AddressInfo).port;
+    const get = (path: string, localAddress = '127.0.0.1', headers: Record<string, string> = {}) =>
+      new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>((resolve, reject) => {
+        http.get({ host: '127.0.0.1', port, path, localAddress, headers, agent: false }, (res) => {
+          let body = '';
+          res.on('data', (c) => (body += c)).on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+        }).on('error', reject);
+      });
+    try {
+      // A forged peer header is replaced by the real address.
+      const first = await get('/api/v1/models', '127.0.0.1', { 'x-alphaboard-peer': '9.9.9.9', 'x-forwarded-for': '8.8.8.8' });
+      expect(JSON.parse(first.body).peer).toBe('127.0.0.1');
+      expect((await get('/api/v1/models')).status).toBe(200);
+      expect((await get('/api/v1/models')).status).toBe(200);
+      const refused = await get('/api/v1/models', '127.0.0.1', { 'x-forwarded-for': '7.7.7.7' });
+      expect(refused.status).toBe(429);
+      expect(refused.headers['retry-after']).toBe('1');
+      expect(refused.headers['x-content-type-options']).toBe('nosniff');
+      expect(JSON.parse(refused.body).error.code).toBe('too_many_requests:api');
+      expect(reached).toBe(3);
+      // Another address has its own budget; operator endpoints are never limited.
+      expect((await get('/api/v1/models', '127.0.0.2')).status).toBe(200);
+      expect((await get('/api/health')).status).toBe(200);
+      const text = await metrics().registry.metrics();
+      expect(text).toMatch(/alphaboard_http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/models",status="429"\} 1/);
+      expect(text).toMatch(/alphaboard_rate_limited_total\{class="api"\} 1/);
+    } finally {
+      server.close();
+    }
   });
 });

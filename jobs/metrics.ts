@@ -1,9 +1,10 @@
 import http from 'node:http';
 import client from 'prom-client';
 import { getSql } from '@/db/client';
-import { PEER_HEADER } from '@/app/_lib/rate-limit';
+import { classify, clientKey, PEER_HEADER, rateLimitConfig, TokenBuckets, tooManyRequests } from '@/app/_lib/rate-limit';
+import { SECURITY_HEADERS, apiCsp } from '@/app/_lib/security-headers';
 import { getHubStatus } from './hub-status';
-import { counts } from './metric-counters';
+import { countEvent, counts } from './metric-counters';
 
 /**
  * Prometheus metrics for operators (prom-client), one registry per process kept on globalThis so that the HTTP
@@ -176,15 +177,19 @@ export async function renderMetrics(): Promise<{ body: string; contentType: stri
 }
 
 /**
- * Hooks this process's HTTP servers (installed once, from instrumentation.ts in the web server): stamps each request
- * with its TCP peer address in PEER_HEADER (replacing anything the client sent: the rate limiter keys on it), and
- * times each response into alphaboard_http_request_duration_seconds.
+ * Hooks this process's HTTP servers (installed once, from instrumentation.ts in the web server), ahead of Next:
+ * - stamps each request with its TCP peer address in PEER_HEADER (replacing anything the client sent);
+ * - applies the per-client rate limits (app/_lib/rate-limit.ts): a client past its budget is answered 429 here,
+ *   before Next parses anything, so a flood costs the server as little as possible (proxy.ts then skips them);
+ * - times each response into alphaboard_http_request_duration_seconds.
  */
 export function installHttpObserver(): void {
   const FLAG = Symbol.for('alphaboard.http-observer');
   if ((globalThis as any)[FLAG]) return;
-  (globalThis as any)[FLAG] = true;
   const { httpDuration } = metrics();
+  const limits = rateLimitConfig();
+  const buckets: TokenBuckets = ((globalThis as any)[Symbol.for('alphaboard.rate-limit')] ??= new TokenBuckets());
+  const refusalHeaders: Record<string, string> = Object.fromEntries([...SECURITY_HEADERS, ['content-security-policy', apiCsp()]]);
   const emit = http.Server.prototype.emit;
   http.Server.prototype.emit = function (this: http.Server, event: string, ...args: any[]) {
     if (event === 'request') {
@@ -192,14 +197,41 @@ export function installHttpObserver(): void {
       const res = args[1] as http.ServerResponse;
       req.headers[PEER_HEADER] = req.socket.remoteAddress ?? 'unknown';
       const start = process.hrtime.bigint();
+      const url = req.url ?? '/';
+      const q = url.indexOf('?');
+      const pathname = q < 0 ? url : url.slice(0, q);
       res.once('finish', () => {
-        const path = (req.url ?? '/').split('?')[0];
         const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-        httpDuration.observe({ method: req.method ?? 'GET', route: routeLabel(path), status: String(res.statusCode) }, seconds);
+        httpDuration.observe({ method: req.method ?? 'GET', route: routeLabel(pathname), status: String(res.statusCode) }, seconds);
       });
+      if (limits.enabled) {
+        const cls = classify((req.method ?? 'GET').toUpperCase(), pathname, new URLSearchParams(q < 0 ? '' : url.slice(q + 1)));
+        if (cls) {
+          const budget = limits.budgets[cls];
+          const client = clientKey(new Headers({ [PEER_HEADER]: req.headers[PEER_HEADER] as string, ...headerOf(req, limits.trustHeader) }), limits);
+          const r = buckets.take(`${cls}|${client}`, budget);
+          if (!r.ok) {
+            countEvent('rate_limited', cls);
+            const answer = tooManyRequests(cls, budget, r.retryAfter);
+            // Whatever body the client sends is drained, not read.
+            req.resume();
+            res.writeHead(answer.status, { ...refusalHeaders, ...answer.headers, 'content-length': Buffer.byteLength(answer.body) });
+            res.end(answer.body);
+            return true;
+          }
+        }
+      }
     }
     return (emit as (...a: unknown[]) => boolean).apply(this, [event, ...args]);
   } as typeof emit;
+  (globalThis as any)[FLAG] = true;
+}
+
+function headerOf(req: http.IncomingMessage, name: string | null): Record<string, string> {
+  if (!name) return {};
+  const v = req.headers[name];
+  if (v === undefined) return {};
+  return { [name]: Array.isArray(v) ? v.join(', ') : v };
 }
 
 /** `npm run worker`: serve GET /metrics (and /health) on METRICS_PORT (default 9464; `off` disables). */

@@ -63,6 +63,8 @@ export function rateLimitConfig(env: Record<string, string | undefined> = proces
 /** Which budget a request draws from. Operator endpoints (health, readiness, metrics) are not limited (null). */
 export function classify(method: string, pathname: string, search: URLSearchParams): RouteClass | null {
   if (pathname === '/api/health' || pathname === '/api/ready' || pathname === '/metrics') return null;
+  // Build assets: immutable files, usually served by a CDN.
+  if (pathname.startsWith('/_next/static/') || pathname === '/favicon.ico' || pathname === '/icon.svg') return null;
   const write = method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS';
   if (pathname === '/api/v1/analyses' && write) return 'admin';
   if (pathname.startsWith('/api/v1/webhooks/')) return 'admin';
@@ -148,6 +150,20 @@ export class TokenBuckets {
       }
     }
   }
+}
+
+/** The 429 answer: JSON error, Retry-After, never cached. */
+export function tooManyRequests(cls: RouteClass, budget: Budget, retryAfter: number): { status: 429; headers: Record<string, string>; body: string } {
+  return {
+    status: 429,
+    headers: { 'content-type': 'application/json', 'cache-control': 'no-store', 'retry-after': String(retryAfter) },
+    body: JSON.stringify({
+      error: {
+        code: `too_many_requests:${cls}`,
+        message: `Too many requests: this client's ${cls} budget is ${budget.rate}/s (burst ${budget.burst}); retry after ${retryAfter} s`,
+      },
+    }),
+  };
 }
 
 /** Largest request body (bytes) a write route accepts; null: the route takes no body limit here. */

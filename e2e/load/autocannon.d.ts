@@ -7,7 +7,8 @@ declare module 'autocannon' {
     max: number;
   }
   interface Result {
-    requests: Histogram;
+    requests: Histogram & { total: number };
+    statusCodeStats?: Record<string, { count: number }>;
     latency: Histogram;
     errors: number;
     timeouts: number;

@@ -18,7 +18,8 @@ import autocannon from 'autocannon';
  * pass: default budgets, autocannon flooding /api/v1/models from 127.0.0.1 while a normal client on another loopback
  * address (127.0.0.2, its own budget) reads /api/v1/models and the leaderboard at a human pace, timing both.
  * Options (env): BENCH_MODELS (1000), BENCH_LAYERS (300), BENCH_SECONDS (10), BENCH_CONNECTIONS (10),
- * BENCH_SKIP_UNCACHED=1, BENCH_SKIP_FLOOD=1.
+ * BENCH_SKIP_UNCACHED=1, BENCH_SKIP_FLOOD=1. `RATE_LIMIT=off npm run bench:web` gives the throughput passes without the limiter
+ * (the baseline; the flood pass always runs with the default budgets).
  */
 
 const ROOT = process.cwd();
@@ -147,25 +148,26 @@ async function floodPass(): Promise<boolean> {
   const normalBase = flooded;
   try {
     await waitFor(`${flooded}/api/health`, server);
-    const alone = await paceClient(normalBase, ['/api/v1/models'], 10, 5, '127.0.0.2');
-    const [flood, normalApi, normalPages] = await Promise.all([
-      autocannon({ url: `${flooded}/api/v1/models`, connections: CONNECTIONS, duration: SECONDS }),
-      paceClient(normalBase, ['/api/v1/models'], 10, SECONDS - 1, '127.0.0.2'),
-      paceClient(normalBase, ['/', '/models/bench/model-0001'], 1, SECONDS - 1, '127.0.0.2'),
-    ]);
+    // The normal client stays inside its own budget (15/s against 20/s); pages are timed in a separate phase, since
+    // a page render holds the event loop for a while and would otherwise show up in the API client's tail.
+    const flood = (seconds: number) => autocannon({ url: `${flooded}/api/v1/models`, connections: CONNECTIONS, duration: seconds, workers: 1 });
+    const alone = await paceClient(normalBase, ['/api/v1/models'], 15, SECONDS, '127.0.0.2');
+    const [floodApi, normalApi] = await Promise.all([flood(SECONDS), paceClient(normalBase, ['/api/v1/models'], 15, SECONDS - 1, '127.0.0.2')]);
+    const [, normalPages] = await Promise.all([flood(SECONDS), paceClient(normalBase, ['/', '/models/bench/model-0001'], 2, SECONDS - 1, '127.0.0.2')]);
     const load = os.loadavg().map((v) => v.toFixed(1)).join(' ');
-    const total = flood.requests.total;
-    const limited = flood.statusCodeStats?.['429']?.count ?? flood.non2xx;
+    const total = floodApi.requests.total;
+    const limited = floodApi.statusCodeStats?.['429']?.count ?? floodApi.non2xx;
     console.log(`
 flood pass: default budgets (API 20/s, burst 100 per client); ${os.cpus().length} CPUs, load average now ${load}`);
-    console.log(`  flood from 127.0.0.1 (${CONNECTIONS} connections, ${SECONDS} s): ${(total / SECONDS).toFixed(0)} req/s, ${limited} of ${total} answered 429, latency p50 ${flood.latency.p50} ms / p99 ${flood.latency.p99} ms, errors ${flood.errors}`);
+    console.log(`  flood from 127.0.0.1 (${CONNECTIONS} connections, ${SECONDS} s): ${(total / SECONDS).toFixed(0)} req/s, ${limited} of ${total} answered 429, latency p50 ${floodApi.latency.p50} ms / p99 ${floodApi.latency.p99} ms, errors ${floodApi.errors}`);
     const line = (label: string, r: Awaited<ReturnType<typeof paceClient>>) =>
       console.log(`  ${label.padEnd(44)} n=${String(r.n).padStart(4)}  p50 ${r.p50.toFixed(1).padStart(6)} ms  p99 ${r.p99.toFixed(1).padStart(6)} ms  max ${r.max.toFixed(1).padStart(6)} ms  statuses ${JSON.stringify(r.statuses)}`);
     line('normal client, /api/v1/models alone', alone);
     line('normal client, /api/v1/models during flood', normalApi);
     line('normal client, pages during flood', normalPages);
     const ok = limited > 0 && normalApi.p99 < 100 && Object.keys(normalApi.statuses).every((k) => k === '200');
-    console.log(`  target: flood limited and the normal client's /api/v1/models p99 < 100 ms with only 200s: ${ok ? 'met' : 'MISSED'}`);
+    const pagesOk = normalPages.p99 < 300 && Object.keys(normalPages.statuses).every((k) => k === '200');
+    console.log(`  targets: flood limited and the normal client's /api/v1/models p99 < 100 ms with only 200s: ${ok ? 'met' : 'MISSED'}; its pages p99 < 300 ms: ${pagesOk ? 'met' : 'MISSED'}`);
     return ok;
   } finally {
     server.kill('SIGTERM');

@@ -10,7 +10,7 @@ import { getDb } from '@/db/client';
 import { analyses, layers, revisions } from '@/db/schema';
 import type { Analysis } from '@/db/schema';
 import { freshDataDir, removeFreshDataDirs } from './testing/fresh-db';
-import { tinyLlamaTensors } from './testing/tiny-repos';
+import { centredRandom, tinyLlamaTensors } from './testing/tiny-repos';
 
 /**
  * Delta and adapter analyses through the board's pipeline, against the stand-in Hub with generated tiny repos:
@@ -25,16 +25,6 @@ vi.mock('server-only', () => ({}));
 let hub: StandInHub;
 let root: string;
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0 || 1;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  };
-}
 
 function card(base?: string): string {
   return `---\nlicense: apache-2.0\n${base ? `base_model: ${base}\n` : ''}---\n# test\n`;
@@ -59,7 +49,7 @@ beforeAll(async () => {
   await writeModel('test/base', base);
   // The fine-tune: two matrices moved by small noise, every other matrix frozen (byte-identical), lm_head dropped
   // (base only), a classifier head added (fine-tune only).
-  const r = rng(7);
+  const r = centredRandom(7);
   const ft = base
     .filter((t) => t.name !== 'lm_head.weight')
     .map((t) => (PERTURBED.includes(t.name) ? { ...t, data: Float64Array.from(t.data as Float64Array, (x) => x + r() * 0.02) } : t));

@@ -1,5 +1,6 @@
 import { encodeSafetensors, type TensorSpec } from '@/lib/safetensors';
 import { commitFiles, writeStandInRepo } from '@/lib/hub-stand-in/repo-store';
+import { seededRandom } from '@/lib/spectral/rng';
 
 /**
  * Tiny Llama-style checkpoints for the ingestion tests: real safetensors in the real Hub layout (config.json,
@@ -25,20 +26,15 @@ export interface TinyRepoSpec {
   nanTensor?: string;
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0 || 1;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  };
+/** Uniform values in [-0.5, 0.5) from the project's seeded generator. */
+export function centredRandom(seed: number): () => number {
+  const next = seededRandom(seed >>> 0 || 1);
+  return () => next() - 0.5;
 }
 
 export function tinyLlamaTensors(spec: TinyRepoSpec): TensorSpec[] {
   const { blocks = 2, hidden = 32, inter = 48, vocab = 96, dtype = 'F32', seed = 1 } = spec;
-  const r = rng(seed);
+  const r = centredRandom(seed);
   const mat = (name: string, rows: number, cols: number): TensorSpec => ({
     name,
     dtype,

@@ -24,7 +24,7 @@ import { summarizeByRole } from '@/lib/spectral/summary';
 import { parseTensorName } from '@/lib/tensor-names';
 import type { AnalysisOptions, LayerResult } from '@/lib/types';
 import type { AnalysisReport, CliLayer, ProgressEvent } from '@/lib/cli/run-analysis';
-import { AdapterError, checkLoraShapes, groupLoraTensors, loraEigenvalues, moduleScaling, type OpenedAdapter } from './adapter';
+import { AdapterError, type AdapterConfig, checkLoraShapes, groupLoraTensors, loraEigenvalues, moduleScaling, type OpenedAdapter } from './adapter';
 import { deltaColumns, sumOfSquares, type DeltaColumns } from './delta-metrics';
 import { normaliseTensorName, pairUnits } from './pairing';
 
@@ -53,16 +53,7 @@ export interface DeltaReport extends Omit<AnalysisReport, 'layers'> {
   mode: 'delta' | 'adapter';
   base?: string;
   base_format?: string;
-  adapter?: {
-    peft_type: string;
-    base_model_name_or_path: string | null;
-    r: number;
-    lora_alpha: number;
-    use_rslora: boolean;
-    target_modules: string | string[] | null;
-    rank_pattern: Record<string, number>;
-    alpha_pattern: Record<string, number>;
-  };
+  adapter?: AdapterConfig;
 }
 
 export type DeltaProgress = Omit<ProgressEvent, 'layer'> & { layer: DeltaLayer };

@@ -101,6 +101,23 @@ interface LlamaOptions {
   labels?: string[];
 }
 
+/** The norms and grouped-query attention of one Llama-style block (Llama, Mixtral, Llama 4), in checkpoint order. */
+function llamaAttention(
+  p: string,
+  block: number,
+  hidden: number,
+  kv: number,
+  mat: (name: string, rows: number, cols: number, role: string, block: number) => void,
+  vec: (name: string, n: number) => void,
+): void {
+  vec(`${p}.input_layernorm.weight`, hidden);
+  mat(`${p}.self_attn.q_proj.weight`, hidden, hidden, 'q', block);
+  mat(`${p}.self_attn.k_proj.weight`, kv, hidden, 'k', block);
+  mat(`${p}.self_attn.v_proj.weight`, kv, hidden, 'v', block);
+  mat(`${p}.self_attn.o_proj.weight`, hidden, hidden, 'o', block);
+  vec(`${p}.post_attention_layernorm.weight`, hidden);
+}
+
 function llama(dtype: SafetensorsDtype, plan: Plan, rng: Rng, opts: LlamaOptions = {}): Built {
   const hidden = 256, inter = 688, layers = 4, heads = 8, kvHeads = 4, vocab = opts.vocab ?? LLAMA_VOCAB;
   const kv = (hidden / heads) * kvHeads;
@@ -111,12 +128,7 @@ function llama(dtype: SafetensorsDtype, plan: Plan, rng: Rng, opts: LlamaOptions
   mat('model.embed_tokens.weight', vocab, hidden, 'embedding', -1);
   for (let i = 0; i < layers; i++) {
     const p = `model.layers.${i}`;
-    vec(`${p}.input_layernorm.weight`, hidden);
-    mat(`${p}.self_attn.q_proj.weight`, hidden, hidden, 'q', i);
-    mat(`${p}.self_attn.k_proj.weight`, kv, hidden, 'k', i);
-    mat(`${p}.self_attn.v_proj.weight`, kv, hidden, 'v', i);
-    mat(`${p}.self_attn.o_proj.weight`, hidden, hidden, 'o', i);
-    vec(`${p}.post_attention_layernorm.weight`, hidden);
+    llamaAttention(p, i, hidden, kv, mat, vec);
     mat(`${p}.mlp.gate_proj.weight`, inter, hidden, 'gate', i);
     mat(`${p}.mlp.up_proj.weight`, inter, hidden, 'up', i);
     mat(`${p}.mlp.down_proj.weight`, hidden, inter, 'down', i);
@@ -322,12 +334,7 @@ function mixtral(dtype: SafetensorsDtype, plan: ExpertPlan, rng: Rng): Built {
   mat('model.embed_tokens.weight', vocab, hidden, 'embedding', -1);
   for (let i = 0; i < layers; i++) {
     const p = `model.layers.${i}`;
-    vec(`${p}.input_layernorm.weight`, hidden);
-    mat(`${p}.self_attn.q_proj.weight`, hidden, hidden, 'q', i);
-    mat(`${p}.self_attn.k_proj.weight`, kv, hidden, 'k', i);
-    mat(`${p}.self_attn.v_proj.weight`, kv, hidden, 'v', i);
-    mat(`${p}.self_attn.o_proj.weight`, hidden, hidden, 'o', i);
-    vec(`${p}.post_attention_layernorm.weight`, hidden);
+    llamaAttention(p, i, hidden, kv, mat, vec);
     mat(`${p}.block_sparse_moe.gate.weight`, experts, hidden, 'router', i);
     for (let e = 0; e < experts; e++) {
       const x = `${p}.block_sparse_moe.experts.${e}`;
@@ -367,12 +374,7 @@ function llama4(dtype: SafetensorsDtype, plan: ExpertPlan, rng: Rng): Built {
   mat('model.embed_tokens.weight', vocab, hidden, 'embedding', -1);
   for (let i = 0; i < layers; i++) {
     const p = `model.layers.${i}`;
-    vec(`${p}.input_layernorm.weight`, hidden);
-    mat(`${p}.self_attn.q_proj.weight`, hidden, hidden, 'q', i);
-    mat(`${p}.self_attn.k_proj.weight`, kv, hidden, 'k', i);
-    mat(`${p}.self_attn.v_proj.weight`, kv, hidden, 'v', i);
-    mat(`${p}.self_attn.o_proj.weight`, hidden, hidden, 'o', i);
-    vec(`${p}.post_attention_layernorm.weight`, hidden);
+    llamaAttention(p, i, hidden, kv, mat, vec);
     stack(`${p}.feed_forward.experts.gate_up_proj`, hidden, 2 * inter, 'gate_up', i);
     stack(`${p}.feed_forward.experts.down_proj`, inter, hidden, 'down', i);
     mat(`${p}.feed_forward.router.weight`, experts, hidden, 'router', i);

@@ -40,6 +40,19 @@ export interface DbHandle {
    * one-time setup one after another. On PGlite (a single process) it just runs `fn`.
    */
   withAdvisoryLock<T>(key: number, fn: () => Promise<T>): Promise<T>;
+  /**
+   * LISTEN on `channel`: `onPayload` gets each NOTIFY payload committed by any session, `onLost` is called once if
+   * the subscription breaks (PostgreSQL connection lost; the caller subscribes again). `barrier()` resolves once
+   * every notification committed before it was called has been handed to `onPayload` (PGlite delivers them inside
+   * the writer's own statement, so there it resolves at once; on PostgreSQL it is one round trip on the listening
+   * connection, which the server answers only after sending the notifications queued before it).
+   */
+  listen(channel: string, onPayload: (payload: string) => void, onLost: (err: Error) => void): Promise<Subscription>;
+  close(): Promise<void>;
+}
+
+export interface Subscription {
+  barrier(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -80,6 +93,10 @@ async function openPglite(dir: string): Promise<DbHandle> {
       sql,
       location: dir,
       withAdvisoryLock: (_key, fn) => fn(),
+      async listen(channel, onPayload) {
+        const unlisten = await client.listen(channel, onPayload);
+        return { barrier: async () => {}, close: () => unlisten() };
+      },
       async close() {
         try {
           await client.close();
@@ -139,6 +156,33 @@ async function openPostgres(url: string): Promise<DbHandle> {
         await client.query('SELECT pg_advisory_unlock($1)', [key]).catch(() => {});
         client.release();
       }
+    },
+    async listen(channel, onPayload, onLost) {
+      // A dedicated connection: a pooled one would be handed to other queries between notifications.
+      const client = new pg.Client({ connectionString: url });
+      let closed = false;
+      const lost = (err: Error) => {
+        if (closed) return;
+        closed = true;
+        client.end().catch(() => {});
+        onLost(err);
+      };
+      client.on('notification', (msg) => {
+        if (msg.channel === channel) onPayload(msg.payload ?? '');
+      });
+      client.on('error', lost);
+      client.on('end', () => lost(new Error('listening connection closed')));
+      await client.connect();
+      await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      return {
+        barrier: async () => {
+          await client.query('SELECT 1');
+        },
+        async close() {
+          closed = true;
+          await client.end().catch(() => {});
+        },
+      };
     },
     async close() {
       await pool.end();

@@ -4,6 +4,9 @@ import type { AnalysisStatus } from '@/db/schema';
 import type { ModelStats } from '@/lib/types';
 import { claimTimings } from '@/jobs/claims';
 import { defaultDir, MODEL_TYPES, type LeaderboardParams, type ModelType, type SortKey } from './leaderboard-params';
+import type { SnapshotEntry } from './board-snapshot';
+import { BoardSnapshot } from './board-snapshot';
+import { boardWatch, type BoardWatch } from './board-watch';
 import { readThrough } from './read-cache';
 import { iso, num, selectRows } from './read-db';
 
@@ -54,12 +57,12 @@ export interface LeaderboardPage {
 const summaryNum = (field: string) => sql`(l.summary->>${sql.raw(`'${field}'`)})::float8`;
 
 const SORT_SQL: Record<string, SQL> = {
-  model: sql`m.id`,
-  family: sql`m.family`,
-  architecture: sql`m.architecture`,
+  model: sql`m.id COLLATE "C"`,
+  family: sql`m.family COLLATE "C"`,
+  architecture: sql`m.architecture COLLATE "C"`,
   params: sql`m.parameter_count`,
-  dtype: sql`m.dtype`,
-  license: sql`m.license`,
+  dtype: sql`m.dtype COLLATE "C"`,
+  license: sql`m.license COLLATE "C"`,
   gated: sql`(m.gated IS NOT NULL AND m.gated NOT IN ('false', ''))`,
   layers: summaryNum('layers_analyzed'),
   alpha: summaryNum('alpha'),
@@ -71,9 +74,9 @@ const SORT_SQL: Record<string, SQL> = {
   share_alpha_lt_2: summaryNum('share_alpha_lt_2'),
   share_alpha_gt_6: summaryNum('share_alpha_gt_6'),
   traps: summaryNum('correlation_traps'),
-  revision: sql`r.ref`,
+  revision: sql`r.ref COLLATE "C"`,
   analysed_at: sql`coalesce(l.finished_at, l.updated_at)`,
-  status: sql`l.status`,
+  status: sql`l.status COLLATE "C"`,
   downloads: sql`m.downloads`,
   likes: sql`m.likes`,
 };
@@ -82,8 +85,9 @@ function orderBy(sort: SortKey, dir: 'asc' | 'desc'): SQL {
   const expr = sort.startsWith('bench:')
     ? sql`(SELECT b.score FROM benchmark_scores b WHERE b.model_id = m.id AND b.benchmark = ${sort.slice(6)})`
     : SORT_SQL[sort];
-  // Rows without a value sort last in both directions; the id makes the order total (stable pages).
-  return sql`${expr} ${sql.raw(dir === 'asc' ? 'ASC' : 'DESC')} NULLS LAST, m.id ASC`;
+  // Rows without a value sort last in both directions; the id makes the order total (stable pages). Text sorts by
+  // code point (COLLATE "C"), whatever the database's locale, so the in-process snapshot orders exactly alike.
+  return sql`${expr} ${sql.raw(dir === 'asc' ? 'ASC' : 'DESC')} NULLS LAST, m.id COLLATE "C" ASC`;
 }
 
 function escapeLike(s: string): string {
@@ -125,6 +129,7 @@ interface RawRow {
   downloads: number | null; likes: number | null; synthetic: boolean; base_model: string | null; type: ModelType;
   analysis_id: number | null; status: AnalysisStatus | null; layers_done: number | null; layers_total: number | null;
   waiting_to_resume: boolean | null; error: string | null; summary: ModelStats | null; analysed_at: unknown;
+  analysis_updated_at?: unknown; analysed_at_us?: number | null;
   sha: string | null; ref: string | null; step: number | null; benchmarks: Record<string, number> | null; total: number;
 }
 
@@ -138,6 +143,16 @@ const LATEST_ANALYSIS = sql`
   FROM analyses a
   WHERE a.kind <> 'delta'
   ORDER BY a.model_id, (a.status IN ('done', 'running')) DESC, a.id DESC`;
+
+/** The columns of a leaderboard row, over `m` (models), `l` (its current analysis) and `r` (that revision). */
+const ROW_COLUMNS = sql`
+    m.id, m.owner, m.name, m.family, m.architecture, m.parameter_count::float8 AS parameter_count, m.dtype,
+    m.license, m.gated, m.downloads, m.likes, m.synthetic, m.base_model, ${TYPE_SQL} AS type,
+    l.id AS analysis_id, l.status, l.layers_done, l.layers_total, l.error, l.summary,
+    (l.status = 'running' AND l.updated_at < now() - make_interval(secs => ${claimTimings().staleAfterSeconds})) AS waiting_to_resume,
+    coalesce(l.finished_at, l.updated_at) AS analysed_at, l.updated_at AS analysis_updated_at,
+    (extract(epoch FROM coalesce(l.finished_at, l.updated_at)) * 1000000)::float8 AS analysed_at_us, r.sha, r.ref, r.step,
+    (SELECT jsonb_object_agg(b.benchmark, b.score) FROM benchmark_scores b WHERE b.model_id = m.id) AS benchmarks`;
 
 async function queryLeaderboard(p: LeaderboardParams): Promise<LeaderboardPage> {
   const dir = p.dir ?? defaultDir(p.sort);
@@ -155,12 +170,7 @@ async function queryLeaderboard(p: LeaderboardParams): Promise<LeaderboardPage> 
       ORDER BY position
       LIMIT ${p.pageSize} OFFSET ${offset}
     )
-    SELECT m.id, m.owner, m.name, m.family, m.architecture, m.parameter_count::float8 AS parameter_count, m.dtype,
-           m.license, m.gated, m.downloads, m.likes, m.synthetic, m.base_model, ${TYPE_SQL} AS type,
-           l.id AS analysis_id, l.status, l.layers_done, l.layers_total, l.error, l.summary,
-           (l.status = 'running' AND l.updated_at < now() - make_interval(secs => ${claimTimings().staleAfterSeconds})) AS waiting_to_resume,
-           coalesce(l.finished_at, l.updated_at) AS analysed_at, r.sha, r.ref, r.step, ranked.total,
-           (SELECT jsonb_object_agg(b.benchmark, b.score) FROM benchmark_scores b WHERE b.model_id = m.id) AS benchmarks
+    SELECT ${ROW_COLUMNS}, ranked.total
     FROM ranked
     JOIN models m ON m.id = ranked.model_id
     LEFT JOIN analyses l ON l.id = ranked.analysis_id
@@ -183,6 +193,32 @@ async function queryLeaderboard(p: LeaderboardParams): Promise<LeaderboardPage> 
     sort: p.sort,
     dir,
   };
+}
+
+/**
+ * Every model's leaderboard row (all of them, or those in `ids`), unfiltered and unsorted, with the current
+ * analysis' last update time: what the in-process snapshot (board-snapshot.ts) holds.
+ */
+export async function loadLeaderboardRows(ids?: readonly string[]): Promise<SnapshotEntry[]> {
+  const only = ids ? sql`WHERE m.id IN (${sql.join(ids.map((id) => sql`${id}`), sql`, `)})` : sql``;
+  const latest = ids
+    ? sql`SELECT DISTINCT ON (a.model_id) a.id, a.model_id, a.status FROM analyses a
+          WHERE a.kind <> 'delta' AND a.model_id IN (${sql.join(ids.map((id) => sql`${id}`), sql`, `)})
+          ORDER BY a.model_id, (a.status IN ('done', 'running')) DESC, a.id DESC`
+    : LATEST_ANALYSIS;
+  if (ids && ids.length === 0) return [];
+  const rows = await selectRows<RawRow>(sql`
+    WITH latest AS (${latest})
+    SELECT ${ROW_COLUMNS}
+    FROM models m
+    LEFT JOIN latest ON latest.model_id = m.id
+    LEFT JOIN analyses l ON l.id = latest.id
+    LEFT JOIN revisions r ON r.id = l.revision_id
+    ${only}`);
+  return rows.map((r) => {
+    const updated = iso(r.analysis_updated_at);
+    return { row: toRow(r), analysisUpdatedAt: updated ? Date.parse(updated) : null, analysedAtUs: num(r.analysed_at_us) };
+  });
 }
 
 function toRow(r: RawRow): LeaderboardRow {
@@ -215,9 +251,39 @@ function toRow(r: RawRow): LeaderboardRow {
   };
 }
 
-/** One page of the leaderboard (cached for a moment; see read-cache.ts). */
-export function listLeaderboard(params: LeaderboardParams): Promise<LeaderboardPage> {
+const SNAPSHOT = Symbol.for('alphaboard.board-snapshot');
+
+function snapshotFor(watch: BoardWatch): BoardSnapshot {
+  const g = globalThis as { [SNAPSHOT]?: BoardSnapshot };
+  let snap = g[SNAPSHOT];
+  if (!snap || snap.watch !== watch) {
+    snap?.detach();
+    snap = g[SNAPSHOT] = new BoardSnapshot(watch, loadLeaderboardRows);
+  }
+  return snap;
+}
+
+/**
+ * One page of the leaderboard: from the in-process snapshot (board-snapshot.ts), exact as of every change committed
+ * before the call; from SQL when the board watch is unavailable (briefly cached there; see read-cache.ts).
+ */
+export async function listLeaderboard(params: LeaderboardParams): Promise<LeaderboardPage> {
+  const watch = await boardWatch();
+  if (watch) {
+    const snap = snapshotFor(watch);
+    await snap.refresh();
+    return snap.page(params);
+  }
   return readThrough({ key: `leaderboard:${JSON.stringify(params)}`, tags: ['models'], load: () => queryLeaderboard(params) });
+}
+
+/** The SQL answer for a view, bypassing every cache (the snapshot's reference in tests). */
+export const queryLeaderboardSql = queryLeaderboard;
+
+/** Load the snapshot now (server start), so the first visitor does not wait for it. */
+export async function warmLeaderboard(): Promise<void> {
+  const watch = await boardWatch();
+  if (watch) await snapshotFor(watch).refresh();
 }
 
 export interface LeaderboardFacets {
@@ -227,25 +293,34 @@ export interface LeaderboardFacets {
   models: number;
 }
 
-/** Values the filter controls offer. */
-export function getLeaderboardFacets(): Promise<LeaderboardFacets> {
-  return readThrough({
-    key: 'leaderboard:facets',
-    tags: ['models'],
-    ttlMs: 10_000,
-    load: async () => {
-      const [row] = await selectRows<{ families: string[] | null; dtypes: string[] | null; benchmarks: string[] | null; models: number }>(sql`
-        SELECT
-          (SELECT array_agg(DISTINCT family ORDER BY family) FROM models WHERE family IS NOT NULL) AS families,
-          (SELECT array_agg(DISTINCT dtype ORDER BY dtype) FROM models WHERE dtype IS NOT NULL) AS dtypes,
-          (SELECT array_agg(DISTINCT benchmark ORDER BY benchmark) FROM benchmark_scores) AS benchmarks,
-          (SELECT count(*)::int FROM models) AS models`);
-      return {
-        families: row?.families ?? [],
-        dtypes: row?.dtypes ?? [],
-        benchmarks: row?.benchmarks ?? [],
-        models: Number(row?.models ?? 0),
-      };
-    },
+const FACETS = Symbol.for('alphaboard.leaderboard-facets');
+
+/** Values the filter controls offer; kept while nothing on the board changes (else cached for 10 s). */
+export async function getLeaderboardFacets(): Promise<LeaderboardFacets> {
+  const watch = await boardWatch();
+  if (!watch) return readThrough({ key: 'leaderboard:facets', tags: ['models'], ttlMs: 10_000, load: loadFacets });
+  const g = globalThis as { [FACETS]?: { watch: BoardWatch; generation: number; value: Promise<LeaderboardFacets> } };
+  const hit = g[FACETS];
+  if (hit && hit.watch === watch && hit.generation === watch.generation) return hit.value;
+  const entry = { watch, generation: watch.generation, value: loadFacets() };
+  g[FACETS] = entry;
+  entry.value.catch(() => {
+    if (g[FACETS] === entry) delete g[FACETS];
   });
+  return entry.value;
+}
+
+async function loadFacets(): Promise<LeaderboardFacets> {
+  const [row] = await selectRows<{ families: string[] | null; dtypes: string[] | null; benchmarks: string[] | null; models: number }>(sql`
+    SELECT
+      (SELECT array_agg(DISTINCT family ORDER BY family) FROM models WHERE family IS NOT NULL) AS families,
+      (SELECT array_agg(DISTINCT dtype ORDER BY dtype) FROM models WHERE dtype IS NOT NULL) AS dtypes,
+      (SELECT array_agg(DISTINCT benchmark ORDER BY benchmark) FROM benchmark_scores) AS benchmarks,
+      (SELECT count(*)::int FROM models) AS models`);
+  return {
+    families: row?.families ?? [],
+    dtypes: row?.dtypes ?? [],
+    benchmarks: row?.benchmarks ?? [],
+    models: Number(row?.models ?? 0),
+  };
 }

@@ -1,0 +1,185 @@
+import { claimTimings } from '@/jobs/claims';
+import type { BoardWatch } from './board-watch';
+import { defaultDir, MODEL_TYPES, type LeaderboardParams, type SortKey } from './leaderboard-params';
+import type { LeaderboardPage, LeaderboardRow } from './leaderboard';
+
+/**
+ * The leaderboard held in memory: one compact entry per model (its row as the page shows it, a few hundred bytes),
+ * so any filter, sort and page is a walk over an array instead of a query. Sorted orders are built on first use
+ * per sort key and direction and kept until the board changes.
+ *
+ * Kept exact by the board watch (board-watch.ts): every committed change names its model; before answering, the
+ * snapshot re-reads just those models' rows (one query), or everything after '*' (TRUNCATE, lost subscription).
+ * Filters and orders mean exactly what leaderboard.ts's SQL means; leaderboard-snapshot.test.ts compares the two on
+ * hundreds of random views.
+ */
+
+export interface SnapshotEntry {
+  row: LeaderboardRow;
+  /** The current analysis' last write (ms), for "waiting to resume" at answer time. */
+  analysisUpdatedAt: number | null;
+  /** The "analysed" time in microseconds (the database's precision), for sorting by it. */
+  analysedAtUs: number | null;
+}
+
+type Loader = (ids?: readonly string[]) => Promise<SnapshotEntry[]>;
+
+type SortValue = number | string | null;
+
+/** Each sort key's value, as the SQL ORDER BY in leaderboard.ts computes it (null sorts last). */
+function sortValue(sort: SortKey, e: SnapshotEntry): SortValue {
+  const r = e.row;
+  const s = r.summary as Record<string, unknown> | null;
+  const fromSummary = (field: string) => {
+    const v = s?.[field];
+    return typeof v === 'number' ? v : null;
+  };
+  if (sort.startsWith('bench:')) return r.benchmarks[sort.slice(6)] ?? null;
+  switch (sort) {
+    case 'model': return r.id;
+    case 'family': return r.family;
+    case 'architecture': return r.architecture;
+    case 'params': return r.parameterCount;
+    case 'dtype': return r.dtype;
+    case 'license': return r.license;
+    case 'gated': return r.gated ? 1 : 0;
+    case 'layers': return fromSummary('layers_analyzed');
+    case 'alpha': case 'median_alpha': case 'alpha_weighted': case 'log_alpha_norm': case 'log_spectral_norm':
+    case 'mean_D': case 'share_alpha_lt_2': case 'share_alpha_gt_6':
+      return fromSummary(sort);
+    case 'traps': return fromSummary('correlation_traps');
+    case 'revision': return r.revision ? r.revision.ref : null;
+    case 'analysed_at': return e.analysedAtUs;
+    case 'status': return r.status;
+    case 'downloads': return r.downloads;
+    case 'likes': return r.likes;
+    default: return null;
+  }
+}
+
+/** Code-point order, as COLLATE "C" (model ids and the other sorted texts are ASCII in practice). */
+function compareValues(a: number | string, b: number | string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function matches(p: LeaderboardParams, e: SnapshotEntry): boolean {
+  const r = e.row;
+  const types: readonly string[] = p.type?.length ? p.type : p.base ? MODEL_TYPES : ['model', 'fine-tune'];
+  if (types.length < MODEL_TYPES.length && !types.includes(r.type)) return false;
+  if (p.base && (r.baseModel !== p.base || r.id === p.base)) return false;
+  if (p.q) {
+    const q = p.q.toLowerCase();
+    if (!(r.id.toLowerCase().includes(q) || (r.architecture ?? '').toLowerCase().includes(q) || (r.family ?? '').toLowerCase().includes(q))) {
+      return false;
+    }
+  }
+  if (p.family?.length && (r.family === null || !p.family.includes(r.family))) return false;
+  if (p.dtype?.length && (r.dtype === null || !p.dtype.includes(r.dtype))) return false;
+  if (p.status?.length && (r.status === null || !p.status.includes(r.status))) return false;
+  if (p.gated !== undefined && r.gated !== p.gated) return false;
+  if (p.minParams !== undefined && (r.parameterCount === null || r.parameterCount < p.minParams)) return false;
+  if (p.maxParams !== undefined && (r.parameterCount === null || r.parameterCount > p.maxParams)) return false;
+  return true;
+}
+
+export class BoardSnapshot {
+  private entries = new Map<string, SnapshotEntry>();
+  private orders = new Map<string, SnapshotEntry[]>();
+  /** Ids changed since the last refresh; '*' = reload everything. */
+  private pending = new Set<string>(['*']);
+  private refreshing: Promise<void> | null = null;
+  private unsubscribe: () => void;
+
+  constructor(
+    readonly watch: BoardWatch,
+    private readonly load: Loader,
+  ) {
+    this.unsubscribe = watch.onChange((id) => this.pending.add(id));
+  }
+
+  detach(): void {
+    this.unsubscribe();
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Bring the entries up to date with every change received so far. */
+  async refresh(): Promise<void> {
+    while (this.pending.size > 0) {
+      if (!this.refreshing) {
+        const ids = this.pending;
+        this.pending = new Set();
+        this.refreshing = this.apply(ids).finally(() => {
+          this.refreshing = null;
+        });
+      }
+      try {
+        await this.refreshing;
+      } catch (err) {
+        // Nothing was applied: ask again next time.
+        this.pending.add('*');
+        throw err;
+      }
+    }
+  }
+
+  private async apply(ids: Set<string>): Promise<void> {
+    // A change to hundreds of models at once (an import, a discovery run) reloads everything in one query.
+    if (ids.has('*') || ids.size > 500) {
+      const all = await this.load();
+      this.entries = new Map(all.map((e) => [e.row.id, e]));
+    } else {
+      const list = [...ids];
+      const fresh = await this.load(list);
+      for (const id of list) this.entries.delete(id);
+      for (const e of fresh) this.entries.set(e.row.id, e);
+    }
+    this.orders.clear();
+  }
+
+  private sorted(sort: SortKey, dir: 'asc' | 'desc'): SnapshotEntry[] {
+    const key = `${sort}\u0000${dir}`;
+    let list = this.orders.get(key);
+    if (!list) {
+      const sign = dir === 'asc' ? 1 : -1;
+      const keyed = [...this.entries.values()].map((e) => ({ e, v: sortValue(sort, e) }));
+      keyed.sort((x, y) => {
+        if (x.v !== y.v) {
+          if (x.v === null) return 1;
+          if (y.v === null) return -1;
+          const c = compareValues(x.v, y.v);
+          if (c !== 0) return sign * c;
+        }
+        return compareValues(x.e.row.id, y.e.row.id);
+      });
+      list = keyed.map((k) => k.e);
+      this.orders.set(key, list);
+    }
+    return list;
+  }
+
+  /** One page of the view `p`: the same rows, order and total as the SQL query. */
+  page(p: LeaderboardParams): LeaderboardPage {
+    const dir = p.dir ?? defaultDir(p.sort);
+    const offset = (p.page - 1) * p.pageSize;
+    const rows: LeaderboardRow[] = [];
+    let total = 0;
+    const staleBefore = Date.now() - claimTimings().staleAfterSeconds * 1000;
+    for (const e of this.sorted(p.sort, dir)) {
+      if (!matches(p, e)) continue;
+      if (total >= offset && rows.length < p.pageSize) rows.push(withLiveFields(e, staleBefore));
+      total++;
+    }
+    return { rows, total, page: p.page, pageSize: p.pageSize, sort: p.sort, dir };
+  }
+}
+
+/** "Waiting to resume" depends on the clock, not only on the stored row. */
+function withLiveFields(e: SnapshotEntry, staleBefore: number): LeaderboardRow {
+  const r = e.row;
+  if (!r.progress) return r;
+  const waiting = r.status === 'running' && e.analysisUpdatedAt !== null && e.analysisUpdatedAt < staleBefore;
+  return waiting === r.progress.waitingToResume ? r : { ...r, progress: { ...r.progress, waitingToResume: waiting } };
+}

@@ -86,3 +86,30 @@ describe('compare dense with MoE', () => {
     expect(comparison!.rows.filter((r) => r.slot === 'router').every((r) => r.a === null)).toBe(true);
   });
 });
+
+describe('layer rows as JSON written by the database', () => {
+  it('equal toLayerRow over drizzle rows for every stored analysis (dense, MoE, mirror), non-finite floats as null', async () => {
+    const { getDb } = await import('@/db/client');
+    const { sql, asc, eq } = await import('drizzle-orm');
+    const { analyses, layers } = await import('@/db/schema');
+    const { toLayerRow, listLayersJson } = await import('./layers');
+    const db = await getDb();
+    const [victim] = await db.select({ id: layers.id }).from(layers).where(eq(layers.status, 'success')).limit(1);
+    await db.execute(sql`UPDATE layers SET sigma = 'NaN', entropy = 'Infinity', relative_depth = '-Infinity' WHERE id = ${victim.id}`);
+    const all = await db.select({ id: analyses.id }).from(analyses);
+    expect(all.length).toBeGreaterThan(8);
+    let sawVictim = false;
+    for (const { id } of all) {
+      const rows = await db.select().from(layers).where(eq(layers.analysisId, id)).orderBy(asc(layers.ordinal), sql`${layers.expert} NULLS FIRST`, asc(layers.id));
+      const expected = JSON.parse(JSON.stringify(rows.map(toLayerRow)));
+      const got = JSON.parse(await listLayersJson({ analysisId: id }));
+      expect(got).toEqual(expected);
+      const v = got.find((r: { id: number }) => r.id === victim.id);
+      if (v) {
+        sawVictim = true;
+        expect(v).toMatchObject({ sigma: null, entropy: null, relative_depth: null });
+      }
+    }
+    expect(sawVictim).toBe(true);
+  });
+});

@@ -1,10 +1,11 @@
 import 'server-only';
-import { and, asc, desc, eq, inArray, isNotNull, or } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, inArray, isNotNull, or, sql } from 'drizzle-orm';
 import { analyses, layerEsd, layers, revisions, type Layer } from '@/db/schema';
 import type { EsdData } from '@/lib/types';
 import { mainAnalysis, pickAnalysis } from './model-detail';
+import { BoardCache } from './board-cache';
 import { readThrough } from './read-cache';
-import { readDb } from './read-db';
+import { readDb, selectRows } from './read-db';
 
 /**
  * Layer rows of one analysis, one layer's ESD, and a training-checkpoint series.
@@ -52,17 +53,74 @@ export function toLayerRow(l: Layer): LayerRow {
   };
 }
 
-/** Every layer of an analysis in checkpoint order. */
-export function listLayers({ analysisId }: { analysisId: number }): Promise<LayerRow[]> {
-  return readThrough({
-    key: `layers:${analysisId}`,
-    tags: ['layers'],
-    load: async () => {
-      const db = await readDb();
-      const rows = await db.select().from(layers).where(eq(layers.analysisId, analysisId)).orderBy(asc(layers.ordinal));
-      return rows.map(toLayerRow);
+/** toLayerRow's renames of drizzle keys; keys absent here keep their drizzle name. */
+const RENAMED: Record<string, string> = {
+  blockIndex: 'block_index', relativeDepth: 'relative_depth', skipReason: 'skip_reason', readSeconds: 'read_s',
+  eigenSeconds: 'eigen_s', fitSeconds: 'fit_s', contentHash: 'content_hash', reusedFrom: 'reused_from',
+};
+const OMITTED = new Set<string>([
+  'analysisId', 'delta_rel_frobenius', 'delta_spectral_ratio', 'delta_stable_rank', 'delta_effective_rank', 'delta_alpha',
+  'baseTensor', 'baseShape', 'rowsCompared', 'resized', 'side', 'loraR', 'loraAlpha', 'loraScale',
+]);
+
+/**
+ * The select list that makes PostgreSQL write a LayerRow as JSON itself (row_to_json over these aliases): the same
+ * keys and values as toLayerRow over drizzle's rows, without materialising 80 fields x 300 rows in JS first.
+ * Non-finite floats become null, as JSON.stringify writes them.
+ */
+const LAYER_JSON_SELECT = sql.join(
+  Object.entries(getTableColumns(layers))
+    .filter(([key]) => !OMITTED.has(key))
+    .map(([key, col]) => {
+      const name = sql.identifier(col.name);
+      const value = col.columnType === 'PgDoublePrecision' || col.columnType === 'PgReal'
+        ? sql`CASE WHEN ${name} IN ('NaN', 'Infinity', '-Infinity') THEN NULL ELSE ${name} END`
+        : name;
+      return sql`${value} AS ${sql.identifier(RENAMED[key] ?? key)}`;
+    }),
+  sql`, `,
+);
+
+/** Every layer of an analysis in checkpoint order (experts of one tensor by expert), as a JSON array text. */
+async function loadLayersJson(analysisId: number): Promise<string> {
+  const [row] = await selectRows<{ json: string }>(sql`
+    SELECT coalesce(json_agg(x ORDER BY x.ordinal, x.expert NULLS FIRST, x.id), '[]')::text AS json
+    FROM (SELECT ${LAYER_JSON_SELECT} FROM layers WHERE analysis_id = ${analysisId}) x`);
+  return row?.json ?? '[]';
+}
+
+/**
+ * The analysis whose layers are read. With its model and status, a settled (done or failed) analysis' rows are
+ * cached; without them they are read each time.
+ */
+export interface AnalysisRef {
+  analysisId: number;
+  modelId?: string;
+  status?: string;
+}
+
+const layerJson = new BoardCache<string>('layers', 0.7);
+
+/**
+ * Every layer of an analysis as JSON text (what GET .../layers sends). A settled analysis' rows never change, so
+ * they are kept by analysis id until evicted or the model is written again (board-cache.ts).
+ */
+export function listLayersJson(analysis: AnalysisRef): Promise<string> {
+  const { analysisId, modelId, status } = analysis;
+  if (modelId === undefined) return loadLayersJson(analysisId);
+  return layerJson.get(
+    String(analysisId),
+    async () => {
+      const value = await loadLayersJson(analysisId);
+      return { value, deps: [modelId], keep: status === 'done' || status === 'failed', bytes: value.length };
     },
-  });
+    ['layers'],
+  );
+}
+
+/** Every layer of an analysis in checkpoint order. */
+export async function listLayers(analysis: AnalysisRef): Promise<LayerRow[]> {
+  return JSON.parse(await listLayersJson(analysis)) as LayerRow[];
 }
 
 export interface LayerEsdResult {

@@ -5,7 +5,7 @@ import type { AnalysisOptions, ModelStats } from '@/lib/types';
 import { isClaimStale } from '@/jobs/claims';
 import { identicalTo, type RoleAggregate } from './layer-aggregates';
 import { listDerivedModels, type DerivedModel } from './delta';
-import { readThrough } from './read-cache';
+import { BoardCache } from './board-cache';
 import { iso, readDb } from './read-db';
 
 /**
@@ -267,13 +267,28 @@ async function loadLayerAggregates(analysisId: number, self: string): Promise<{ 
   return { summaryByRole, identicalTo: reused };
 }
 
-/** A model page's data, or null when the model (or the asked revision) is unknown. */
+const details = new BoardCache<ModelDetail | null>('model-detail', 0.1);
+
+/** The model ids a detail shows data of: any change to one of them makes it stale. */
+function detailDeps(id: string, d: ModelDetail | null): string[] {
+  if (!d) return [id];
+  return [id, ...(d.base ? [d.base.id] : []), ...d.fineTunes, ...d.fine_tunes.map((m) => m.id), ...d.adapters.map((m) => m.id)];
+}
+
+/**
+ * A model page's data, or null when the model (or the asked revision) is unknown. Cached until the model or one it
+ * lists changes (board-cache.ts); never while one of its analyses is queued or running (ETA, "waiting to resume").
+ */
 export function getModelDetail({ id, revision }: { id: string; revision?: string }): Promise<ModelDetail | null> {
-  return readThrough({
-    key: `model:${id}@${revision ?? ''}`,
-    tags: ['models', `model:${id}`],
-    load: () => loadModelDetail(id, revision),
-  });
+  return details.get(
+    `${id}@${revision ?? ''}`,
+    async () => {
+      const value = await loadModelDetail(id, revision);
+      const settled = !value || value.revisions.every((r) => r.analyses.every((a) => a.status === 'done' || a.status === 'failed'));
+      return { value, deps: detailDeps(id, value), keep: settled, bytes: value ? JSON.stringify(value).length : 64 };
+    },
+    ['models', `model:${id}`],
+  );
 }
 
 /** The shown analysis of each of several models (compare page), keyed by model id. */

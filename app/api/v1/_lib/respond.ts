@@ -33,6 +33,13 @@ function send(req: Request, entry: { body: string; etag: string; type: string },
   return new Response(entry.body, { status: 200, headers: { 'content-type': entry.type, ...headers } });
 }
 
+const RAW_JSON = Symbol('raw-json');
+
+/** A body that is already JSON text (e.g. written by the database): sent as it is. */
+export function rawJson(text: string): { [RAW_JSON]: string } {
+  return { [RAW_JSON]: text };
+}
+
 /**
  * Run a read handler: `load` returns the body (an object → JSON, or `{ text, type }` for CSV); errors become
  * JSON errors. The body is memoised per URL for READ_CACHE_TTL_MS (default 1 s).
@@ -40,7 +47,7 @@ function send(req: Request, entry: { body: string; etag: string; type: string },
 export async function readResponse(
   req: Request,
   context: string,
-  load: () => Promise<unknown | { text: string; type: string; filename?: string }>,
+  load: () => Promise<unknown | { text: string; type: string; filename?: string } | { [RAW_JSON]: string }>,
 ): Promise<Response> {
   const key = req.url;
   const ttl = BODY_TTL_MS();
@@ -51,7 +58,9 @@ export async function readResponse(
     let body: string;
     let type = 'application/json; charset=utf-8';
     let extra: Record<string, string> | undefined;
-    if (value && typeof value === 'object' && 'text' in value && 'type' in value) {
+    if (value && typeof value === 'object' && RAW_JSON in value) {
+      body = (value as { [RAW_JSON]: string })[RAW_JSON];
+    } else if (value && typeof value === 'object' && 'text' in value && 'type' in value) {
       const v = value as { text: string; type: string; filename?: string };
       body = v.text;
       type = v.type;

@@ -84,7 +84,7 @@ export default async function ModelPage({ params, searchParams }: Props) {
   const { model, analysis } = detail;
   const derived = [...detail.fine_tunes, ...detail.adapters];
   const [layers, series, delta, deltaMeans] = await Promise.all([
-    analysis ? listLayers({ analysisId: analysis.id }) : Promise.resolve([]),
+    analysis ? listLayers({ analysisId: analysis.id, modelId: id, status: analysis.status }) : Promise.resolve([]),
     getCheckpointSeries({ modelId: id }),
     // A fine-tune's delta analysis (also a failed one, e.g. a base_model naming the model itself) or an adapter's.
     model.baseModel || detail.type === 'adapter' ? getDeltaAnalysis({ modelId: id }) : Promise.resolve(null),

@@ -1,5 +1,5 @@
-import { listLayers } from '@/db/queries/layers';
-import { parseQuery, readResponse, repoIdOf } from '../../../../_lib/respond';
+import { listLayersJson } from '@/db/queries/layers';
+import { parseQuery, rawJson, readResponse, repoIdOf } from '../../../../_lib/respond';
 import { resolveAnalysis } from './resolve';
 import { layersQuerySchema } from './schema';
 
@@ -14,11 +14,12 @@ export async function GET(req: Request, ctx: Ctx): Promise<Response> {
     const id = repoIdOf(owner, name);
     const { revision } = parseQuery(layersQuerySchema, new URL(req.url).searchParams);
     const analysis = await resolveAnalysis(id, revision);
-    const layers = await listLayers({ analysisId: analysis.id });
-    return {
+    // The rows arrive as JSON text (written by the database, cached per settled analysis) and are sent as they are.
+    const layers = await listLayersJson({ analysisId: analysis.id, modelId: id, status: analysis.status });
+    const head = {
       model: id,
       analysis: { id: analysis.id, status: analysis.status, revision: { sha: analysis.revision.sha, ref: analysis.revision.ref, step: analysis.revision.step } },
-      layers,
     };
+    return rawJson(`${JSON.stringify(head).slice(0, -1)},"layers":${layers}}`);
   });
 }

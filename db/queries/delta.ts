@@ -1,4 +1,3 @@
-import 'server-only';
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import { analyses, layers, models, revisions, type Analysis, type AnalysisKind, type AnalysisStatus, type Layer } from '@/db/schema';
 import type { AnalysisOptions, ModelStats } from '@/lib/types';

@@ -1,4 +1,3 @@
-import 'server-only';
 import { and, asc, desc, eq, getTableColumns, inArray, isNotNull, or, sql } from 'drizzle-orm';
 import { analyses, layerEsd, layers, revisions, type Layer } from '@/db/schema';
 import type { EsdData } from '@/lib/types';
@@ -164,45 +163,53 @@ export interface CheckpointSeries {
 }
 
 /** Alpha per layer over training steps, for repos whose revisions carry a `step`; null when there is no series. */
+const seriesCache = new BoardCache<CheckpointSeries | null>('series', 0.05);
+
 export function getCheckpointSeries({ modelId }: { modelId: string }): Promise<CheckpointSeries | null> {
-  return readThrough({
-    key: `series:${modelId}`,
-    tags: ['models', 'layers'],
-    load: async () => {
-      const db = await readDb();
-      const revs = await db
-        .select()
-        .from(revisions)
-        .where(and(eq(revisions.modelId, modelId), isNotNull(revisions.step)))
-        .orderBy(asc(revisions.step));
-      if (revs.length < 2) return null;
-      const runs = await db
-        .select({ id: analyses.id, status: analyses.status, revisionId: analyses.revisionId, summary: analyses.summary })
-        .from(analyses)
-        .where(and(eq(analyses.modelId, modelId), eq(analyses.status, 'done'), mainAnalysis))
-        .orderBy(desc(analyses.id));
-      const steps: CheckpointSeries['steps'] = [];
-      for (const r of revs) {
-        const pick = pickAnalysis(runs.filter((a) => a.revisionId === r.id));
-        if (pick) steps.push({ step: r.step!, ref: r.ref, sha: r.sha, analysisId: pick.id, meanAlpha: pick.summary?.alpha ?? null });
-      }
-      if (steps.length < 2) return null;
-      const rows = await db
-        .select({ analysisId: layers.analysisId, name: layers.name, role: layers.role, ordinal: layers.ordinal, alpha: layers.alpha, status: layers.status })
-        .from(layers)
-        .where(inArray(layers.analysisId, steps.map((s) => s.analysisId)))
-        .orderBy(asc(layers.ordinal));
-      const byName = new Map<string, CheckpointSeries['layers'][number]>();
-      const column = new Map(steps.map((s, i) => [s.analysisId, i]));
-      for (const row of rows) {
-        let entry = byName.get(row.name);
-        if (!entry) {
-          entry = { name: row.name, role: row.role, ordinal: row.ordinal, alphas: steps.map(() => null) };
-          byName.set(row.name, entry);
-        }
-        if (row.status === 'success' && row.alpha != null) entry.alphas[column.get(row.analysisId)!] = row.alpha;
-      }
-      return { steps, layers: [...byName.values()].sort((x, y) => x.ordinal - y.ordinal) };
+  return seriesCache.get(
+    modelId,
+    async () => {
+      const value = await loadCheckpointSeries(modelId);
+      return { value, deps: [modelId], keep: true, bytes: value ? JSON.stringify(value).length : 64 };
     },
-  });
+    ['models', 'layers'],
+  );
+}
+
+/** Only done analyses enter a series, so it changes only when the model's analyses do. */
+async function loadCheckpointSeries(modelId: string): Promise<CheckpointSeries | null> {
+  const db = await readDb();
+  const revs = await db
+    .select()
+    .from(revisions)
+    .where(and(eq(revisions.modelId, modelId), isNotNull(revisions.step)))
+    .orderBy(asc(revisions.step));
+  if (revs.length < 2) return null;
+  const runs = await db
+    .select({ id: analyses.id, status: analyses.status, revisionId: analyses.revisionId, summary: analyses.summary })
+    .from(analyses)
+    .where(and(eq(analyses.modelId, modelId), eq(analyses.status, 'done'), mainAnalysis))
+    .orderBy(desc(analyses.id));
+  const steps: CheckpointSeries['steps'] = [];
+  for (const r of revs) {
+    const pick = pickAnalysis(runs.filter((a) => a.revisionId === r.id));
+    if (pick) steps.push({ step: r.step!, ref: r.ref, sha: r.sha, analysisId: pick.id, meanAlpha: pick.summary?.alpha ?? null });
+  }
+  if (steps.length < 2) return null;
+  const rows = await db
+    .select({ analysisId: layers.analysisId, name: layers.name, role: layers.role, ordinal: layers.ordinal, alpha: layers.alpha, status: layers.status })
+    .from(layers)
+    .where(inArray(layers.analysisId, steps.map((s) => s.analysisId)))
+    .orderBy(asc(layers.ordinal));
+  const byName = new Map<string, CheckpointSeries['layers'][number]>();
+  const column = new Map(steps.map((s, i) => [s.analysisId, i]));
+  for (const row of rows) {
+    let entry = byName.get(row.name);
+    if (!entry) {
+      entry = { name: row.name, role: row.role, ordinal: row.ordinal, alphas: steps.map(() => null) };
+      byName.set(row.name, entry);
+    }
+    if (row.status === 'success' && row.alpha != null) entry.alphas[column.get(row.analysisId)!] = row.alpha;
+  }
+  return { steps, layers: [...byName.values()].sort((x, y) => x.ordinal - y.ordinal) };
 }

@@ -1,4 +1,3 @@
-import 'server-only';
 import { and, desc, eq, inArray, ne, sql } from 'drizzle-orm';
 import { analyses, layers, models, revisions, type Analysis, type AnalysisStatus, type CheckpointRead, type Model } from '@/db/schema';
 import type { AnalysisOptions, ModelStats } from '@/lib/types';

@@ -1,4 +1,4 @@
-import { bigint, index, integer, jsonb, pgTable, real, serial, text, timestamp, unique, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, index, integer, jsonb, pgTable, primaryKey, real, serial, text, timestamp, unique, uniqueIndex } from 'drizzle-orm/pg-core';
 import type { AnalysisOptions, ModelStats } from '@/lib/types';
 import { models } from './models';
 
@@ -96,3 +96,20 @@ export const analyses = pgTable(
 
 export type Analysis = typeof analyses.$inferSelect;
 export type NewAnalysis = typeof analyses.$inferInsert;
+
+/**
+ * Derived, read-optimised views of a done analysis (e.g. `model-page`: what a model page draws from the layers),
+ * stored once so that a page of any model costs one primary-key read. Recomputable from the layer rows at any time;
+ * `version` names the derivation that wrote it (a newer one recomputes).
+ */
+export const analysisViews = pgTable(
+  'analysis_views',
+  {
+    analysisId: integer('analysis_id').notNull().references(() => analyses.id, { onDelete: 'cascade' }),
+    kind: text('kind').notNull(),
+    version: integer('version').notNull(),
+    /** JSON text, sent to the renderer as it is. */
+    data: text('data').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.analysisId, t.kind] })],
+);

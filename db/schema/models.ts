@@ -30,7 +30,12 @@ export const models = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('models_family_idx').on(t.family), index('models_params_idx').on(t.parameterCount)],
+  (t) => [
+    index('models_family_idx').on(t.family),
+    index('models_params_idx').on(t.parameterCount),
+    // A base's page lists the models naming it (fine-tunes, adapters).
+    index('models_base_model_idx').on(t.baseModel),
+  ],
 );
 
 export type Model = typeof models.$inferSelect;

@@ -7,26 +7,9 @@ import { ChartFrame, fmtTick, roleColor, stats, type ChartData } from './ChartFr
 
 /** The model page's charts. Each receives plain rows from the server component. */
 
-export interface ChartLayer {
-  name: string;
-  ordinal: number;
-  role: string;
-  relative_depth: number | null;
-  block_index: number | null;
-  alpha: number;
-  D: number | null;
-  xmin: number | null;
-  detX_val: number | null;
-}
+import type { ChartLayer, ExpertBandPoint } from '@/db/queries/model-page';
 
-/** The routed experts of one block and projection: median alpha with the min–max range as an error bar. */
-export interface ExpertBandPoint {
-  x: number;
-  y: number;
-  /** [median − min, max − median] */
-  err: [number, number];
-  name: string;
-}
+export type { ChartLayer, ExpertBandPoint };
 
 function byRole(layers: ChartLayer[]) {
   const groups = new Map<string, ChartLayer[]>();

@@ -1,18 +1,19 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
-import { getCheckpointSeries, getLayerEsd, listLayers } from '@/db/queries/layers';
+import { getCheckpointSeries } from '@/db/queries/layers';
+import { getModelPageView, round } from '@/db/queries/model-page';
 import { getModelDetail } from '@/db/queries/model-detail';
 import { getDeltaAnalysis, getDeltaMeans } from '@/db/queries/delta';
 import { DerivedModels, TrainingDelta } from '@/app/_components/TrainingDelta';
-import { describeCheckpointFormat, expertBands, expertGroupKey } from '@/db/queries/layer-aggregates';
+import { describeCheckpointFormat } from '@/db/queries/layer-aggregates';
 import { hubEndpoint } from '@/jobs/hub-status';
 import { EsdViewer } from '@/app/_components/EsdViewer';
 import { LayerTable } from '@/app/_components/LayerTable';
 import { AutoRefresh } from '@/app/_components/AutoRefresh';
 import { StatusCell } from '@/app/_components/Progress';
 import { Tip } from '@/app/_components/Tip';
-import { AlphaByDepthChart, AlphaHistogram, AlphaVsDChart, CheckpointSeriesChart, DetXChart, type ChartLayer, type ExpertBandPoint } from '@/app/_components/charts/ModelCharts';
+import { AlphaByDepthChart, AlphaHistogram, AlphaVsDChart, CheckpointSeriesChart, DetXChart } from '@/app/_components/charts/ModelCharts';
 import { alphaClass, bytes, date, fmt, hubUrl, params as fmtParams, pct } from '@/app/_components/format';
 import { METRIC_INFO } from '@/app/_components/metric-info';
 import { BadgeSnippet } from '@/app/_components/BadgeSnippet';
@@ -40,38 +41,6 @@ const SUMMARY_CARDS = [
   ['log_spectral_norm', 'log spectral norm'], ['log_norm', 'log Frobenius norm'], ['stable_rank', 'Stable rank'], ['mean_D', 'Mean D'],
 ] as const;
 
-function round(v: number | null | undefined, digits = 5): number | null {
-  return v == null || !Number.isFinite(v) ? null : Number(v.toPrecision(digits));
-}
-
-/** A layer row without null fields (smaller page payload; the table treats a missing field as empty). */
-function compactRow(l: Record<string, unknown>): Record<string, unknown> & { ordinal: number; tensor: string } {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(l)) if (v != null && k !== 'id') out[k] = v;
-  return out as Record<string, unknown> & { ordinal: number; tensor: string };
-}
-
-/** Table lines sent with the page (an MoE block's experts of one projection count as one line). */
-const INITIAL_TABLE_LINES = 30;
-
-/**
- * The layer rows the page sends for the table's first lines: rows in checkpoint order until INITIAL_TABLE_LINES
- * lines are reached, plus every other row of an expert group already begun (a group's line needs all its experts).
- */
-function initialTableRows<R extends { ordinal: number; tensor: string; role: string; expert: number | null; block_index: number | null }>(rows: R[]): R[] {
-  const lines = new Set<string>();
-  const out: R[] = [];
-  for (const r of rows) {
-    const key = expertGroupKey(r) ?? `#${r.ordinal}`;
-    if (!lines.has(key)) {
-      if (lines.size >= INITIAL_TABLE_LINES) continue;
-      lines.add(key);
-    }
-    out.push(r);
-  }
-  return out;
-}
-
 const MAX_FILES_SHOWN = 3;
 
 export default async function ModelPage({ params, searchParams }: Props) {
@@ -83,41 +52,25 @@ export default async function ModelPage({ params, searchParams }: Props) {
   if (!detail) notFound();
   const { model, analysis } = detail;
   const derived = [...detail.fine_tunes, ...detail.adapters];
-  const [layers, series, delta, deltaMeans] = await Promise.all([
-    analysis ? listLayers({ analysisId: analysis.id, modelId: id, status: analysis.status }) : Promise.resolve([]),
-    getCheckpointSeries({ modelId: id }),
+  const hasSteps = detail.revisions.some((r) => r.step != null);
+  const [view, series, delta, deltaMeans] = await Promise.all([
+    analysis ? getModelPageView({ analysisId: analysis.id, modelId: model.id, status: analysis.status }) : Promise.resolve(null),
+    hasSteps ? getCheckpointSeries({ modelId: id }) : Promise.resolve(null),
     // A fine-tune's delta analysis (also a failed one, e.g. a base_model naming the model itself) or an adapter's.
     model.baseModel || detail.type === 'adapter' ? getDeltaAnalysis({ modelId: id }) : Promise.resolve(null),
     getDeltaMeans({ analysisIds: derived.flatMap((d) => (d.analysis ? [d.analysis.id] : [])) }),
   ]);
-  const fitted = layers.filter((l) => l.status === 'success' && l.alpha != null && l.alpha > 0);
   // MoE: routed experts are drawn as one band per block and projection (median, min–max) in the depth chart.
-  const bands = expertBands(layers).filter((b) => b.alpha_median != null);
-  const banded = new Set(bands.filter((b) => b.rows.length > 1).flatMap((b) => b.rows.map((r) => r.ordinal)));
-  const maxOrdinal = Math.max(0, ...layers.map((l) => l.ordinal));
-  const bandPoints: ExpertBandPoint[] = bands
-    .filter((b) => b.rows.length > 1)
-    .map((b) => ({
-      x: round(b.relative_depth ?? b.rows[0].ordinal / Math.max(1, maxOrdinal))!,
-      y: round(b.alpha_median)!,
-      err: [round(b.alpha_median! - b.alpha_min!)!, round(b.alpha_max! - b.alpha_median!)!],
-      name: `block ${b.block_index ?? '—'} experts ${b.expert_role ?? ''} (${b.analysed} of ${b.rows.length})`,
-    }));
-  // Charts need 4-5 significant digits; shorter numbers keep the page payload small for 300-layer models.
-  const chartLayers: ChartLayer[] = fitted.map((l) => ({
-    name: l.name, ordinal: l.ordinal, role: l.role, relative_depth: round(l.relative_depth), block_index: l.block_index,
-    alpha: round(l.alpha)!, D: round(l.D), xmin: round(l.xmin), detX_val: round(l.detX_val),
-  }));
-  const firstEsd = fitted[0] && analysis ? await getLayerEsd({ analysisId: analysis.id, layer: String(fitted[0].ordinal) }) : null;
+  const chartLayers = view?.chartLayers ?? [];
+  const bandPoints = view?.bands ?? [];
+  const banded = new Set(view?.bandedOrdinals ?? []);
+  const firstEsd = view?.firstEsd ?? null;
+  const esdLayers = view?.esdLayers ?? [];
+  const layerCount = view?.layerCount ?? 0;
   const summary = analysis?.summary;
-  const phases = new Map<string, number>();
-  for (const l of layers) if (l.phase) phases.set(l.phase, (phases.get(l.phase) ?? 0) + 1);
-  const traps = layers.filter((l) => (l.rand_num_spikes ?? 0) > 0);
-  const hasDetX = chartLayers.some((l) => l.detX_val != null);
   const checkpoint = analysis?.checkpoint ?? null;
   const byRole = Object.entries(analysis?.summary_by_role ?? {});
   const identical = analysis?.identical_to ?? null;
-  const esdLayers = layers.filter((l) => l.status !== 'skipped').map((l) => ({ ordinal: l.ordinal, name: l.name, role: l.role, alpha: round(l.alpha) }));
 
   return (
     <>
@@ -278,12 +231,12 @@ export default async function ModelPage({ params, searchParams }: Props) {
             <AlphaByDepthChart layers={bandPoints.length > 0 ? chartLayers.filter((l) => !banded.has(l.ordinal)) : chartLayers} bands={bandPoints} />
             <AlphaHistogram layers={chartLayers} />
             <AlphaVsDChart layers={chartLayers} />
-            {hasDetX && <DetXChart layers={chartLayers} />}
+            {view?.hasDetX && <DetXChart layers={chartLayers} />}
           </div>
         </section>
       )}
 
-      {phases.size > 0 && (
+      {view && view.phases.length > 0 && (
         <section aria-labelledby="phase-h">
           <h2 id="phase-h">Phase labels</h2>
           <p className="small muted">
@@ -291,7 +244,7 @@ export default async function ModelPage({ params, searchParams }: Props) {
             WeightWatcher output.
           </p>
           <ul data-testid="phases">
-            {[...phases.entries()].sort((a, b) => b[1] - a[1]).map(([p, n]) => (
+            {view.phases.map(([p, n]) => (
               <li key={p}>
                 <strong>{p}</strong>: {n} layer{n === 1 ? '' : 's'} <span className="muted small">— {PHASE_HELP[p] ?? ''}</span>
               </li>
@@ -300,7 +253,7 @@ export default async function ModelPage({ params, searchParams }: Props) {
         </section>
       )}
 
-      {traps.length > 0 && (
+      {view && view.traps.length > 0 && (
         <section aria-labelledby="traps-h">
           <h2 id="traps-h">Correlation traps</h2>
           <p className="small muted">Layers whose randomised weights still show eigenvalues above the MP bulk (rand_num_spikes &gt; 0).</p>
@@ -308,7 +261,7 @@ export default async function ModelPage({ params, searchParams }: Props) {
             <table data-testid="traps-table">
               <thead><tr><th>layer</th><th className="num">rand_num_spikes</th><th className="num">max_rand_eval</th><th className="num">rand_distance</th></tr></thead>
               <tbody>
-                {traps.map((l) => (
+                {view.traps.map((l) => (
                   <tr key={l.ordinal}><td className="tensor">{l.tensor}</td><td className="num">{l.rand_num_spikes}</td><td className="num">{fmt(l.max_rand_eval)}</td><td className="num">{fmt(l.rand_distance)}</td></tr>
                 ))}
               </tbody>
@@ -322,7 +275,7 @@ export default async function ModelPage({ params, searchParams }: Props) {
           modelId={model.id}
           revision={analysis.revision.sha}
           layers={esdLayers}
-          initial={firstEsd ? { ordinal: firstEsd.layer.ordinal, esd: { ...firstEsd.esd, evals: firstEsd.esd.evals.map((v) => round(v, 7)!) } } : null}
+          initial={firstEsd}
           delta={delta?.kind === 'delta' ? { base: delta.base?.id ?? null, layers: delta.layers.filter((l) => l.status === 'success' || l.status === 'failed').map((l) => ({ ordinal: l.ordinal, name: l.name, role: l.role, alpha: round(l.alpha as number | null) })) } : null}
         />
       )}
@@ -337,13 +290,13 @@ export default async function ModelPage({ params, searchParams }: Props) {
         </section>
       )}
 
-      {layers.length > 0 && (
+      {view && layerCount > 0 && (
         <section aria-labelledby="table-h">
-          <h2 id="table-h">All layers ({layers.length})</h2>
+          <h2 id="table-h">All layers ({layerCount})</h2>
           <p className="small muted">Full tensor names and every stored WeightWatcher column. Click a header to sort.</p>
           <LayerTable
-            rows={initialTableRows(layers).map(compactRow)}
-            total={layers.length}
+            rows={view.tableRows}
+            total={layerCount}
             fullUrl={`/api/v1/models/${model.id}/layers?revision=${analysis!.revision.sha}`}
           />
         </section>

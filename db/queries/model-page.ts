@@ -1,0 +1,185 @@
+import { sql } from 'drizzle-orm';
+import type { EsdData } from '@/lib/types';
+import { getDb } from '@/db/client';
+import { BoardCache } from './board-cache';
+import { expertBands, expertGroupKey } from './layer-aggregates';
+import { getLayerEsd, listLayersJson, type AnalysisRef, type LayerRow } from './layers';
+import { selectRows } from './read-db';
+
+/**
+ * Not marked `server-only`: the pipeline stores a done analysis' view (worker processes import it outside Next).
+ *
+ * What a model page draws from one analysis' layers, derived once per analysis: chart points (rounded to the digits
+ * a chart shows), expert bands, the ESD viewer's layer list and first spectrum, phase counts, correlation traps and
+ * the layer table's first lines. A few tens of kB instead of the full rows (~1.2 kB each), so a page render never
+ * parses or walks hundreds of rows.
+ *
+ * A done analysis' view never changes: it is kept in memory (board-cache.ts) and stored in `analysis_views`
+ * (written when the analysis finishes, else on first read), so a page of any model, popular or not, costs one
+ * primary-key read. VIEW_VERSION is part of the stored row: a change to this derivation recomputes old views.
+ */
+
+export const VIEW_VERSION = 1;
+const VIEW_KIND = 'model-page';
+
+export interface ChartLayer {
+  name: string;
+  ordinal: number;
+  role: string;
+  relative_depth: number | null;
+  block_index: number | null;
+  alpha: number;
+  D: number | null;
+  xmin: number | null;
+  detX_val: number | null;
+}
+
+export interface ExpertBandPoint {
+  x: number;
+  y: number;
+  /** [median − min, max − median] */
+  err: [number, number];
+  name: string;
+}
+
+export interface ModelPageView {
+  version: number;
+  /** Every stored row, and how many are shown in the table before "show all". */
+  layerCount: number;
+  /** Fitted layers (status success, alpha > 0) as the charts need them. */
+  chartLayers: ChartLayer[];
+  /** Ordinals drawn as part of an expert band rather than as single points in the depth chart. */
+  bandedOrdinals: number[];
+  bands: ExpertBandPoint[];
+  /** Layers the ESD viewer can show (not skipped). */
+  esdLayers: { ordinal: number; name: string; role: string; alpha: number | null }[];
+  /** The first fitted layer's spectrum (eigenvalues to 7 digits), shown without a request. */
+  firstEsd: { ordinal: number; esd: EsdData } | null;
+  phases: [string, number][];
+  traps: { ordinal: number; tensor: string; rand_num_spikes: number | null; max_rand_eval: number | null; rand_distance: number | null }[];
+  hasDetX: boolean;
+  /** The layer table's first lines (null fields left out; an expert group's line brings all its experts). */
+  tableRows: (Record<string, unknown> & { ordinal: number; tensor: string })[];
+}
+
+export function round(v: number | null | undefined, digits = 5): number | null {
+  return v == null || !Number.isFinite(v) ? null : Number(v.toPrecision(digits));
+}
+
+/** A layer row without null fields (smaller page payload; the table treats a missing field as empty). */
+function compactRow(l: LayerRow): Record<string, unknown> & { ordinal: number; tensor: string } {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(l)) if (v != null && k !== 'id') out[k] = v;
+  return out as Record<string, unknown> & { ordinal: number; tensor: string };
+}
+
+/** Table lines sent with the page (an MoE block's experts of one projection count as one line). */
+export const INITIAL_TABLE_LINES = 30;
+
+/**
+ * The layer rows the page sends for the table's first lines: rows in checkpoint order until INITIAL_TABLE_LINES
+ * lines are reached, plus every other row of an expert group already begun (a group's line needs all its experts).
+ */
+function initialTableRows(rows: LayerRow[]): LayerRow[] {
+  const lines = new Set<string>();
+  const out: LayerRow[] = [];
+  for (const r of rows) {
+    const key = expertGroupKey(r) ?? `#${r.ordinal}`;
+    if (!lines.has(key)) {
+      if (lines.size >= INITIAL_TABLE_LINES) continue;
+      lines.add(key);
+    }
+    out.push(r);
+  }
+  return out;
+}
+
+/** The page view of an analysis from its rows and its first fitted layer's stored spectrum. */
+export function derivePageView(layers: LayerRow[], firstEsd: { ordinal: number; esd: EsdData } | null): ModelPageView {
+  const fitted = layers.filter((l) => l.status === 'success' && l.alpha != null && l.alpha > 0);
+  const bands = expertBands(layers).filter((b) => b.alpha_median != null && b.rows.length > 1);
+  const maxOrdinal = Math.max(0, ...layers.map((l) => l.ordinal));
+  const chartLayers: ChartLayer[] = fitted.map((l) => ({
+    name: l.name, ordinal: l.ordinal, role: l.role, relative_depth: round(l.relative_depth), block_index: l.block_index,
+    alpha: round(l.alpha)!, D: round(l.D), xmin: round(l.xmin), detX_val: round(l.detX_val),
+  }));
+  const phases = new Map<string, number>();
+  for (const l of layers) if (l.phase) phases.set(l.phase, (phases.get(l.phase) ?? 0) + 1);
+  return {
+    version: VIEW_VERSION,
+    layerCount: layers.length,
+    chartLayers,
+    bandedOrdinals: bands.flatMap((b) => b.rows.map((r) => r.ordinal)),
+    bands: bands.map((b) => ({
+      x: round(b.relative_depth ?? b.rows[0].ordinal / Math.max(1, maxOrdinal))!,
+      y: round(b.alpha_median)!,
+      err: [round(b.alpha_median! - b.alpha_min!)!, round(b.alpha_max! - b.alpha_median!)!],
+      name: `block ${b.block_index ?? '—'} experts ${b.expert_role ?? ''} (${b.analysed} of ${b.rows.length})`,
+    })),
+    esdLayers: layers.filter((l) => l.status !== 'skipped').map((l) => ({ ordinal: l.ordinal, name: l.name, role: l.role, alpha: round(l.alpha) })),
+    firstEsd: firstEsd ? { ordinal: firstEsd.ordinal, esd: { ...firstEsd.esd, evals: firstEsd.esd.evals.map((v) => round(v, 7)!) } } : null,
+    phases: [...phases.entries()].sort((a, b) => b[1] - a[1]),
+    traps: layers
+      .filter((l) => (l.rand_num_spikes ?? 0) > 0)
+      .map((l) => ({ ordinal: l.ordinal, tensor: l.tensor, rand_num_spikes: l.rand_num_spikes, max_rand_eval: l.max_rand_eval, rand_distance: l.rand_distance })),
+    hasDetX: chartLayers.some((l) => l.detX_val != null),
+    tableRows: initialTableRows(layers).map(compactRow),
+  };
+}
+
+async function computePageView(ref: AnalysisRef & { modelId: string }): Promise<ModelPageView> {
+  const layers = JSON.parse(await listLayersJson(ref)) as LayerRow[];
+  const first = layers.find((l) => l.status === 'success' && l.alpha != null && l.alpha > 0);
+  const esd = first ? await getLayerEsd({ analysisId: ref.analysisId, layer: String(first.ordinal) }) : null;
+  return derivePageView(layers, esd ? { ordinal: esd.layer.ordinal, esd: esd.esd } : null);
+}
+
+async function readStoredView(analysisId: number): Promise<string | null> {
+  const [row] = await selectRows<{ data: string }>(sql`
+    SELECT data FROM analysis_views WHERE analysis_id = ${analysisId} AND kind = ${VIEW_KIND} AND version = ${VIEW_VERSION}`);
+  return row?.data ?? null;
+}
+
+async function writeStoredView(analysisId: number, data: string): Promise<void> {
+  const db = await getDb();
+  // The analysis may have been deleted meanwhile: then there is nothing to store.
+  await db.execute(sql`
+    INSERT INTO analysis_views (analysis_id, kind, version, data)
+    SELECT ${analysisId}, ${VIEW_KIND}, ${VIEW_VERSION}, ${data} WHERE EXISTS (SELECT 1 FROM analyses WHERE id = ${analysisId})
+    ON CONFLICT (analysis_id, kind) DO UPDATE SET version = excluded.version, data = excluded.data`);
+}
+
+/** Compute and store the page view of a settled analysis (the pipeline calls this when an analysis is done). */
+export async function storeModelPageView(ref: { analysisId: number; modelId: string }): Promise<void> {
+  const view = await computePageView({ ...ref, status: 'done' });
+  await writeStoredView(ref.analysisId, JSON.stringify(view));
+}
+
+const views = new BoardCache<ModelPageView>('model-page', 0.2);
+
+/** The page view of an analysis: memory, else the stored row, else computed (and stored when settled). */
+export function getModelPageView(ref: AnalysisRef & { modelId: string }): Promise<ModelPageView> {
+  // Only a done analysis is never reset; a failed one may be queued again (its memory entry goes with the change).
+  const stored = ref.status === 'done';
+  const settled = stored || ref.status === 'failed';
+  return views.get(
+    String(ref.analysisId),
+    async () => {
+      let text = stored ? await readStoredView(ref.analysisId) : null;
+      let view: ModelPageView;
+      if (text) {
+        view = JSON.parse(text) as ModelPageView;
+      } else {
+        view = await computePageView(ref);
+        if (stored) {
+          text = JSON.stringify(view);
+          await writeStoredView(ref.analysisId, text).catch((err) => {
+            console.error(`could not store the page view of analysis ${ref.analysisId}: ${(err as Error).message}`);
+          });
+        }
+      }
+      return { value: view, deps: [ref.modelId], keep: settled, bytes: text?.length ?? 50_000 };
+    },
+    ['layers'],
+  );
+}

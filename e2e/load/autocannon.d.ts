@@ -1,5 +1,14 @@
-/** The part of autocannon's API that bench-web.ts uses (the package ships no types). */
+/** The part of autocannon's API that the bench uses (the package ships no types). */
 declare module 'autocannon' {
+  namespace autocannon {
+    /** A request as autocannon builds it; setupRequest returns it changed (here: another path). */
+    interface Request {
+      method?: string;
+      path?: string;
+      headers?: Record<string, string>;
+      [key: string]: unknown;
+    }
+  }
   interface Histogram {
     average: number;
     p50: number;
@@ -14,6 +23,13 @@ declare module 'autocannon' {
     timeouts: number;
     non2xx: number;
   }
-  function autocannon(options: { url: string; connections?: number; duration?: number; headers?: Record<string, string>; workers?: number }): Promise<Result>;
+  function autocannon(options: {
+    url: string;
+    connections?: number;
+    duration?: number;
+    headers?: Record<string, string>;
+    workers?: number;
+    requests?: { setupRequest?: (req: autocannon.Request, context: Record<string, unknown>) => autocannon.Request }[];
+  }): Promise<Result> & { on(event: 'reqError', listener: (err: Error & { code?: string }) => void): void };
   export default autocannon;
 }

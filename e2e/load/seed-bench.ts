@@ -1,6 +1,16 @@
 import { sql } from 'drizzle-orm';
 import { getDb } from '@/db/client';
 
+/** Digits of a bench model's number: enough for `total` (at least 4, so up to 9,999 models the ids stay model-0001…). */
+export function benchIdDigits(total: number): number {
+  return Math.max(4, String(Math.trunc(total)).length);
+}
+
+/** The id of bench model `i` (1-based) among `total`: `bench/model-0001`, or `bench/model-00001` from 10,000 models. */
+export function benchModelId(i: number, total: number): string {
+  return `bench/model-${String(i).padStart(benchIdDigits(total), '0')}`;
+}
+
 /**
  * Synthetic load-test data written straight in SQL (generate_series), so 1,000 models × 300 layers take seconds:
  * models with Hub-like metadata, one revision and one analysis each (a few running or failed), every layer with
@@ -18,10 +28,12 @@ export async function seedBenchData({ models, layers }: { models: number; layers
   const int = (n: number) => sql.raw(String(Math.trunc(n)));
   const L = int(layers);
   const HALF = int(Math.floor(layers / 2));
+  // Zero-padded to the digit count of the model count (benchModelId builds the same ids for the bench's URLs).
+  const DIGITS = int(benchIdDigits(models));
   await db.execute(sql`SELECT setseed(0.42)`);
   await db.execute(sql`
     INSERT INTO models (id, owner, name, family, architecture, parameter_count, dtype, license, gated, downloads, likes, source)
-    SELECT 'bench/model-' || lpad(g::text, 4, '0'), 'bench', 'model-' || lpad(g::text, 4, '0'),
+    SELECT 'bench/model-' || lpad(g::text, ${DIGITS}, '0'), 'bench', 'model-' || lpad(g::text, ${DIGITS}, '0'),
            (${famArr})[1 + g % 8], initcap((${famArr})[1 + g % 8]) || 'ForCausalLM',
            (50 + floor(random() * 70000))::bigint * 1000000, CASE WHEN g % 3 = 0 THEN 'F16' ELSE 'BF16' END,
            CASE WHEN g % 4 = 0 THEN 'llama3' ELSE 'apache-2.0' END, CASE WHEN g % 10 = 0 THEN 'manual' ELSE NULL END,
@@ -73,7 +85,7 @@ export async function seedBenchData({ models, layers }: { models: number; layers
       'evals', (SELECT jsonb_agg(v ORDER BY v) FROM (SELECT power(1 - random(), -1 / (l.alpha - 1)) * 0.5 AS v FROM generate_series(1, 1024)) e),
       'complete', false,
       'fit', jsonb_build_object('alpha', l.alpha, 'xmin', l.pl_xmin, 'xmax', l.pl_xmax, 'D', l."D", 'status', 'success'))
-    FROM layers l JOIN analyses a ON a.id = l.analysis_id WHERE a.model_id = 'bench/model-0001'`);
+    FROM layers l JOIN analyses a ON a.id = l.analysis_id WHERE a.model_id = ${benchModelId(1, models)}`);
   await db.execute(sql`
     INSERT INTO benchmark_scores (model_id, benchmark, score, source)
     SELECT m.id, b, 20 + random() * 60, 'bench' FROM models m CROSS JOIN unnest(ARRAY['mmlu', 'truthfulqa']) b

@@ -160,6 +160,12 @@ export class BoardSnapshot {
     return list;
   }
 
+  /** One model's row (null when the model is not on the board). */
+  get(id: string): LeaderboardRow | null {
+    const e = this.entries.get(id);
+    return e ? withLiveFields(e, Date.now() - claimTimings().staleAfterSeconds * 1000) : null;
+  }
+
   /** One page of the view `p`: the same rows, order and total as the SQL query. */
   page(p: LeaderboardParams): LeaderboardPage {
     const dir = p.dir ?? defaultDir(p.sort);

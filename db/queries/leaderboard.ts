@@ -277,6 +277,18 @@ export async function listLeaderboard(params: LeaderboardParams): Promise<Leader
   return readThrough({ key: `leaderboard:${JSON.stringify(params)}`, tags: ['models'], load: () => queryLeaderboard(params) });
 }
 
+/**
+ * One model's leaderboard row (its current analysis: id, status, revision) from the snapshot: null when the model is
+ * not on the board, undefined when there is no live snapshot (the caller reads the model's detail instead).
+ */
+export async function currentRowOf(id: string): Promise<LeaderboardRow | null | undefined> {
+  const watch = await boardWatch();
+  if (!watch) return undefined;
+  const snap = snapshotFor(watch);
+  await snap.refresh();
+  return snap.get(id);
+}
+
 /** The SQL answer for a view, bypassing every cache (the snapshot's reference in tests). */
 export const queryLeaderboardSql = queryLeaderboard;
 

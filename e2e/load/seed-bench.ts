@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { getDb } from '@/db/client';
+import { storeModelPageView } from '@/db/queries/model-page';
 
 /** Digits of a bench model's number: enough for `total` (at least 4, so up to 9,999 models the ids stay model-0001…). */
 export function benchIdDigits(total: number): number {
@@ -78,17 +79,21 @@ export async function seedBenchData({ models, layers }: { models: number; layers
         'share_alpha_lt_2', avg((alpha < 2)::int), 'share_alpha_gt_6', avg((alpha > 6)::int), 'correlation_traps', NULL) AS summary
       FROM layers GROUP BY analysis_id) s
     WHERE s.analysis_id = a.id AND a.status = 'done'`);
-  // Stored spectra for the first model (the ESD endpoint's payload): 1,024 eigenvalues per layer.
+  // Stored spectra (the ESD endpoint's payload, 1,024 eigenvalues each): every layer of the first model, and each
+  // model's first layer (the spectrum its page shows without a request).
   await db.execute(sql`
     INSERT INTO layer_esd (layer_id, esd)
     SELECT l.id, jsonb_build_object(
       'evals', (SELECT jsonb_agg(v ORDER BY v) FROM (SELECT power(1 - random(), -1 / (l.alpha - 1)) * 0.5 AS v FROM generate_series(1, 1024)) e),
       'complete', false,
       'fit', jsonb_build_object('alpha', l.alpha, 'xmin', l.pl_xmin, 'xmax', l.pl_xmax, 'D', l."D", 'status', 'success'))
-    FROM layers l JOIN analyses a ON a.id = l.analysis_id WHERE a.model_id = ${benchModelId(1, models)}`);
+    FROM layers l JOIN analyses a ON a.id = l.analysis_id WHERE a.model_id = ${benchModelId(1, models)} OR l.ordinal = 0`);
   await db.execute(sql`
     INSERT INTO benchmark_scores (model_id, benchmark, score, source)
     SELECT m.id, b, 20 + random() * 60, 'bench' FROM models m CROSS JOIN unnest(ARRAY['mmlu', 'truthfulqa']) b
     WHERE m.owner = 'bench' AND right(m.id, 1) IN ('0', '3', '6')`);
   await db.execute(sql`ANALYZE`);
+  // What the pipeline stores when an analysis finishes: each done analysis' page view (db/queries/model-page.ts).
+  const done = (await db.execute(sql`SELECT id, model_id FROM analyses WHERE status = 'done' ORDER BY id`)) as unknown as { rows: { id: number; model_id: string }[] };
+  for (const a of done.rows) await storeModelPageView({ analysisId: a.id, modelId: a.model_id });
 }

@@ -8,7 +8,7 @@ import { blockCount, parseTensorName, relativeDepth } from '@/lib/tensor-names';
 import { AdapterError, openAdapter } from '@/lib/delta/adapter';
 import { analyzeAdapter, analyzeDelta, DeltaError, type DeltaLayer, type MatrixAnalyser } from '@/lib/delta/run-delta';
 import { getRevisionRef, markAnalysisDone, updateProgress } from '@/db/queries/analyses';
-import { storeModelPageView } from '@/db/queries/model-page';
+import { storeDoneAnalysisViews } from '@/db/queries/store-views';
 
 import { listLayerResults, listStoredTensors, storeLayer, type StoredLayerPlacement } from '@/db/queries/layers-write';
 import type { Analysis } from '@/db/schema';
@@ -151,8 +151,8 @@ async function finish(data: AnalyzeModelData, ctx: RunContext, started: number):
     timings: { total_s: (performance.now() - started) / 1000 },
   });
   ctx.log.info({ rows: all.length, analysed: rows.length }, 'analysis done');
-  await storeModelPageView({ analysisId: data.analysisId, modelId: data.repoId }).catch((err) => {
-    ctx.log.warn({ err: (err as Error).message }, 'could not store the page view');
+  await storeDoneAnalysisViews(data.analysisId).catch((err) => {
+    ctx.log.warn({ err: (err as Error).message }, 'could not store the read views');
   });
   return 'done';
 }

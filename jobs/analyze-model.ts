@@ -3,7 +3,7 @@ import { summarize } from '@/lib/spectral/summary';
 import type { LayerResult } from '@/lib/types';
 import type { Analysis } from '@/db/schema';
 import { getAnalysis, markAnalysisDone, updateProgress } from '@/db/queries/analyses';
-import { storeModelPageView } from '@/db/queries/model-page';
+import { storeDoneAnalysisViews } from '@/db/queries/store-views';
 import { findLayerByContent, findLayersByFile, type ReusedLayer } from '@/db/queries/layer-reuse';
 import { listLayerResults, listStoredTensors, storeLayer } from '@/db/queries/layers-write';
 import { getModelRow } from '@/db/queries/models-write';
@@ -220,9 +220,9 @@ async function runAnalysis(
   timings.total_s = (timings.total_s ?? 0) + (performance.now() - runStart) / 1000;
   await markAnalysisDone({ analysisId: data.analysisId, worker: ctx.worker, summary, timings });
   log.info({ layersTotal, summary }, 'analysis done');
-  // The page's derived view, stored now so the first visitor reads one row (else the first read stores it).
-  await storeModelPageView({ analysisId: data.analysisId, modelId: data.repoId }).catch((err) => {
-    log.warn({ err: (err as Error).message }, 'could not store the page view');
+  // The page's view and the layers API body, stored now so the first reader reads one row (else that read stores it).
+  await storeDoneAnalysisViews(data.analysisId).catch((err) => {
+    log.warn({ err: (err as Error).message }, 'could not store the read views');
   });
   return 'done';
 }

@@ -88,33 +88,16 @@ async function loadLayersJson(analysisId: number): Promise<string> {
   return row?.json ?? '[]';
 }
 
-/**
- * The analysis whose layers are read. With its model and status, a settled (done or failed) analysis' rows are
- * cached; without them they are read each time.
- */
+/** The analysis whose layers are read (model and status: see layers-payload.ts and model-page.ts for the caches). */
 export interface AnalysisRef {
   analysisId: number;
   modelId?: string;
   status?: string;
 }
 
-const layerJson = new BoardCache<string>('layers', 0.7);
-
-/**
- * Every layer of an analysis as JSON text (what GET .../layers sends). A settled analysis' rows never change, so
- * they are kept by analysis id until evicted or the model is written again (board-cache.ts).
- */
+/** Every layer of an analysis as JSON text, written by the database (the cached, compressed API body: layers-payload.ts). */
 export function listLayersJson(analysis: AnalysisRef): Promise<string> {
-  const { analysisId, modelId, status } = analysis;
-  if (modelId === undefined) return loadLayersJson(analysisId);
-  return layerJson.get(
-    String(analysisId),
-    async () => {
-      const value = await loadLayersJson(analysisId);
-      return { value, deps: [modelId], keep: status === 'done' || status === 'failed', bytes: value.length };
-    },
-    ['layers'],
-  );
+  return loadLayersJson(analysis.analysisId);
 }
 
 /** Every layer of an analysis in checkpoint order. */

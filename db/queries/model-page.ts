@@ -1,10 +1,8 @@
-import { sql } from 'drizzle-orm';
 import type { EsdData } from '@/lib/types';
-import { getDb } from '@/db/client';
 import { BoardCache } from './board-cache';
 import { expertBands, expertGroupKey } from './layer-aggregates';
 import { getLayerEsd, listLayersJson, type AnalysisRef, type LayerRow } from './layers';
-import { selectRows } from './read-db';
+import { readStoredView, writeStoredView } from './analysis-views';
 
 /**
  * Not marked `server-only`: the pipeline stores a done analysis' view (worker processes import it outside Next).
@@ -134,25 +132,10 @@ async function computePageView(ref: AnalysisRef & { modelId: string }): Promise<
   return derivePageView(layers, esd ? { ordinal: esd.layer.ordinal, esd: esd.esd } : null);
 }
 
-async function readStoredView(analysisId: number): Promise<string | null> {
-  const [row] = await selectRows<{ data: string }>(sql`
-    SELECT data FROM analysis_views WHERE analysis_id = ${analysisId} AND kind = ${VIEW_KIND} AND version = ${VIEW_VERSION}`);
-  return row?.data ?? null;
-}
-
-async function writeStoredView(analysisId: number, data: string): Promise<void> {
-  const db = await getDb();
-  // The analysis may have been deleted meanwhile: then there is nothing to store.
-  await db.execute(sql`
-    INSERT INTO analysis_views (analysis_id, kind, version, data)
-    SELECT ${analysisId}, ${VIEW_KIND}, ${VIEW_VERSION}, ${data} WHERE EXISTS (SELECT 1 FROM analyses WHERE id = ${analysisId})
-    ON CONFLICT (analysis_id, kind) DO UPDATE SET version = excluded.version, data = excluded.data`);
-}
-
 /** Compute and store the page view of a settled analysis (the pipeline calls this when an analysis is done). */
 export async function storeModelPageView(ref: { analysisId: number; modelId: string }): Promise<void> {
   const view = await computePageView({ ...ref, status: 'done' });
-  await writeStoredView(ref.analysisId, JSON.stringify(view));
+  await writeStoredView(ref.analysisId, VIEW_KIND, VIEW_VERSION, { data: JSON.stringify(view), blob: null });
 }
 
 const views = new BoardCache<ModelPageView>('model-page', 0.2);
@@ -165,7 +148,7 @@ export function getModelPageView(ref: AnalysisRef & { modelId: string }): Promis
   return views.get(
     String(ref.analysisId),
     async () => {
-      let text = stored ? await readStoredView(ref.analysisId) : null;
+      let text = stored ? ((await readStoredView(ref.analysisId, VIEW_KIND, VIEW_VERSION))?.data ?? null) : null;
       let view: ModelPageView;
       if (text) {
         view = JSON.parse(text) as ModelPageView;
@@ -173,7 +156,7 @@ export function getModelPageView(ref: AnalysisRef & { modelId: string }): Promis
         view = await computePageView(ref);
         if (stored) {
           text = JSON.stringify(view);
-          await writeStoredView(ref.analysisId, text).catch((err) => {
+          await writeStoredView(ref.analysisId, VIEW_KIND, VIEW_VERSION, { data: text, blob: null }).catch((err) => {
             console.error(`could not store the page view of analysis ${ref.analysisId}: ${(err as Error).message}`);
           });
         }

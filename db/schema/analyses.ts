@@ -1,4 +1,6 @@
-import { bigint, index, integer, jsonb, pgTable, primaryKey, real, serial, text, timestamp, unique, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, customType, index, integer, jsonb, pgTable, primaryKey, real, serial, text, timestamp, unique, uniqueIndex } from 'drizzle-orm/pg-core';
+
+const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({ dataType: () => 'bytea' });
 import type { AnalysisOptions, ModelStats } from '@/lib/types';
 import { models } from './models';
 
@@ -108,8 +110,10 @@ export const analysisViews = pgTable(
     analysisId: integer('analysis_id').notNull().references(() => analyses.id, { onDelete: 'cascade' }),
     kind: text('kind').notNull(),
     version: integer('version').notNull(),
-    /** JSON text, sent to the renderer as it is. */
-    data: text('data').notNull(),
+    /** JSON text (a view the server renders from), or null when the view is `blob`. */
+    data: text('data'),
+    /** Bytes sent as they are (e.g. a gzip-compressed API response body), or null when the view is `data`. */
+    blob: bytea('blob'),
   },
   (t) => [primaryKey({ columns: [t.analysisId, t.kind] })],
 );

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { getDb } from '@/db/client';
-import { storeModelPageView } from '@/db/queries/model-page';
+import { storeDoneAnalysisViews } from '@/db/queries/store-views';
 
 /** Digits of a bench model's number: enough for `total` (at least 4, so up to 9,999 models the ids stay model-0001…). */
 export function benchIdDigits(total: number): number {
@@ -93,7 +93,7 @@ export async function seedBenchData({ models, layers }: { models: number; layers
     SELECT m.id, b, 20 + random() * 60, 'bench' FROM models m CROSS JOIN unnest(ARRAY['mmlu', 'truthfulqa']) b
     WHERE m.owner = 'bench' AND right(m.id, 1) IN ('0', '3', '6')`);
   await db.execute(sql`ANALYZE`);
-  // What the pipeline stores when an analysis finishes: each done analysis' page view (db/queries/model-page.ts).
-  const done = (await db.execute(sql`SELECT id, model_id FROM analyses WHERE status = 'done' ORDER BY id`)) as unknown as { rows: { id: number; model_id: string }[] };
-  for (const a of done.rows) await storeModelPageView({ analysisId: a.id, modelId: a.model_id });
+  // What the pipeline stores when an analysis finishes: each done analysis' read views (db/queries/store-views.ts).
+  const done = (await db.execute(sql`SELECT id FROM analyses WHERE status = 'done' ORDER BY id`)) as unknown as { rows: { id: number }[] };
+  for (const a of done.rows) await storeDoneAnalysisViews(a.id);
 }

@@ -1,6 +1,10 @@
 import { createHash } from 'node:crypto';
+import { promisify } from 'node:util';
+import { gunzip as gunzipCb } from 'node:zlib';
 import type { z } from 'zod';
 import { AppError, errorResponse } from './errors';
+
+const gunzip = promisify(gunzipCb);
 
 /**
  * Response helpers for the read endpoints: a strong ETag over the body (304 on a matching If-None-Match) and a
@@ -24,7 +28,9 @@ function etagOf(body: string): string {
 function matches(req: Request, etag: string): boolean {
   const header = req.headers.get('if-none-match');
   if (!header) return false;
-  return header.split(',').some((t) => t.trim().replace(/^W\//, '') === etag || t.trim() === '*');
+  // Weak comparison (RFC 9110 §8.8.3.2), as If-None-Match asks for.
+  const opaque = (t: string) => t.trim().replace(/^W\//, '');
+  return header.split(',').some((t) => opaque(t) === opaque(etag) || t.trim() === '*');
 }
 
 function send(req: Request, entry: { body: string; etag: string; type: string }, extra?: Record<string, string>): Response {
@@ -33,12 +39,27 @@ function send(req: Request, entry: { body: string; etag: string; type: string },
   return new Response(entry.body, { status: 200, headers: { 'content-type': entry.type, ...headers } });
 }
 
-const RAW_JSON = Symbol('raw-json');
+const GZIP_JSON = Symbol('gzip-json');
 
-/** A body that is already JSON text (e.g. written by the database): sent as it is. */
-export function rawJson(text: string): { [RAW_JSON]: string } {
-  return { [RAW_JSON]: text };
+/** A JSON body stored gzip-compressed, with its ETag: sent as it is to clients that accept gzip, else inflated. */
+export function gzipJson(gzip: Buffer, etag: string): { [GZIP_JSON]: { gzip: Buffer; etag: string } } {
+  return { [GZIP_JSON]: { gzip, etag } };
 }
+
+function acceptsGzip(req: Request): boolean {
+  return /\bgzip\b/i.test(req.headers.get('accept-encoding') ?? '');
+}
+
+async function sendGzipJson(req: Request, p: { gzip: Buffer; etag: string }): Promise<Response> {
+  const headers: Record<string, string> = { etag: p.etag, 'cache-control': READ_CACHE_CONTROL, vary: 'accept-encoding' };
+  if (matches(req, p.etag)) return new Response(null, { status: 304, headers });
+  headers['content-type'] = 'application/json; charset=utf-8';
+  if (acceptsGzip(req)) {
+    return new Response(p.gzip as unknown as BodyInit, { status: 200, headers: { ...headers, 'content-encoding': 'gzip' } });
+  }
+  return new Response((await gunzip(p.gzip)) as unknown as BodyInit, { status: 200, headers });
+}
+
 
 /**
  * Run a read handler: `load` returns the body (an object → JSON, or `{ text, type }` for CSV); errors become
@@ -47,7 +68,7 @@ export function rawJson(text: string): { [RAW_JSON]: string } {
 export async function readResponse(
   req: Request,
   context: string,
-  load: () => Promise<unknown | { text: string; type: string; filename?: string } | { [RAW_JSON]: string }>,
+  load: () => Promise<unknown | { text: string; type: string; filename?: string } | { [GZIP_JSON]: { gzip: Buffer; etag: string } }>,
 ): Promise<Response> {
   const key = req.url;
   const ttl = BODY_TTL_MS();
@@ -55,12 +76,11 @@ export async function readResponse(
   if (hit && hit.expires > Date.now()) return send(req, hit);
   try {
     const value = await load();
+    if (value && typeof value === 'object' && GZIP_JSON in value) return await sendGzipJson(req, (value as { [GZIP_JSON]: { gzip: Buffer; etag: string } })[GZIP_JSON]);
     let body: string;
     let type = 'application/json; charset=utf-8';
     let extra: Record<string, string> | undefined;
-    if (value && typeof value === 'object' && RAW_JSON in value) {
-      body = (value as { [RAW_JSON]: string })[RAW_JSON];
-    } else if (value && typeof value === 'object' && 'text' in value && 'type' in value) {
+    if (value && typeof value === 'object' && 'text' in value && 'type' in value) {
       const v = value as { text: string; type: string; filename?: string };
       body = v.text;
       type = v.type;

@@ -1,5 +1,5 @@
-import { listLayersJson } from '@/db/queries/layers';
-import { parseQuery, rawJson, readResponse, repoIdOf } from '../../../../_lib/respond';
+import { getLayersPayload } from '@/db/queries/layers-payload';
+import { gzipJson, parseQuery, readResponse, repoIdOf } from '../../../../_lib/respond';
 import { resolveAnalysis } from './resolve';
 import { layersQuerySchema } from './schema';
 
@@ -14,12 +14,8 @@ export async function GET(req: Request, ctx: Ctx): Promise<Response> {
     const id = repoIdOf(owner, name);
     const { revision } = parseQuery(layersQuerySchema, new URL(req.url).searchParams);
     const analysis = await resolveAnalysis(id, revision);
-    // The rows arrive as JSON text (written by the database, cached per settled analysis) and are sent as they are.
-    const layers = await listLayersJson({ analysisId: analysis.id, modelId: id, status: analysis.status });
-    const head = {
-      model: id,
-      analysis: { id: analysis.id, status: analysis.status, revision: { sha: analysis.revision.sha, ref: analysis.revision.ref, step: analysis.revision.step } },
-    };
-    return rawJson(`${JSON.stringify(head).slice(0, -1)},"layers":${layers}}`);
+    // The body is built once per analysis (JSON written by the database, gzip-compressed) and stored when done.
+    const payload = await getLayersPayload({ analysisId: analysis.id, modelId: id, status: analysis.status, revision: analysis.revision });
+    return gzipJson(payload.gzip, payload.etag);
   });
 }

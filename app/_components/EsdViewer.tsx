@@ -5,6 +5,7 @@ import { CartesianGrid, Legend, ReferenceLine, Scatter, ScatterChart, Tooltip, X
 import type { EsdData } from '@/lib/types';
 import { ChartFrame, fmtTick, logTicks } from './charts/ChartFrame';
 import { logBinnedDensity, powerLawLine } from './esd-math';
+import { esdOptionsOf, type LayerColumns } from '@/db/queries/layer-columns';
 
 export interface EsdLayerOption {
   ordinal: number;
@@ -19,15 +20,17 @@ export interface EsdDeltaLayers {
   layers: EsdLayerOption[];
 }
 
-export function EsdViewer({ modelId, revision, layers: modelLayers, initial, delta }: {
+export function EsdViewer({ modelId, revision, columns, initial, delta }: {
   modelId: string;
   revision: string;
-  layers: EsdLayerOption[];
+  /** The model's layers (every one not skipped), as the page view's columns. */
+  columns: LayerColumns;
   initial: { ordinal: number; esd: EsdData } | null;
   delta?: EsdDeltaLayers | null;
 }) {
   const selectId = useId();
   const [showDelta, setShowDelta] = useState(false);
+  const modelLayers: EsdLayerOption[] = useMemo(() => esdOptionsOf(columns), [columns]);
   const layers = showDelta && delta ? delta.layers : modelLayers;
   const [ordinal, setOrdinal] = useState<number | null>(initial?.ordinal ?? layers[0]?.ordinal ?? null);
   const [esd, setEsd] = useState<EsdData | null>(initial?.esd ?? null);

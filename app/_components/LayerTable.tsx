@@ -3,6 +3,7 @@
 import { useMemo, useState } from 'react';
 import { WW_DEFAULT_METRIC_COLUMNS, WW_OPTIONAL_METRIC_COLUMNS } from '@/lib/types';
 import { expertGroupKey, expertRoleOf, isAnalysed, median, reusedModelOf } from '@/db/queries/layer-aggregates';
+import { INITIAL_TABLE_LINES } from '@/db/queries/layer-columns';
 import { fmt } from './format';
 
 type Row = Record<string, unknown> & { ordinal: number; tensor: string };
@@ -93,8 +94,8 @@ function ExpertGroup({ members, row }: { members: Row[]; row: Row }) {
 
 const LEAD = ['ordinal', 'tensor', 'role', 'block_index', 'shape', 'dtype', 'status', 'phase'] as const;
 
-/** Rows rendered before "Show all": keeps the first paint (and the server render) small for 300-layer models. */
-const INITIAL_ROWS = 30;
+/** Lines rendered before "Show all": keeps the first paint (and the server render) small for 300-layer models. */
+const INITIAL_ROWS = INITIAL_TABLE_LINES;
 
 /**
  * Every layer with every stored column; click a header (or press Enter on it) to sort. The page sends the first

@@ -288,6 +288,23 @@ export async function listDerivedModels({ baseId, limit = 100 }: { baseId: strin
     .leftJoin(revisions, eq(revisions.id, analyses.baseRevisionId))
     .where(and(inArray(analyses.modelId, ids), inArray(analyses.kind, ['delta', 'adapter'])))
     .orderBy(desc(analyses.id));
+  return derivedModelsOf(baseId, ids, runs);
+}
+
+/** A derived model's delta or adapter analysis as read for {@link derivedModelsOf}. */
+export interface DerivedRun {
+  id: number;
+  modelId: string;
+  kind: string;
+  status: AnalysisStatus;
+  error: string | null;
+  summary: ModelStats | null;
+  /** The model of the analysis' base revision (null when it has none). */
+  baseModelId: string | null;
+}
+
+/** Each child of `baseId` with the analysis its base's page shows: see {@link listDerivedModels}. */
+export function derivedModelsOf(baseId: string, ids: readonly string[], runs: readonly DerivedRun[]): DerivedModel[] {
   const out: DerivedModel[] = ids.map((id) => {
     const own = runs.filter((r) => r.modelId === id);
     const isAdapter = own.some((r) => r.kind === 'adapter');

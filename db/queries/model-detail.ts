@@ -1,11 +1,11 @@
-import { and, desc, eq, inArray, ne, sql } from 'drizzle-orm';
-import { analyses, layers, models, revisions, type Analysis, type AnalysisStatus, type CheckpointRead, type Model } from '@/db/schema';
+import { and, desc, eq, getTableColumns, inArray, ne, sql, type SQL } from 'drizzle-orm';
+import { analyses, layers, models, revisions, type Analysis, type AnalysisStatus, type CheckpointRead, type Model, type Revision } from '@/db/schema';
 import type { AnalysisOptions, ModelStats } from '@/lib/types';
 import { isClaimStale } from '@/jobs/claims';
 import { identicalTo, type RoleAggregate } from './layer-aggregates';
-import { listDerivedModels, type DerivedModel } from './delta';
+import { derivedModelsOf, listDerivedModels, type DerivedModel, type DerivedRun } from './delta';
 import { BoardCache } from './board-cache';
-import { iso, readDb } from './read-db';
+import { iso, readDb, selectRows } from './read-db';
 
 /**
  * One model with its revision history and the analysis a page shows.
@@ -169,17 +169,62 @@ export function pickAnalysis<T extends { id: number; status: AnalysisStatus }>(l
   return sorted.find((a) => a.status === 'done' || a.status === 'running') ?? sorted[0] ?? null;
 }
 
+/**
+ * `json_build_object('<drizzle key>', <alias>."<column>", ...)` over a table's columns: a row as the same object
+ * drizzle's select() returns, except timestamps, which arrive as ISO strings (every consumer goes through iso()).
+ */
+function rowJson(table: Parameters<typeof getTableColumns>[0], alias: string): SQL {
+  const pairs = Object.entries(getTableColumns(table)).map(([key, col]) => sql`${key}::text, ${sql.raw(`${alias}.`)}${sql.identifier(col.name)}`);
+  return sql`json_build_object(${sql.join(pairs, sql`, `)})`;
+}
+
+interface DetailRows {
+  model: Model | null;
+  revisions: Revision[] | null;
+  analyses: Analysis[] | null;
+  children: string[] | null;
+  derivedRuns: DerivedRun[] | null;
+  hasAdapter: boolean;
+  baseOnBoard: boolean;
+}
+
+/** Everything a model's detail is built from, in one statement (one round trip; ~10 indexed lookups). */
+async function loadDetailRows(id: string): Promise<DetailRows | null> {
+  const [row] = await selectRows<{ detail: DetailRows }>(sql`
+    SELECT json_build_object(
+      'model', (SELECT ${rowJson(models, 'm')} FROM models m WHERE m.id = ${id}),
+      'revisions', (SELECT json_agg(${rowJson(revisions, 'r')} ORDER BY r.id DESC) FROM revisions r WHERE r.model_id = ${id}),
+      'analyses', (SELECT json_agg(${rowJson(analyses, 'a')} ORDER BY a.id DESC) FROM analyses a WHERE a.model_id = ${id} AND a.kind <> 'delta'),
+      'children', (SELECT json_agg(c.id ORDER BY c.id) FROM (SELECT id FROM models WHERE base_model = ${id} ORDER BY id LIMIT 50) c),
+      'derivedRuns', (
+        SELECT json_agg(json_build_object('id', a.id, 'modelId', a.model_id, 'kind', a.kind, 'status', a.status, 'error', a.error,
+                                          'summary', a.summary, 'baseModelId', br.model_id) ORDER BY a.id DESC)
+        FROM analyses a LEFT JOIN revisions br ON br.id = a.base_revision_id
+        WHERE a.kind IN ('delta', 'adapter')
+          AND a.model_id IN (SELECT id FROM models WHERE base_model = ${id} AND id <> ${id} ORDER BY id LIMIT ${DERIVED_LIMIT})),
+      'hasAdapter', EXISTS (SELECT 1 FROM analyses a WHERE a.model_id = ${id} AND a.kind = 'adapter'),
+      'baseOnBoard', EXISTS (SELECT 1 FROM models b WHERE b.id = (SELECT base_model FROM models WHERE id = ${id}))
+    ) AS detail`);
+  const d = row?.detail;
+  return d?.model ? d : null;
+}
+
+/** Derived models listed on a base's page (as listDerivedModels' default). */
+const DERIVED_LIMIT = 100;
+
 async function loadModelDetail(id: string, revision?: string): Promise<ModelDetail | null> {
-  const db = await readDb();
-  const [model] = await db.select().from(models).where(eq(models.id, id)).limit(1);
-  if (!model) return null;
-  const [revs, runs, children, derived, adapterRuns] = await Promise.all([
-    db.select().from(revisions).where(eq(revisions.modelId, id)).orderBy(desc(revisions.id)),
-    db.select().from(analyses).where(and(eq(analyses.modelId, id), mainAnalysis)).orderBy(desc(analyses.id)),
-    db.select({ id: models.id }).from(models).where(eq(models.baseModel, id)).orderBy(models.id).limit(50),
-    listDerivedModels({ baseId: id }),
-    db.select({ id: analyses.id }).from(analyses).where(and(eq(analyses.modelId, id), eq(analyses.kind, 'adapter'))).limit(1),
-  ]);
+  const rows = await loadDetailRows(id);
+  if (!rows) return null;
+  const model = rows.model!;
+  const revs = rows.revisions ?? [];
+  const runs = rows.analyses ?? [];
+  const children = (rows.children ?? []).map((c) => ({ id: c }));
+  const derivedIds = (rows.children ?? []).filter((c) => c !== id);
+  const derivedRuns = rows.derivedRuns ?? [];
+  // The derived list is every child (up to DERIVED_LIMIT); `children` holds the first 50, enough unless a base has
+  // more fine-tunes than that, in which case the list comes from its own query.
+  const derived = derivedIds.length >= 50 ? await listDerivedModels({ baseId: id, limit: DERIVED_LIMIT }) : derivedModelsOf(id, derivedIds, derivedRuns);
+  const adapterRuns = rows.hasAdapter ? [{ id: 0 }] : [];
   const selfBase = model.baseModel !== null && model.baseModel !== id ? model.baseModel : null;
   const infos = runs.map(toAnalysisInfo);
   const revisionInfos: RevisionInfo[] = revs.map((r) => ({
@@ -203,11 +248,7 @@ async function loadModelDetail(id: string, revision?: string): Promise<ModelDeta
   const latest = infos[0] ?? null;
 
   const extras = shown ? await loadLayerAggregates(shown.id, id) : null;
-  let base: ModelDetail['base'] = null;
-  if (model.baseModel) {
-    const [hit] = await db.select({ id: models.id }).from(models).where(eq(models.id, model.baseModel)).limit(1);
-    base = { id: model.baseModel, onBoard: Boolean(hit) };
-  }
+  const base: ModelDetail['base'] = model.baseModel ? { id: model.baseModel, onBoard: rows.baseOnBoard } : null;
   return {
     model: toModelInfo(model),
     revisions: revisionInfos,
@@ -234,28 +275,21 @@ async function loadModelDetail(id: string, revision?: string): Promise<ModelDeta
  * Analysed = status success with a positive alpha (failed fits store alpha -1), as in the summary.
  */
 async function loadLayerAggregates(analysisId: number, self: string): Promise<{ summaryByRole: Record<string, RoleAggregate>; identicalTo: string | null }> {
-  const db = await readDb();
-  const analysed = and(eq(layers.analysisId, analysisId), eq(layers.status, 'success'), sql`${layers.alpha} > 0`);
-  const [roles, sources] = await Promise.all([
-    db
-      .select({
-        role: layers.role,
-        layers: sql<number>`count(*)::int`,
-        mean: sql<number>`avg(${layers.alpha})::float8`,
-        median: sql<number>`(percentile_cont(0.5) within group (order by ${layers.alpha}))::float8`,
-        min: sql<number>`min(${layers.alpha})::float8`,
-        max: sql<number>`max(${layers.alpha})::float8`,
-        first: sql<number>`min(${layers.ordinal})::int`,
-      })
-      .from(layers)
-      .where(analysed)
-      .groupBy(layers.role),
-    db
-      .select({ source: sql<string | null>`split_part(${layers.reusedFrom}, ' ', 1)`, n: sql<number>`count(*)::int` })
-      .from(layers)
-      .where(and(eq(layers.analysisId, analysisId), ne(layers.status, 'skipped')))
-      .groupBy(sql`1`),
-  ]);
+  const [row] = await selectRows<{
+    roles: { role: string; layers: number; mean: number; median: number; min: number; max: number; first: number }[] | null;
+    sources: { source: string | null; n: number }[] | null;
+  }>(sql`
+    SELECT
+      (SELECT json_agg(r) FROM (
+         SELECT role, count(*)::int AS layers, avg(alpha)::float8 AS mean,
+                (percentile_cont(0.5) WITHIN GROUP (ORDER BY alpha))::float8 AS median,
+                min(alpha)::float8 AS min, max(alpha)::float8 AS max, min(ordinal)::int AS first
+         FROM layers WHERE analysis_id = ${analysisId} AND status = 'success' AND alpha > 0 GROUP BY role) r) AS roles,
+      (SELECT json_agg(s) FROM (
+         SELECT split_part(reused_from, ' ', 1) AS source, count(*)::int AS n
+         FROM layers WHERE analysis_id = ${analysisId} AND status <> 'skipped' GROUP BY 1) s) AS sources`);
+  const roles = row?.roles ?? [];
+  const sources = row?.sources ?? [];
   const summaryByRole: Record<string, RoleAggregate> = {};
   for (const r of [...roles].sort((x, y) => Number(x.first) - Number(y.first))) {
     summaryByRole[r.role] = {

@@ -1,6 +1,7 @@
 import type { EsdData } from '@/lib/types';
 import { BoardCache } from './board-cache';
 import { expertBands, expertGroupKey } from './layer-aggregates';
+import { INITIAL_TABLE_LINES, type LayerColumns } from './layer-columns';
 import { getLayerEsd, listLayersJson, type AnalysisRef, type LayerRow } from './layers';
 import { readStoredView, writeStoredView } from './analysis-views';
 
@@ -17,20 +18,8 @@ import { readStoredView, writeStoredView } from './analysis-views';
  * primary-key read. VIEW_VERSION is part of the stored row: a change to this derivation recomputes old views.
  */
 
-export const VIEW_VERSION = 1;
+export const VIEW_VERSION = 2;
 const VIEW_KIND = 'model-page';
-
-export interface ChartLayer {
-  name: string;
-  ordinal: number;
-  role: string;
-  relative_depth: number | null;
-  block_index: number | null;
-  alpha: number;
-  D: number | null;
-  xmin: number | null;
-  detX_val: number | null;
-}
 
 export interface ExpertBandPoint {
   x: number;
@@ -44,13 +33,11 @@ export interface ModelPageView {
   version: number;
   /** Every stored row, and how many are shown in the table before "show all". */
   layerCount: number;
-  /** Fitted layers (status success, alpha > 0) as the charts need them. */
-  chartLayers: ChartLayer[];
+  /** Every layer that was not skipped, as columns: the ESD viewer's list and, where fitted, the charts' points. */
+  columns: LayerColumns;
   /** Ordinals drawn as part of an expert band rather than as single points in the depth chart. */
   bandedOrdinals: number[];
   bands: ExpertBandPoint[];
-  /** Layers the ESD viewer can show (not skipped). */
-  esdLayers: { ordinal: number; name: string; role: string; alpha: number | null }[];
   /** The first fitted layer's spectrum (eigenvalues to 7 digits), shown without a request. */
   firstEsd: { ordinal: number; esd: EsdData } | null;
   phases: [string, number][];
@@ -70,9 +57,6 @@ function compactRow(l: LayerRow): Record<string, unknown> & { ordinal: number; t
   for (const [k, v] of Object.entries(l)) if (v != null && k !== 'id') out[k] = v;
   return out as Record<string, unknown> & { ordinal: number; tensor: string };
 }
-
-/** Table lines sent with the page (an MoE block's experts of one projection count as one line). */
-export const INITIAL_TABLE_LINES = 30;
 
 /**
  * The layer rows the page sends for the table's first lines: rows in checkpoint order until INITIAL_TABLE_LINES
@@ -97,16 +81,26 @@ export function derivePageView(layers: LayerRow[], firstEsd: { ordinal: number; 
   const fitted = layers.filter((l) => l.status === 'success' && l.alpha != null && l.alpha > 0);
   const bands = expertBands(layers).filter((b) => b.alpha_median != null && b.rows.length > 1);
   const maxOrdinal = Math.max(0, ...layers.map((l) => l.ordinal));
-  const chartLayers: ChartLayer[] = fitted.map((l) => ({
-    name: l.name, ordinal: l.ordinal, role: l.role, relative_depth: round(l.relative_depth), block_index: l.block_index,
-    alpha: round(l.alpha)!, D: round(l.D), xmin: round(l.xmin), detX_val: round(l.detX_val),
-  }));
+  const shown = layers.filter((l) => l.status !== 'skipped');
+  const isFitted = new Set(fitted);
+  const columns: LayerColumns = {
+    ordinal: shown.map((l) => l.ordinal),
+    name: shown.map((l) => l.name),
+    role: shown.map((l) => l.role),
+    alpha: shown.map((l) => round(l.alpha)),
+    fitted: shown.map((l) => (isFitted.has(l) ? 1 : 0)),
+    relative_depth: shown.map((l) => round(l.relative_depth)),
+    block_index: shown.map((l) => l.block_index),
+    D: shown.map((l) => round(l.D)),
+    xmin: shown.map((l) => round(l.xmin)),
+    detX_val: shown.map((l) => round(l.detX_val)),
+  };
   const phases = new Map<string, number>();
   for (const l of layers) if (l.phase) phases.set(l.phase, (phases.get(l.phase) ?? 0) + 1);
   return {
     version: VIEW_VERSION,
     layerCount: layers.length,
-    chartLayers,
+    columns,
     bandedOrdinals: bands.flatMap((b) => b.rows.map((r) => r.ordinal)),
     bands: bands.map((b) => ({
       x: round(b.relative_depth ?? b.rows[0].ordinal / Math.max(1, maxOrdinal))!,
@@ -114,13 +108,12 @@ export function derivePageView(layers: LayerRow[], firstEsd: { ordinal: number; 
       err: [round(b.alpha_median! - b.alpha_min!)!, round(b.alpha_max! - b.alpha_median!)!],
       name: `block ${b.block_index ?? '—'} experts ${b.expert_role ?? ''} (${b.analysed} of ${b.rows.length})`,
     })),
-    esdLayers: layers.filter((l) => l.status !== 'skipped').map((l) => ({ ordinal: l.ordinal, name: l.name, role: l.role, alpha: round(l.alpha) })),
     firstEsd: firstEsd ? { ordinal: firstEsd.ordinal, esd: { ...firstEsd.esd, evals: firstEsd.esd.evals.map((v) => round(v, 7)!) } } : null,
     phases: [...phases.entries()].sort((a, b) => b[1] - a[1]),
     traps: layers
       .filter((l) => (l.rand_num_spikes ?? 0) > 0)
       .map((l) => ({ ordinal: l.ordinal, tensor: l.tensor, rand_num_spikes: l.rand_num_spikes, max_rand_eval: l.max_rand_eval, rand_distance: l.rand_distance })),
-    hasDetX: chartLayers.some((l) => l.detX_val != null),
+    hasDetX: fitted.some((l) => l.detX_val != null && Number.isFinite(l.detX_val)),
     tableRows: initialTableRows(layers).map(compactRow),
   };
 }

@@ -7,7 +7,9 @@ import { ChartFrame, fmtTick, roleColor, stats, type ChartData } from './ChartFr
 
 /** The model page's charts. Each receives plain rows from the server component. */
 
-import type { ChartLayer, ExpertBandPoint } from '@/db/queries/model-page';
+import { useMemo } from 'react';
+import { chartLayersOf, type ChartLayer, type LayerColumns } from '@/db/queries/layer-columns';
+import type { ExpertBandPoint } from '@/db/queries/model-page';
 
 export type { ChartLayer, ExpertBandPoint };
 
@@ -181,5 +183,28 @@ export function CheckpointSeriesChart({ steps, layers }: { steps: { step: number
         ))}
       </LineChart>
     </ChartFrame>
+  );
+}
+
+/**
+ * The model page's layer charts from the page view's columns: decoded once here, so the page sends each layer's
+ * numbers once (not once per chart, nor as one object per layer). Layers drawn inside an expert band are left out of
+ * the depth chart's single points.
+ */
+export function ModelLayerCharts({ columns, bands, bandedOrdinals, hasDetX }: {
+  columns: LayerColumns;
+  bands: ExpertBandPoint[];
+  bandedOrdinals: number[];
+  hasDetX: boolean;
+}) {
+  const all = useMemo(() => chartLayersOf(columns), [columns]);
+  const unbanded = useMemo(() => (bandedOrdinals.length ? chartLayersOf(columns, new Set(bandedOrdinals)) : all), [columns, bandedOrdinals, all]);
+  return (
+    <div className="grid two">
+      <AlphaByDepthChart layers={unbanded} bands={bands} />
+      <AlphaHistogram layers={all} />
+      <AlphaVsDChart layers={all} />
+      {hasDetX && <DetXChart layers={all} />}
+    </div>
   );
 }

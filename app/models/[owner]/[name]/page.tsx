@@ -13,7 +13,7 @@ import { LayerTable } from '@/app/_components/LayerTable';
 import { AutoRefresh } from '@/app/_components/AutoRefresh';
 import { StatusCell } from '@/app/_components/Progress';
 import { Tip } from '@/app/_components/Tip';
-import { AlphaByDepthChart, AlphaHistogram, AlphaVsDChart, CheckpointSeriesChart, DetXChart } from '@/app/_components/charts/ModelCharts';
+import { CheckpointSeriesChart, ModelLayerCharts } from '@/app/_components/charts/ModelCharts';
 import { alphaClass, bytes, date, fmt, hubUrl, params as fmtParams, pct } from '@/app/_components/format';
 import { METRIC_INFO } from '@/app/_components/metric-info';
 import { BadgeSnippet } from '@/app/_components/BadgeSnippet';
@@ -61,11 +61,8 @@ export default async function ModelPage({ params, searchParams }: Props) {
     getDeltaMeans({ analysisIds: derived.flatMap((d) => (d.analysis ? [d.analysis.id] : [])) }),
   ]);
   // MoE: routed experts are drawn as one band per block and projection (median, min–max) in the depth chart.
-  const chartLayers = view?.chartLayers ?? [];
-  const bandPoints = view?.bands ?? [];
-  const banded = new Set(view?.bandedOrdinals ?? []);
   const firstEsd = view?.firstEsd ?? null;
-  const esdLayers = view?.esdLayers ?? [];
+  const hasCharts = view ? view.columns.fitted.includes(1) : false;
   const layerCount = view?.layerCount ?? 0;
   const summary = analysis?.summary;
   const checkpoint = analysis?.checkpoint ?? null;
@@ -224,15 +221,10 @@ export default async function ModelPage({ params, searchParams }: Props) {
         </section>
       )}
 
-      {chartLayers.length > 0 && (
+      {view && hasCharts && (
         <section aria-labelledby="charts-h">
           <h2 id="charts-h">Layers</h2>
-          <div className="grid two">
-            <AlphaByDepthChart layers={bandPoints.length > 0 ? chartLayers.filter((l) => !banded.has(l.ordinal)) : chartLayers} bands={bandPoints} />
-            <AlphaHistogram layers={chartLayers} />
-            <AlphaVsDChart layers={chartLayers} />
-            {view?.hasDetX && <DetXChart layers={chartLayers} />}
-          </div>
+          <ModelLayerCharts columns={view.columns} bands={view.bands} bandedOrdinals={view.bandedOrdinals} hasDetX={view.hasDetX} />
         </section>
       )}
 
@@ -270,11 +262,11 @@ export default async function ModelPage({ params, searchParams }: Props) {
         </section>
       )}
 
-      {analysis && esdLayers.length > 0 && !(detail.type === 'adapter' && !firstEsd) && (
+      {analysis && view && view.columns.ordinal.length > 0 && !(detail.type === 'adapter' && !firstEsd) && (
         <EsdViewer
           modelId={model.id}
           revision={analysis.revision.sha}
-          layers={esdLayers}
+          columns={view.columns}
           initial={firstEsd}
           delta={delta?.kind === 'delta' ? { base: delta.base?.id ?? null, layers: delta.layers.filter((l) => l.status === 'success' || l.status === 'failed').map((l) => ({ ordinal: l.ordinal, name: l.name, role: l.role, alpha: round(l.alpha as number | null) })) } : null}
         />

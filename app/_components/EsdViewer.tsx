@@ -31,6 +31,10 @@ export function EsdViewer({ modelId, revision, columns, initial, delta }: {
   const selectId = useId();
   const [showDelta, setShowDelta] = useState(false);
   const modelLayers: EsdLayerOption[] = useMemo(() => esdOptionsOf(columns), [columns]);
+  // The server renders the selected layer's option only (a few hundred options are a third of a page's render time);
+  // the full list appears once the page is interactive, which is when picking another layer can do anything.
+  const [interactive, setInteractive] = useState(false);
+  useEffect(() => setInteractive(true), []);
   const layers = showDelta && delta ? delta.layers : modelLayers;
   const [ordinal, setOrdinal] = useState<number | null>(initial?.ordinal ?? layers[0]?.ordinal ?? null);
   const [esd, setEsd] = useState<EsdData | null>(initial?.esd ?? null);
@@ -93,7 +97,7 @@ export function EsdViewer({ modelId, revision, columns, initial, delta }: {
         <label htmlFor={selectId}>
           Layer
           <select id={selectId} value={ordinal ?? ''} onChange={(e) => setOrdinal(Number(e.target.value))} data-testid="esd-layer-select">
-            {layers.map((l) => (
+            {(interactive ? layers : layers.filter((l) => l.ordinal === ordinal)).map((l) => (
               <option key={l.ordinal} value={l.ordinal}>
                 {l.ordinal}: {l.name} ({l.role}{l.alpha != null ? `, α=${l.alpha.toFixed(2)}` : ''})
               </option>

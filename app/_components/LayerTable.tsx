@@ -1,6 +1,6 @@
 'use client';
 
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { WW_DEFAULT_METRIC_COLUMNS, WW_OPTIONAL_METRIC_COLUMNS } from '@/lib/types';
 import { expertGroupKey, expertRoleOf, isAnalysed, median, reusedModelOf } from '@/db/queries/layer-aggregates';
 import { INITIAL_TABLE_LINES } from '@/db/queries/layer-columns';
@@ -94,8 +94,11 @@ function ExpertGroup({ members, row }: { members: Row[]; row: Row }) {
 
 const LEAD = ['ordinal', 'tensor', 'role', 'block_index', 'shape', 'dtype', 'status', 'phase'] as const;
 
-/** Lines rendered before "Show all": keeps the first paint (and the server render) small for 300-layer models. */
+/** Lines rendered before "Show all": keeps the first paint small for 300-layer models. */
 const INITIAL_ROWS = INITIAL_TABLE_LINES;
+/** Lines the server renders: the rest of the first lines appear once the page is interactive (a table of 40-odd
+ * columns is the costliest part of a model page's server render). */
+const SERVER_ROWS = 5;
 
 /**
  * Every layer with every stored column; click a header (or press Enter on it) to sort. The page sends the first
@@ -124,6 +127,8 @@ export function LayerTable({ rows: initialRows, total, fullUrl }: { rows: Row[];
   );
   const columns = [...LEAD, ...metricCols, 'skip_reason'];
   const [sort, setSort] = useState<{ key: string; dir: 1 | -1 }>({ key: 'ordinal', dir: 1 });
+  const [interactive, setInteractive] = useState(false);
+  useEffect(() => setInteractive(true), []);
   const sorted = useMemo(() => {
     const val = (r: Row) => {
       const v = r[sort.key];
@@ -168,7 +173,7 @@ export function LayerTable({ rows: initialRows, total, fullUrl }: { rows: Row[];
           </tr>
         </thead>
         <tbody>
-          {(showAll ? sorted : sorted.slice(0, INITIAL_ROWS)).map(({ row: r, members }) => (
+          {(showAll ? sorted : sorted.slice(0, interactive ? INITIAL_ROWS : SERVER_ROWS)).map(({ row: r, members }) => (
             <tr key={r.ordinal} data-testid="layer-row" data-expert-group={members ? 'true' : undefined}>
               {columns.map((c) => {
                 const v = r[c];

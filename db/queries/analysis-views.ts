@@ -14,9 +14,12 @@ export interface StoredView {
 }
 
 export async function readStoredView(analysisId: number, kind: string, version: number): Promise<StoredView | null> {
-  const [row] = await selectRows<StoredView>(sql`
-    SELECT data, blob FROM analysis_views WHERE analysis_id = ${analysisId} AND kind = ${kind} AND version = ${version}`);
-  return row ?? null;
+  // Bytes travel as base64 text: PGlite decodes bytea's hex text form several times slower (5-8 ms for 80 kB).
+  const [row] = await selectRows<{ data: string | null; blob64: string | null }>(sql`
+    SELECT data, encode(blob, 'base64') AS blob64 FROM analysis_views
+    WHERE analysis_id = ${analysisId} AND kind = ${kind} AND version = ${version}`);
+  if (!row) return null;
+  return { data: row.data, blob: row.blob64 === null ? null : Buffer.from(row.blob64, 'base64') };
 }
 
 export async function writeStoredView(analysisId: number, kind: string, version: number, view: StoredView): Promise<void> {

@@ -34,7 +34,8 @@ import { runNext, type BenchDb } from './server';
  * Options (env): BENCH_MODE (long-tail | repeat), BENCH_DB (embedded | postgres | both; default: both when
  * PostgreSQL is installed in long-tail mode, embedded in repeat mode), BENCH_MODELS (1000; 10000 works: ids are
  * padded to the model count's digits), BENCH_LAYERS (300), BENCH_SECONDS (10), BENCH_CONNECTIONS (10),
- * BENCH_WARMUP_SECONDS (3, long tail), BENCH_URLS (1000 distinct URLs per long-tail target);
+ * BENCH_WARMUP_SECONDS (3, long tail), BENCH_URLS (1000 distinct URLs per long-tail target), BENCH_MOE_MODELS (20
+ * Mixtral-like models of 2,000 rows each: a fifth long-tail target, their pages);
  * repeat mode: BENCH_SKIP_UNCACHED=1, BENCH_SKIP_FLOOD=1.
  */
 
@@ -42,6 +43,8 @@ const ROOT = process.cwd();
 const DATA = path.join(ROOT, 'e2e/.artifacts/bench-data');
 const MODE = process.env.BENCH_MODE || 'long-tail';
 const MODELS = Number(process.env.BENCH_MODELS ?? 1000);
+/** Mixtral-like models of 2,000 rows each, for the model page at MoE size (0: none). */
+const MOE_MODELS = Number(process.env.BENCH_MOE_MODELS ?? 20);
 const LAYERS = Number(process.env.BENCH_LAYERS ?? 300);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
@@ -69,7 +72,7 @@ async function seed(db: BenchDb): Promise<string> {
     const t0 = Date.now();
     await getDb();
     const t1 = Date.now();
-    await seedBenchData({ models: MODELS, layers: LAYERS });
+    await seedBenchData({ models: MODELS, layers: LAYERS, moeModels: MOE_MODELS });
     const t2 = Date.now();
     const text = [
       `\n${db.label}: seeded ${MODELS} models × ${LAYERS} layers in ${((t2 - t1) / 1000).toFixed(1)} s (opening and migrating: ${((t1 - t0) / 1000).toFixed(1)} s)`,
@@ -98,7 +101,7 @@ async function main() {
   fs.rmSync(DATA, { recursive: true, force: true });
   fs.mkdirSync(DATA, { recursive: true });
   const { benchModelId } = await import('./seed-bench');
-  const targets = longTailTargets(MODELS, URLS);
+  const targets = longTailTargets(MODELS, URLS, undefined, MOE_MODELS);
   const report: string[] = [];
   console.log(`bench:web, ${MODE} mode: ${kinds.join(' and ')}; ${MODELS} models × ${LAYERS} layers`);
   for (const kind of kinds) {

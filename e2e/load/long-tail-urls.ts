@@ -1,6 +1,6 @@
 import { createRng, type Rng } from '@/lib/spectral/rng';
 import { SORT_KEYS } from '@/db/queries/leaderboard-url';
-import { benchIdDigits, benchModelId } from './seed-bench';
+import { benchIdDigits, benchModelId, benchMoeId, MOE_LAYERS } from './seed-bench';
 
 /**
  * The long-tail bench's URLs: deterministic (seeded xoshiro128**), distinct, and spread so that a per-URL cache
@@ -78,12 +78,15 @@ export interface LongTailTarget {
 }
 
 /** The four long-tail targets for a database of `models` bench models, `count` distinct URLs each. */
-export function longTailTargets(models: number, count = 1000, seed = 20240601): LongTailTarget[] {
+export function longTailTargets(models: number, count = 1000, seed = 20240601, moeModels = 0): LongTailTarget[] {
   const withQuery = (prefix: string, q: string) => (q ? `${prefix}?${q}` : prefix);
   return [
     { name: '/api/v1/models?<query>', paths: leaderboardQueries(count, seed, models).map((q) => withQuery('/api/v1/models', q)), minReqs: 300, maxP99: 100 },
     { name: '/api/v1/models/{id}/layers', paths: spreadModelIds(count, seed + 1, models).map((id) => `/api/v1/models/${id}/layers`), minReqs: 200, maxP99: 150 },
     { name: '/?<query>', paths: leaderboardQueries(count, seed + 2, models).map((q) => withQuery('/', q)), minReqs: 0, maxP99: 300 },
     { name: '/models/{id}', paths: spreadModelIds(count, seed + 3, models).map((id) => `/models/${id}`), minReqs: 0, maxP99: 300 },
+    ...(moeModels > 0
+      ? [{ name: `/models/{MoE, ${MOE_LAYERS} rows}`, paths: Array.from({ length: moeModels }, (_, i) => `/models/${benchMoeId(i + 1)}`), minReqs: 0, maxP99: 300 }]
+      : []),
   ];
 }

@@ -12,6 +12,16 @@ export function benchModelId(i: number, total: number): string {
   return `bench/model-${String(i).padStart(benchIdDigits(total), '0')}`;
 }
 
+/** The id of MoE bench model `i` (1-based): `bench/moe-01`. */
+export function benchMoeId(i: number): string {
+  return `bench/moe-${String(i).padStart(2, '0')}`;
+}
+
+/** Rows of an MoE bench model: 16 blocks x (q, k, v, o, router, 40 experts x w1/w2/w3). */
+export const MOE_BLOCKS = 16;
+export const MOE_EXPERTS = 40;
+export const MOE_LAYERS = MOE_BLOCKS * (5 + 3 * MOE_EXPERTS);
+
 /**
  * Synthetic load-test data written straight in SQL (generate_series), so 1,000 models × 300 layers take seconds:
  * models with Hub-like metadata, one revision and one analysis each (a few running or failed), every layer with
@@ -19,7 +29,7 @@ export function benchModelId(i: number, total: number): string {
  * do, stored ESDs for one model, and benchmark scores for a third of the models.
  * Values are random within realistic ranges; this is load data, not analyses.
  */
-export async function seedBenchData({ models, layers }: { models: number; layers: number }): Promise<void> {
+export async function seedBenchData({ models, layers, moeModels = 0 }: { models: number; layers: number; moeModels?: number }): Promise<void> {
   const db = await getDb();
   const families = ['llama', 'qwen2', 'mistral', 'falcon', 'gpt2', 'gpt_neox', 'phi3', 'olmo'];
   const roles = ['q', 'k', 'v', 'o', 'gate', 'up', 'down'];
@@ -92,8 +102,70 @@ export async function seedBenchData({ models, layers }: { models: number; layers
     INSERT INTO benchmark_scores (model_id, benchmark, score, source)
     SELECT m.id, b, 20 + random() * 60, 'bench' FROM models m CROSS JOIN unnest(ARRAY['mmlu', 'truthfulqa']) b
     WHERE m.owner = 'bench' AND right(m.id, 1) IN ('0', '3', '6')`);
+  if (moeModels > 0) await seedMoeModels(moeModels);
   await db.execute(sql`ANALYZE`);
   // What the pipeline stores when an analysis finishes: each done analysis' read views (db/queries/store-views.ts).
   const done = (await db.execute(sql`SELECT id FROM analyses WHERE status = 'done' ORDER BY id`)) as unknown as { rows: { id: number }[] };
   for (const a of done.rows) await storeDoneAnalysisViews(a.id);
+}
+
+/**
+ * `count` Mixtral-like models of MOE_LAYERS rows each (per block: attention, a router and MOE_EXPERTS routed experts
+ * with three projections each), done, with summaries: the model page at 2,000 rows.
+ */
+async function seedMoeModels(count: number): Promise<void> {
+  const db = await getDb();
+  const int = (n: number) => sql.raw(String(Math.trunc(n)));
+  const perBlock = int(5 + 3 * MOE_EXPERTS);
+  await db.execute(sql`
+    INSERT INTO models (id, owner, name, family, architecture, parameter_count, dtype, license, downloads, likes, source)
+    SELECT 'bench/moe-' || lpad(g::text, 2, '0'), 'bench', 'moe-' || lpad(g::text, 2, '0'), 'mixtral', 'MixtralForCausalLM',
+           46700000000, 'BF16', 'apache-2.0', floor(random() * 100000)::int, floor(random() * 500)::int, 'discovery'
+    FROM generate_series(1, ${int(count)}) g`);
+  await db.execute(sql`
+    INSERT INTO revisions (model_id, sha, ref, committed_at)
+    SELECT id, md5(id) || substr(md5(id || 'x'), 1, 8), 'main', now() - (random() * interval '300 days') FROM models WHERE id LIKE 'bench/moe-%'`);
+  await db.execute(sql`
+    INSERT INTO analyses (model_id, revision_id, status, layers_total, layers_done, seconds_per_layer, queued_at, started_at, finished_at)
+    SELECT r.model_id, r.id, 'done', ${int(MOE_LAYERS)}, ${int(MOE_LAYERS)}, 0.8, now() - interval '2 days', now() - interval '2 days', now() - interval '1 day'
+    FROM revisions r WHERE r.model_id LIKE 'bench/moe-%'`);
+  await db.execute(sql`
+    INSERT INTO layers (analysis_id, ordinal, tensor, expert, name, block_index, relative_depth, role, fused, shape, dtype, status,
+      "N", "M", "Q", num_evals, sv_max, sv_min, rank_loss, weak_rank_loss, lambda_max, alpha, pl_xmin, pl_xmax, "D", sigma,
+      num_pl_spikes, warning, norm, log_norm, spectral_norm, log_spectral_norm, alpha_weighted, log_alpha_norm, stable_rank,
+      matrix_rank, entropy, phase)
+    SELECT a.id, o, t.tensor, t.expert, regexp_replace(t.tensor, '\.weight$', ''), o / ${perBlock},
+           (o / ${perBlock})::real / ${int(MOE_BLOCKS - 1)}, t.role, false, '[4096, 14336]'::jsonb, 'BF16', 'success',
+           14336, 4096, 3.5, 4096, 10 + random() * 20, random() * 0.01, 0, 0, 100 + random() * 400,
+           x.alpha, 1 + random(), 500, 0.02 + random() * 0.1, 0.05, 50 + floor(random() * 200)::int,
+           CASE WHEN x.alpha < 2 THEN 'over-trained' WHEN x.alpha > 6 THEN 'under-trained' ELSE '' END,
+           1000 + random() * 5000, 3 + random(), 100 + random() * 400, 2 + random() * 0.6, x.alpha * (2 + random() * 0.6),
+           x.alpha * 2.5, 5 + random() * 40, 4096, 0.8 + random() * 0.2, 'heavy-tailed'
+    FROM analyses a
+    CROSS JOIN generate_series(0, ${int(MOE_LAYERS - 1)}) o
+    CROSS JOIN LATERAL (SELECT o % ${perBlock} AS k, o / ${perBlock} AS b) p
+    CROSS JOIN LATERAL (SELECT
+      CASE WHEN p.k < 4 THEN 'model.layers.' || p.b || '.self_attn.' || (ARRAY['q', 'k', 'v', 'o'])[1 + p.k] || '_proj.weight'
+           WHEN p.k = 4 THEN 'model.layers.' || p.b || '.block_sparse_moe.gate.weight'
+           ELSE 'model.layers.' || p.b || '.block_sparse_moe.experts.' || ((p.k - 5) / 3) || '.w' || (1 + (p.k - 5) % 3) || '.weight' END AS tensor,
+      CASE WHEN p.k < 4 THEN (ARRAY['q', 'k', 'v', 'o'])[1 + p.k] WHEN p.k = 4 THEN 'router' ELSE 'expert' END AS role,
+      CASE WHEN p.k >= 5 THEN (p.k - 5) / 3 END AS expert) t
+    CROSS JOIN LATERAL (SELECT 1.5 + random() * 5 + o * 0 AS alpha) x
+    WHERE a.model_id LIKE 'bench/moe-%'`);
+  await db.execute(sql`
+    UPDATE analyses a SET summary = s.summary FROM (
+      SELECT analysis_id, jsonb_build_object(
+        'log_norm', avg(log_norm), 'alpha', avg(alpha), 'alpha_weighted', avg(alpha_weighted), 'log_alpha_norm', avg(log_alpha_norm),
+        'log_spectral_norm', avg(log_spectral_norm), 'stable_rank', avg(stable_rank), 'layers_analyzed', count(*),
+        'median_alpha', percentile_cont(0.5) WITHIN GROUP (ORDER BY alpha), 'mean_D', avg("D"),
+        'share_alpha_lt_2', avg((alpha < 2)::int), 'share_alpha_gt_6', avg((alpha > 6)::int), 'correlation_traps', NULL) AS summary
+      FROM layers l JOIN analyses x ON x.id = l.analysis_id WHERE x.model_id LIKE 'bench/moe-%' GROUP BY analysis_id) s
+    WHERE s.analysis_id = a.id`);
+  await db.execute(sql`
+    INSERT INTO layer_esd (layer_id, esd)
+    SELECT l.id, jsonb_build_object(
+      'evals', (SELECT jsonb_agg(v ORDER BY v) FROM (SELECT power(1 - random(), -1 / (l.alpha - 1)) * 0.5 AS v FROM generate_series(1, 1024)) e),
+      'complete', false,
+      'fit', jsonb_build_object('alpha', l.alpha, 'xmin', l.pl_xmin, 'xmax', l.pl_xmax, 'D', l."D", 'status', 'success'))
+    FROM layers l JOIN analyses a ON a.id = l.analysis_id WHERE a.model_id LIKE 'bench/moe-%' AND l.ordinal = 0`);
 }

@@ -15,6 +15,10 @@ export async function register(): Promise<void> {
   try {
     if (webOnly) await embedded.startWebOnly();
     else await embedded.startEmbedded();
+    // Load the leaderboard snapshot and start listening for changes now, so the first visitor does not wait for it.
+    void import('./db/queries/leaderboard')
+      .then((m) => m.warmLeaderboard())
+      .catch((err) => console.error(`alphaboard: leaderboard snapshot not preloaded: ${(err as Error).message}`));
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     console.error(`alphaboard: jobs not started: ${message}`);

@@ -1,4 +1,5 @@
 import { closeDb, getDbHandle } from '@/db/client';
+import { stopBoardWatch } from '@/db/queries/board-watch';
 import { closeComputePool } from './compute-pool';
 import { logger } from './logger';
 import { installProcessGuards } from './process-guards';
@@ -41,6 +42,7 @@ async function start(): Promise<void> {
     requestShutdown();
     await stopQueue(8000).catch((err) => logger.error({ err }, 'queue stop failed'));
     await closeComputePool();
+    await stopBoardWatch().catch(() => {});
     await closeDb();
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));

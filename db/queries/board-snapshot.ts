@@ -62,29 +62,46 @@ function compareValues(a: number | string, b: number | string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function matches(p: LeaderboardParams, e: SnapshotEntry): boolean {
-  const r = e.row;
+/** Lower-cased text the `q` filter searches (ILIKE on id, architecture and family), computed once per entry. */
+const searchText = new WeakMap<SnapshotEntry, [string, string, string]>();
+
+function haystack(e: SnapshotEntry): [string, string, string] {
+  let h = searchText.get(e);
+  if (!h) searchText.set(e, (h = [e.row.id.toLowerCase(), (e.row.architecture ?? '').toLowerCase(), (e.row.family ?? '').toLowerCase()]));
+  return h;
+}
+
+/** The view's filters as one predicate (what leaderboard.ts's WHERE clause means), built once per request. */
+function filterOf(p: LeaderboardParams): (e: SnapshotEntry) => boolean {
   const types: readonly string[] = p.type?.length ? p.type : p.base ? MODEL_TYPES : ['model', 'fine-tune'];
-  if (types.length < MODEL_TYPES.length && !types.includes(r.type)) return false;
-  if (p.base && (r.baseModel !== p.base || r.id === p.base)) return false;
-  if (p.q) {
-    const q = p.q.toLowerCase();
-    if (!(r.id.toLowerCase().includes(q) || (r.architecture ?? '').toLowerCase().includes(q) || (r.family ?? '').toLowerCase().includes(q))) {
-      return false;
+  const typeSet = types.length < MODEL_TYPES.length ? new Set(types) : null;
+  const q = p.q ? p.q.toLowerCase() : null;
+  const family = p.family?.length ? new Set(p.family) : null;
+  const dtype = p.dtype?.length ? new Set(p.dtype) : null;
+  const status = p.status?.length ? new Set<string>(p.status) : null;
+  return (e) => {
+    const r = e.row;
+    if (typeSet && !typeSet.has(r.type)) return false;
+    if (p.base && (r.baseModel !== p.base || r.id === p.base)) return false;
+    if (family && (r.family === null || !family.has(r.family))) return false;
+    if (dtype && (r.dtype === null || !dtype.has(r.dtype))) return false;
+    if (status && (r.status === null || !status.has(r.status))) return false;
+    if (p.gated !== undefined && r.gated !== p.gated) return false;
+    if (p.minParams !== undefined && (r.parameterCount === null || r.parameterCount < p.minParams)) return false;
+    if (p.maxParams !== undefined && (r.parameterCount === null || r.parameterCount > p.maxParams)) return false;
+    if (q) {
+      const [id, arch, fam] = haystack(e);
+      if (!id.includes(q) && !arch.includes(q) && !fam.includes(q)) return false;
     }
-  }
-  if (p.family?.length && (r.family === null || !p.family.includes(r.family))) return false;
-  if (p.dtype?.length && (r.dtype === null || !p.dtype.includes(r.dtype))) return false;
-  if (p.status?.length && (r.status === null || !p.status.includes(r.status))) return false;
-  if (p.gated !== undefined && r.gated !== p.gated) return false;
-  if (p.minParams !== undefined && (r.parameterCount === null || r.parameterCount < p.minParams)) return false;
-  if (p.maxParams !== undefined && (r.parameterCount === null || r.parameterCount > p.maxParams)) return false;
-  return true;
+    return true;
+  };
 }
 
 export class BoardSnapshot {
   private entries = new Map<string, SnapshotEntry>();
   private orders = new Map<string, SnapshotEntry[]>();
+  /** Row count per filter (sort and page left out): a page then stops walking once it is full. */
+  private totals = new Map<string, number>();
   /** Ids changed since the last refresh; '*' = reload everything. */
   private pending = new Set<string>(['*']);
   private refreshing: Promise<void> | null = null;
@@ -137,6 +154,7 @@ export class BoardSnapshot {
       for (const e of fresh) this.entries.set(e.row.id, e);
     }
     this.orders.clear();
+    this.totals.clear();
   }
 
   private sorted(sort: SortKey, dir: 'asc' | 'desc'): SnapshotEntry[] {
@@ -173,12 +191,18 @@ export class BoardSnapshot {
     const rows: LeaderboardRow[] = [];
     let total = 0;
     const staleBefore = Date.now() - claimTimings().staleAfterSeconds * 1000;
+    const matches = filterOf(p);
+    const { sort: _s, dir: _d, page: _p, pageSize: _ps, ...filters } = p;
+    const filterKey = JSON.stringify(filters);
+    const known = this.totals.get(filterKey);
     for (const e of this.sorted(p.sort, dir)) {
-      if (!matches(p, e)) continue;
+      if (!matches(e)) continue;
       if (total >= offset && rows.length < p.pageSize) rows.push(withLiveFields(e, staleBefore));
       total++;
+      if (known !== undefined && rows.length === p.pageSize) break;
     }
-    return { rows, total, page: p.page, pageSize: p.pageSize, sort: p.sort, dir };
+    if (known === undefined) this.totals.set(filterKey, total);
+    return { rows, total: known ?? total, page: p.page, pageSize: p.pageSize, sort: p.sort, dir };
   }
 }
 

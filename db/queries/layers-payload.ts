@@ -34,8 +34,8 @@ function etagOf(bytes: Uint8Array): string {
   return `W/"${createHash('sha1').update(bytes).digest('base64url')}"`;
 }
 
-async function buildBody(ref: LayersPayloadRef): Promise<Buffer> {
-  const layers = await listLayersJson({ analysisId: ref.analysisId });
+async function buildBody(ref: LayersPayloadRef, layersJson?: string): Promise<Buffer> {
+  const layers = layersJson ?? (await listLayersJson({ analysisId: ref.analysisId }));
   const head = JSON.stringify({
     model: ref.modelId,
     analysis: { id: ref.analysisId, status: ref.status, revision: { sha: ref.revision.sha, ref: ref.revision.ref, step: ref.revision.step } },
@@ -75,6 +75,6 @@ export function getLayersPayload(ref: LayersPayloadRef): Promise<LayersPayload> 
 }
 
 /** Compute and store the body of a done analysis (the pipeline calls this when the analysis finishes). */
-export async function storeLayersPayload(ref: LayersPayloadRef): Promise<void> {
-  await writeStoredView(ref.analysisId, KIND, PAYLOAD_VERSION, { data: null, blob: await buildBody(ref) });
+export async function storeLayersPayload(ref: LayersPayloadRef, layersJson?: string): Promise<void> {
+  await writeStoredView(ref.analysisId, KIND, PAYLOAD_VERSION, { data: null, blob: await buildBody(ref, layersJson) });
 }

@@ -118,16 +118,16 @@ export function derivePageView(layers: LayerRow[], firstEsd: { ordinal: number; 
   };
 }
 
-async function computePageView(ref: AnalysisRef & { modelId: string }): Promise<ModelPageView> {
-  const layers = JSON.parse(await listLayersJson(ref)) as LayerRow[];
+async function computePageView(ref: AnalysisRef & { modelId: string }, layersJson?: string): Promise<ModelPageView> {
+  const layers = JSON.parse(layersJson ?? (await listLayersJson(ref))) as LayerRow[];
   const first = layers.find((l) => l.status === 'success' && l.alpha != null && l.alpha > 0);
   const esd = first ? await getLayerEsd({ analysisId: ref.analysisId, layer: String(first.ordinal) }) : null;
   return derivePageView(layers, esd ? { ordinal: esd.layer.ordinal, esd: esd.esd } : null);
 }
 
 /** Compute and store the page view of a settled analysis (the pipeline calls this when an analysis is done). */
-export async function storeModelPageView(ref: { analysisId: number; modelId: string }): Promise<void> {
-  const view = await computePageView({ ...ref, status: 'done' });
+export async function storeModelPageView(ref: { analysisId: number; modelId: string }, layersJson?: string): Promise<void> {
+  const view = await computePageView({ ...ref, status: 'done' }, layersJson);
   await writeStoredView(ref.analysisId, VIEW_KIND, VIEW_VERSION, { data: JSON.stringify(view), blob: null });
 }
 

@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { listLayersJson } from './layers';
 import { storeLayersPayload } from './layers-payload';
 import { storeModelPageView } from './model-page';
 import { selectRows } from './read-db';
@@ -11,6 +12,8 @@ export async function storeDoneAnalysisViews(analysisId: number): Promise<void> 
   const [a] = await selectRows<{ model_id: string; status: string; sha: string; ref: string; step: number | null }>(sql`
     SELECT a.model_id, a.status, r.sha, r.ref, r.step FROM analyses a JOIN revisions r ON r.id = a.revision_id WHERE a.id = ${analysisId}`);
   if (!a || a.status !== 'done') return;
-  await storeModelPageView({ analysisId, modelId: a.model_id });
-  await storeLayersPayload({ analysisId, modelId: a.model_id, status: a.status, revision: { sha: a.sha, ref: a.ref, step: a.step } });
+  // Both views start from the same rows: read them once.
+  const layersJson = await listLayersJson({ analysisId });
+  await storeModelPageView({ analysisId, modelId: a.model_id }, layersJson);
+  await storeLayersPayload({ analysisId, modelId: a.model_id, status: a.status, revision: { sha: a.sha, ref: a.ref, step: a.step } }, layersJson);
 }

@@ -61,7 +61,7 @@ describe('embedded database (PGlite)', () => {
       `select table_name from information_schema.tables where table_schema = 'public' order by table_name`,
     );
     expect(tables.rows.map((r) => r.table_name)).toEqual(
-      ['analyses', 'benchmark_scores', 'layer_esd', 'layers', 'models', 'revisions', 'watchlist'],
+      ['analyses', 'analysis_views', 'benchmark_scores', 'layer_esd', 'layers', 'models', 'revisions', 'watchlist'],
     );
     // WeightWatcher's xmin/xmax live under pl_ names (PostgreSQL reserves xmin/xmax as system columns).
     const cols = await handle.sql.query(

@@ -201,7 +201,11 @@ export class BoardSnapshot {
       total++;
       if (known !== undefined && rows.length === p.pageSize) break;
     }
-    if (known === undefined) this.totals.set(filterKey, total);
+    if (known === undefined) {
+      // Bounded: arbitrary search strings must not grow it without end between two changes.
+      if (this.totals.size >= 10_000) this.totals.clear();
+      this.totals.set(filterKey, total);
+    }
     return { rows, total: known ?? total, page: p.page, pageSize: p.pageSize, sort: p.sort, dir };
   }
 }

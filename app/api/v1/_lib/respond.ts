@@ -41,25 +41,21 @@ function send(req: Request, entry: { body: string; etag: string; type: string },
 
 const GZIP_JSON = Symbol('gzip-json');
 
-/** A JSON body stored gzip-compressed, with its ETag: sent as it is to clients that accept gzip, else inflated. */
+/**
+ * A JSON body stored gzip-compressed, with its ETag. It is inflated for every client: Next drops a route's own
+ * Content-Encoding header (and compresses responses itself for clients that accept it), so the stored bytes cannot
+ * be sent as they are.
+ */
 export function gzipJson(gzip: Buffer, etag: string): { [GZIP_JSON]: { gzip: Buffer; etag: string } } {
   return { [GZIP_JSON]: { gzip, etag } };
-}
-
-function acceptsGzip(req: Request): boolean {
-  return /\bgzip\b/i.test(req.headers.get('accept-encoding') ?? '');
 }
 
 async function sendGzipJson(req: Request, p: { gzip: Buffer; etag: string }): Promise<Response> {
   const headers: Record<string, string> = { etag: p.etag, 'cache-control': READ_CACHE_CONTROL, vary: 'accept-encoding' };
   if (matches(req, p.etag)) return new Response(null, { status: 304, headers });
   headers['content-type'] = 'application/json; charset=utf-8';
-  if (acceptsGzip(req)) {
-    return new Response(p.gzip as unknown as BodyInit, { status: 200, headers: { ...headers, 'content-encoding': 'gzip' } });
-  }
   return new Response((await gunzip(p.gzip)) as unknown as BodyInit, { status: 200, headers });
 }
-
 
 /**
  * Run a read handler: `load` returns the body (an object → JSON, or `{ text, type }` for CSV); errors become

@@ -16,6 +16,20 @@ test.describe('model page', () => {
     await expectChartDrawn(modelPage.esdChart, 3);
   });
 
+  test('the layer table shows its first 20 lines, then every layer from the layers API', async ({ modelPage, page }) => {
+    await modelPage.goto(DEMO.trained);
+    const total = Number((await page.locator('#table-h').textContent())?.match(/\((\d+)\)/)?.[1]);
+    expect(total).toBeGreaterThan(20);
+    const rows = page.getByTestId('layer-row');
+    await expect(rows).toHaveCount(20);
+    const response = page.waitForResponse((r) => r.url().includes('/layers?revision=') && r.status() === 200);
+    await page.getByTestId('layer-show-all').click();
+    await response;
+    await expect(rows).toHaveCount(total);
+    await expect(modelPage.layerTable).toContainText('lm_head.weight');
+    await expect(page.getByText('Could not load all layers')).toHaveCount(0);
+  });
+
   test('sorts the layer table by alpha', async ({ modelPage, page }) => {
     await modelPage.goto(DEMO.falcon);
     await page.getByTestId('layer-sort-alpha').click();

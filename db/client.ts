@@ -174,9 +174,25 @@ async function openPostgres(url: string): Promise<DbHandle> {
       client.on('end', () => lost(new Error('listening connection closed')));
       await client.connect();
       await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      // One round trip at a time on this connection: callers that arrive while one is in flight share the next one,
+      // which starts after they arrived (so it still follows every commit they could have seen).
+      let current: Promise<void> | null = null;
+      let queued: Promise<void> | null = null;
+      const roundTrip = (): Promise<void> => {
+        current = client.query('SELECT 1').then(() => undefined).finally(() => {
+          current = null;
+        });
+        return current;
+      };
       return {
-        barrier: async () => {
-          await client.query('SELECT 1');
+        barrier() {
+          if (queued) return queued;
+          if (!current) return roundTrip();
+          queued = current.catch(() => {}).then(() => {
+            queued = null;
+            return roundTrip();
+          });
+          return queued;
         },
         async close() {
           closed = true;

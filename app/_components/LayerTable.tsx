@@ -1,55 +1,17 @@
 'use client';
 
 import { useEffect, useMemo, useState } from 'react';
-import { WW_DEFAULT_METRIC_COLUMNS, WW_OPTIONAL_METRIC_COLUMNS } from '@/lib/types';
-import { expertGroupKey, expertRoleOf, isAnalysed, median, reusedModelOf } from '@/db/queries/layer-aggregates';
+import {
+  expertRoleOf, isAnalysed, median, metricColumnsOf, reusedModelOf, tableItems, type ExpertMember, type TableLine, type TableRow,
+} from '@/db/queries/layer-aggregates';
 import { INITIAL_TABLE_LINES } from '@/db/queries/layer-columns';
 import { fmt } from './format';
 
-type Row = Record<string, unknown> & { ordinal: number; tensor: string };
-
-/** One line of the table: a layer, or the routed experts of one block and projection (shown as their medians). */
-interface Item {
-  row: Row;
-  members?: Row[];
-}
+type Row = TableRow;
 
 const num = (v: unknown) => (typeof v === 'number' ? v : null);
 
-/**
- * Expert rows of one block and projection collapse into one item whose numeric columns are medians over the
- * analysed experts (alpha min / max in the summary line); every other row is its own item.
- */
-export function tableItems(rows: readonly Row[], metricCols: readonly string[]): Item[] {
-  const groups = new Map<string, Row[]>();
-  const keyOf = (r: Row) =>
-    expertGroupKey({ role: String(r.role ?? ''), expert: num(r.expert), tensor: r.tensor, block_index: num(r.block_index) });
-  for (const r of rows) {
-    const k = keyOf(r);
-    if (k) groups.set(k, [...(groups.get(k) ?? []), r]);
-  }
-  const items: Item[] = [];
-  const done = new Set<string>();
-  for (const r of rows) {
-    const k = keyOf(r);
-    const members = k ? groups.get(k)! : null;
-    if (!k || !members || members.length < 2) {
-      items.push({ row: r });
-      continue;
-    }
-    if (done.has(k)) continue;
-    done.add(k);
-    const sorted = [...members].sort((x, y) => x.ordinal - y.ordinal);
-    const ok = sorted.filter((m) => isAnalysed({ status: String(m.status), alpha: num(m.alpha) }));
-    const row: Row = { ...sorted[0], expert: null, status: `${ok.length}/${sorted.length} success`, phase: null, reused_from: null };
-    for (const c of metricCols) {
-      const vals = ok.map((m) => num(m[c])).filter((v): v is number => v != null);
-      row[c] = vals.length ? median(vals) : null;
-    }
-    items.push({ row, members: sorted });
-  }
-  return items;
-}
+export { tableItems };
 
 function ReusedNote({ from }: { from: unknown }) {
   if (typeof from !== 'string' || !from) return null;
@@ -62,7 +24,7 @@ function ReusedNote({ from }: { from: unknown }) {
   );
 }
 
-function ExpertGroup({ members, row }: { members: Row[]; row: Row }) {
+function ExpertGroup({ members, row }: { members: ExpertMember[]; row: Row }) {
   const alphas = members.filter((m) => isAnalysed({ status: String(m.status), alpha: num(m.alpha) })).map((m) => m.alpha as number);
   const role = expertRoleOf(members[0].tensor) ?? 'expert';
   return (
@@ -106,12 +68,14 @@ const SERVER_ROWS = 5;
  * Routed MoE experts are one expandable line per block and projection (medians; each expert inside), and a layer
  * whose metrics were reused from identical bytes elsewhere says where from.
  */
-export function LayerTable({ rows: initialRows, total, fullUrl }: { rows: Row[]; total: number; fullUrl: string }) {
-  const [rows, setRows] = useState<Row[]>(initialRows);
-  const [showAll, setShowAll] = useState(total <= initialRows.length);
+export function LayerTable({ lines, total, fullUrl }: { lines: TableLine[]; total: number; fullUrl: string }) {
+  /** Every row once loaded from the layers API (null: only the first lines the page sent). */
+  const [rows, setRows] = useState<Row[] | null>(null);
+  const sent = useMemo(() => lines.reduce((n, l) => n + (l.members?.length ?? 1), 0), [lines]);
+  const [showAll, setShowAll] = useState(total <= sent);
   const [error, setError] = useState<string | null>(null);
   const loadAll = async (): Promise<void> => {
-    if (rows.length >= total) return;
+    if (rows || sent >= total) return;
     try {
       const res = await fetch(fullUrl);
       const body = await res.json();
@@ -121,10 +85,7 @@ export function LayerTable({ rows: initialRows, total, fullUrl }: { rows: Row[];
       setError((e as Error).message);
     }
   };
-  const metricCols = useMemo(
-    () => [...WW_DEFAULT_METRIC_COLUMNS, ...WW_OPTIONAL_METRIC_COLUMNS].filter((c) => rows.some((r) => r[c] != null)),
-    [rows],
-  );
+  const metricCols = useMemo(() => metricColumnsOf(rows ?? lines.map((l) => l.row)), [rows, lines]);
   const columns = [...LEAD, ...metricCols, 'skip_reason'];
   const [sort, setSort] = useState<{ key: string; dir: 1 | -1 }>({ key: 'ordinal', dir: 1 });
   const [interactive, setInteractive] = useState(false);
@@ -134,7 +95,7 @@ export function LayerTable({ rows: initialRows, total, fullUrl }: { rows: Row[];
       const v = r[sort.key];
       return Array.isArray(v) ? v.join('x') : v;
     };
-    return tableItems(rows, metricCols).sort((ia, ib) => {
+    return [...(rows ? tableItems(rows, metricCols) : lines)].sort((ia, ib) => {
       const a = ia.row;
       const b = ib.row;
       const x = val(a);
@@ -145,7 +106,7 @@ export function LayerTable({ rows: initialRows, total, fullUrl }: { rows: Row[];
       const c = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
       return c * sort.dir || a.ordinal - b.ordinal;
     });
-  }, [rows, sort, metricCols]);
+  }, [rows, lines, sort, metricCols]);
 
   return (
     <div className="table-wrap" style={{ maxHeight: '70vh' }}>

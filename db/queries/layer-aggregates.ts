@@ -1,4 +1,5 @@
 import { parseTensorName } from '@/lib/tensor-names/parse';
+import { WW_DEFAULT_METRIC_COLUMNS, WW_OPTIONAL_METRIC_COLUMNS } from '@/lib/types';
 
 /**
  * Pure read-side aggregates over the layer rows of one analysis: per-role alpha statistics, the per-block bands of
@@ -167,4 +168,71 @@ export function describeCheckpointFormat(format: string, ref: string | null | un
         : format === 'pytorch-legacy' ? 'PyTorch pickle (legacy)'
           : format;
   return ref ? `${base} from conversion PR ${ref}` : base;
+}
+
+/** A layer row as the layer table reads it (the API's row, or the page's with null fields left out). */
+export type TableRow = Record<string, unknown> & { ordinal: number; tensor: string };
+
+/** What an expert group's line lists per expert when opened. */
+export type ExpertMember = Pick<TableRow, 'ordinal' | 'tensor'> & {
+  expert?: unknown;
+  name?: unknown;
+  status?: unknown;
+  alpha?: unknown;
+  reused_from?: unknown;
+};
+
+/** One line of the layer table: a layer, or the routed experts of one block and projection (their medians). */
+export interface TableLine {
+  row: TableRow;
+  members?: ExpertMember[];
+}
+
+const numOrNull = (v: unknown) => (typeof v === 'number' ? v : null);
+
+/** WeightWatcher's metric columns that hold a value in at least one of `rows`, in WeightWatcher's order. */
+export function metricColumnsOf(rows: readonly Record<string, unknown>[]): string[] {
+  return [...WW_DEFAULT_METRIC_COLUMNS, ...WW_OPTIONAL_METRIC_COLUMNS].filter((c) => rows.some((r) => r[c] != null));
+}
+
+/**
+ * Expert rows of one block and projection collapse into one line whose numeric columns are medians over the
+ * analysed experts (alpha min / max in the summary line); every other row is its own line.
+ */
+export function tableItems(rows: readonly TableRow[], metricCols: readonly string[]): (TableLine & { members?: TableRow[] })[] {
+  const groups = new Map<string, TableRow[]>();
+  const keyOf = (r: TableRow) =>
+    expertGroupKey({ role: String(r.role ?? ''), expert: numOrNull(r.expert), tensor: r.tensor, block_index: numOrNull(r.block_index) });
+  for (const r of rows) {
+    const k = keyOf(r);
+    if (k) groups.set(k, [...(groups.get(k) ?? []), r]);
+  }
+  const items: (TableLine & { members?: TableRow[] })[] = [];
+  const done = new Set<string>();
+  for (const r of rows) {
+    const k = keyOf(r);
+    const members = k ? groups.get(k)! : null;
+    if (!k || !members || members.length < 2) {
+      items.push({ row: r });
+      continue;
+    }
+    if (done.has(k)) continue;
+    done.add(k);
+    const sorted = [...members].sort((x, y) => x.ordinal - y.ordinal);
+    const ok = sorted.filter((m) => isAnalysed({ status: String(m.status), alpha: numOrNull(m.alpha) }));
+    const row: TableRow = { ...sorted[0], expert: null, status: `${ok.length}/${sorted.length} success`, phase: null, reused_from: null };
+    for (const c of metricCols) {
+      const vals = ok.map((m) => numOrNull(m[c])).filter((v): v is number => v != null);
+      row[c] = vals.length ? median(vals) : null;
+    }
+    items.push({ row, members: sorted });
+  }
+  return items;
+}
+
+/** An expert as its group's opened line lists it: only the fields shown there. */
+export function expertMemberOf(m: TableRow): ExpertMember {
+  const out: ExpertMember = { ordinal: m.ordinal, tensor: m.tensor };
+  for (const k of ['expert', 'name', 'status', 'alpha', 'reused_from'] as const) if (m[k] != null) out[k] = m[k];
+  return out;
 }

@@ -54,12 +54,16 @@ describe('model page view', () => {
       const view = await getModelPageView(ref);
       expect(view).toEqual(JSON.parse(JSON.stringify(expected)));
       expect(view.layerCount).toBe(rows.length);
-      expect(view.tableRows.length).toBeLessThanOrEqual(rows.length);
+      expect(view.tableLines.length).toBeLessThanOrEqual(Math.min(rows.length, 20));
     }
     const moe = await getModelPageView(await refOf(ids.moe));
     expect(moe.bands.length).toBeGreaterThan(0);
     expect(moe.bandedOrdinals.length).toBeGreaterThan(moe.bands.length);
-    expect(moe.tableRows.length).toBeLessThanOrEqual(moe.layerCount);
+    // An expert group is one line with its experts' listed fields only.
+    const group = moe.tableLines.find((l) => l.members)!;
+    expect(group.members!.length).toBeGreaterThan(1);
+    expect(Object.keys(group.members![0]).sort()).toEqual(['alpha', 'expert', 'name', 'ordinal', 'status', 'tensor']);
+    expect(String(group.row.status)).toMatch(/^\d+\/\d+ success$/);
   });
 
   it('stores the view of a done analysis once and reads it back from storage; never a running one', async () => {

@@ -1,7 +1,7 @@
 import type { EsdData } from '@/lib/types';
 import { BoardCache } from './board-cache';
-import { expertBands, expertGroupKey } from './layer-aggregates';
-import { INITIAL_TABLE_LINES, type LayerColumns } from './layer-columns';
+import { expertBands, expertGroupKey, expertMemberOf, metricColumnsOf, tableItems, type TableLine } from './layer-aggregates';
+import { encodeNames, INITIAL_TABLE_LINES, type LayerColumns } from './layer-columns';
 import { getLayerEsd, listLayersJson, type AnalysisRef, type LayerRow } from './layers';
 import { readStoredView, writeStoredView } from './analysis-views';
 
@@ -18,7 +18,7 @@ import { readStoredView, writeStoredView } from './analysis-views';
  * primary-key read. VIEW_VERSION is part of the stored row: a change to this derivation recomputes old views.
  */
 
-export const VIEW_VERSION = 2;
+export const VIEW_VERSION = 4;
 const VIEW_KIND = 'model-page';
 
 export interface ExpertBandPoint {
@@ -43,8 +43,11 @@ export interface ModelPageView {
   phases: [string, number][];
   traps: { ordinal: number; tensor: string; rand_num_spikes: number | null; max_rand_eval: number | null; rand_distance: number | null }[];
   hasDetX: boolean;
-  /** The layer table's first lines (null fields left out; an expert group's line brings all its experts). */
-  tableRows: (Record<string, unknown> & { ordinal: number; tensor: string })[];
+  /**
+   * The layer table's first lines, null fields left out: a layer, or an expert group's line (its medians) with each
+   * expert's few listed fields (an MoE block's 40 experts are not 40 full rows).
+   */
+  tableLines: TableLine[];
 }
 
 export function round(v: number | null | undefined, digits = 5): number | null {
@@ -52,7 +55,7 @@ export function round(v: number | null | undefined, digits = 5): number | null {
 }
 
 /** A layer row without null fields (smaller page payload; the table treats a missing field as empty). */
-function compactRow(l: LayerRow): Record<string, unknown> & { ordinal: number; tensor: string } {
+function compactRow(l: LayerRow | Record<string, unknown>): Record<string, unknown> & { ordinal: number; tensor: string } {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(l)) if (v != null && k !== 'id') out[k] = v;
   return out as Record<string, unknown> & { ordinal: number; tensor: string };
@@ -76,6 +79,11 @@ function initialTableRows(rows: LayerRow[]): LayerRow[] {
   return out;
 }
 
+function tableLinesOf(rows: LayerRow[]): TableLine[] {
+  const compact = rows.map(compactRow);
+  return tableItems(compact, metricColumnsOf(compact)).map((l) => (l.members ? { row: compactRow(l.row as LayerRow), members: l.members.map(expertMemberOf) } : { row: l.row }));
+}
+
 /** The page view of an analysis from its rows and its first fitted layer's stored spectrum. */
 export function derivePageView(layers: LayerRow[], firstEsd: { ordinal: number; esd: EsdData } | null): ModelPageView {
   const fitted = layers.filter((l) => l.status === 'success' && l.alpha != null && l.alpha > 0);
@@ -85,7 +93,7 @@ export function derivePageView(layers: LayerRow[], firstEsd: { ordinal: number; 
   const isFitted = new Set(fitted);
   const columns: LayerColumns = {
     ordinal: shown.map((l) => l.ordinal),
-    name: shown.map((l) => l.name),
+    names: encodeNames(shown.map((l) => l.name)),
     role: shown.map((l) => l.role),
     alpha: shown.map((l) => round(l.alpha)),
     fitted: shown.map((l) => (isFitted.has(l) ? 1 : 0)),
@@ -114,7 +122,7 @@ export function derivePageView(layers: LayerRow[], firstEsd: { ordinal: number; 
       .filter((l) => (l.rand_num_spikes ?? 0) > 0)
       .map((l) => ({ ordinal: l.ordinal, tensor: l.tensor, rand_num_spikes: l.rand_num_spikes, max_rand_eval: l.max_rand_eval, rand_distance: l.rand_distance })),
     hasDetX: fitted.some((l) => l.detX_val != null && Number.isFinite(l.detX_val)),
-    tableRows: initialTableRows(layers).map(compactRow),
+    tableLines: tableLinesOf(initialTableRows(layers)),
   };
 }
 

@@ -287,7 +287,7 @@ export default async function ModelPage({ params, searchParams }: Props) {
           <h2 id="table-h">All layers ({layerCount})</h2>
           <p className="small muted">Full tensor names and every stored WeightWatcher column. Click a header to sort.</p>
           <LayerTable
-            rows={view.tableRows}
+            lines={view.tableLines}
             total={layerCount}
             fullUrl={`/api/v1/models/${model.id}/layers?revision=${analysis!.revision.sha}`}
           />

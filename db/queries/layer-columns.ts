@@ -15,7 +15,9 @@ export interface LayerColumns {
   ordinal: number[];
   /** Layer names, as templates with their numbers taken out (see {@link encodeNames}). */
   names: EncodedNames;
-  role: string[];
+  /** Each layer's role, as an index into `roles`. */
+  roleOf: number[];
+  roles: string[];
   /** Rounded to 5 significant digits (null when the fit failed or there is none). */
   alpha: (number | null)[];
   /** 1 when the layer was fitted (status success, alpha > 0): a chart point. */
@@ -24,7 +26,8 @@ export interface LayerColumns {
   block_index: (number | null)[];
   D: (number | null)[];
   xmin: (number | null)[];
-  detX_val: (number | null)[];
+  /** Null when no layer has a value (detX was not asked for). */
+  detX_val: (number | null)[] | null;
 }
 
 /**
@@ -94,8 +97,8 @@ export function chartLayersOf(c: LayerColumns, exclude?: ReadonlySet<number>): C
   for (let i = 0; i < c.ordinal.length; i++) {
     if (!c.fitted[i] || exclude?.has(c.ordinal[i])) continue;
     out.push({
-      name: name[i], ordinal: c.ordinal[i], role: c.role[i], relative_depth: c.relative_depth[i], block_index: c.block_index[i],
-      alpha: c.alpha[i]!, D: c.D[i], xmin: c.xmin[i], detX_val: c.detX_val[i],
+      name: name[i], ordinal: c.ordinal[i], role: c.roles[c.roleOf[i]], relative_depth: c.relative_depth[i], block_index: c.block_index[i],
+      alpha: c.alpha[i]!, D: c.D[i], xmin: c.xmin[i], detX_val: c.detX_val?.[i] ?? null,
     });
   }
   return out;
@@ -104,5 +107,5 @@ export function chartLayersOf(c: LayerColumns, exclude?: ReadonlySet<number>): C
 /** The ESD viewer's layer list: every layer that was not skipped. */
 export function esdOptionsOf(c: LayerColumns): { ordinal: number; name: string; role: string; alpha: number | null }[] {
   const name = namesOf(c);
-  return c.ordinal.map((ordinal, i) => ({ ordinal, name: name[i], role: c.role[i], alpha: c.alpha[i] }));
+  return c.ordinal.map((ordinal, i) => ({ ordinal, name: name[i], role: c.roles[c.roleOf[i]], alpha: c.alpha[i] }));
 }

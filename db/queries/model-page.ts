@@ -18,7 +18,7 @@ import { readStoredView, writeStoredView } from './analysis-views';
  * primary-key read. VIEW_VERSION is part of the stored row: a change to this derivation recomputes old views.
  */
 
-export const VIEW_VERSION = 4;
+export const VIEW_VERSION = 5;
 const VIEW_KIND = 'model-page';
 
 export interface ExpertBandPoint {
@@ -94,15 +94,17 @@ export function derivePageView(layers: LayerRow[], firstEsd: { ordinal: number; 
   const columns: LayerColumns = {
     ordinal: shown.map((l) => l.ordinal),
     names: encodeNames(shown.map((l) => l.name)),
-    role: shown.map((l) => l.role),
+    roles: [...new Set(shown.map((l) => l.role))],
+    roleOf: [],
     alpha: shown.map((l) => round(l.alpha)),
     fitted: shown.map((l) => (isFitted.has(l) ? 1 : 0)),
     relative_depth: shown.map((l) => round(l.relative_depth)),
     block_index: shown.map((l) => l.block_index),
     D: shown.map((l) => round(l.D)),
     xmin: shown.map((l) => round(l.xmin)),
-    detX_val: shown.map((l) => round(l.detX_val)),
+    detX_val: shown.some((l) => l.detX_val != null) ? shown.map((l) => round(l.detX_val)) : null,
   };
+  columns.roleOf = shown.map((l) => columns.roles.indexOf(l.role));
   const phases = new Map<string, number>();
   for (const l of layers) if (l.phase) phases.set(l.phase, (phases.get(l.phase) ?? 0) + 1);
   return {

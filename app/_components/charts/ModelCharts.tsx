@@ -7,7 +7,7 @@ import { ChartFrame, fmtTick, roleColor, stats, type ChartData } from './ChartFr
 
 /** The model page's charts. Each receives plain rows from the server component. */
 
-import { useMemo } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { chartLayersOf, type ChartLayer, type LayerColumns } from '@/db/queries/layer-columns';
 import type { ExpertBandPoint } from '@/db/queries/model-page';
 
@@ -197,8 +197,13 @@ export function ModelLayerCharts({ columns, bands, bandedOrdinals, hasDetX }: {
   bandedOrdinals: number[];
   hasDetX: boolean;
 }) {
-  const all = useMemo(() => chartLayersOf(columns), [columns]);
-  const unbanded = useMemo(() => (bandedOrdinals.length ? chartLayersOf(columns, new Set(bandedOrdinals)) : all), [columns, bandedOrdinals, all]);
+  // Charts draw in the browser only (a chart's size is the browser's): the server sends their data and no markup,
+  // so a 2,000-row MoE page does not build 2,000-point series twice per request.
+  const [inBrowser, setInBrowser] = useState(false);
+  useEffect(() => setInBrowser(true), []);
+  const all = useMemo(() => (inBrowser ? chartLayersOf(columns) : []), [columns, inBrowser]);
+  const unbanded = useMemo(() => (inBrowser && bandedOrdinals.length ? chartLayersOf(columns, new Set(bandedOrdinals)) : all), [columns, bandedOrdinals, all, inBrowser]);
+  if (!inBrowser) return <div className="grid two" aria-busy="true" data-testid="charts-loading" style={{ minHeight: 620 }} />;
   return (
     <div className="grid two">
       <AlphaByDepthChart layers={unbanded} bands={bands} />

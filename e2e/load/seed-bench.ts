@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { getDb } from '@/db/client';
 import { storeDoneAnalysisViews } from '@/db/queries/store-views';
 
@@ -21,6 +21,47 @@ export function benchMoeId(i: number): string {
 export const MOE_BLOCKS = 16;
 export const MOE_EXPERTS = 40;
 export const MOE_LAYERS = MOE_BLOCKS * (5 + 3 * MOE_EXPERTS);
+
+/** The layer columns every seeded row fills, in the order of {@link metricValues}. */
+const LAYER_METRIC_COLUMNS = sql.raw(`"N", "M", "Q", num_evals, sv_max, sv_min, rank_loss, weak_rank_loss, lambda_max, alpha, pl_xmin,
+      pl_xmax, "D", sigma, num_pl_spikes, warning, norm, log_norm, spectral_norm, log_spectral_norm, alpha_weighted,
+      log_alpha_norm, stable_rank, matrix_rank, entropy, phase`);
+
+/** Random WeightWatcher columns in realistic ranges for an N x M layer whose alpha is `x.alpha`. */
+function metricValues(n: number, m: number): SQL {
+  const lit = (v: number) => sql.raw(String(v));
+  return sql`${lit(n)}, ${lit(m)}, ${lit(n / m)}, ${lit(Math.min(n, m))}, 10 + random() * 20, random() * 0.01, 0, 0, 100 + random() * 400,
+           x.alpha, 1 + random(), 500, 0.02 + random() * 0.1, 0.05, 50 + floor(random() * 200)::int,
+           CASE WHEN x.alpha < 2 THEN 'over-trained' WHEN x.alpha > 6 THEN 'under-trained' ELSE '' END,
+           1000 + random() * 5000, 3 + random(), 100 + random() * 400, 2 + random() * 0.6, x.alpha * (2 + random() * 0.6),
+           x.alpha * 2.5, 5 + random() * 40, ${lit(Math.min(n, m))}, 0.8 + random() * 0.2, 'heavy-tailed'`;
+}
+
+/** Each done analysis' summary aggregated from its stored layers, as the pipeline's are (analyses `x` matching `where`). */
+async function storeSummaries(where: SQL): Promise<void> {
+  const db = await getDb();
+  await db.execute(sql`
+    UPDATE analyses a SET summary = s.summary FROM (
+      SELECT analysis_id, jsonb_build_object(
+        'log_norm', avg(log_norm), 'alpha', avg(alpha), 'alpha_weighted', avg(alpha_weighted), 'log_alpha_norm', avg(log_alpha_norm),
+        'log_spectral_norm', avg(log_spectral_norm), 'stable_rank', avg(stable_rank), 'layers_analyzed', count(*),
+        'median_alpha', percentile_cont(0.5) WITHIN GROUP (ORDER BY alpha), 'mean_D', avg("D"),
+        'share_alpha_lt_2', avg((alpha < 2)::int), 'share_alpha_gt_6', avg((alpha > 6)::int), 'correlation_traps', NULL) AS summary
+      FROM layers l JOIN analyses x ON x.id = l.analysis_id WHERE ${where} GROUP BY analysis_id) s
+    WHERE s.analysis_id = a.id AND a.status = 'done'`);
+}
+
+/** A stored spectrum (1,024 eigenvalues drawn from the layer's power law) for every layer `l` of analysis `a` matching `where`. */
+async function storeSpectra(where: SQL): Promise<void> {
+  const db = await getDb();
+  await db.execute(sql`
+    INSERT INTO layer_esd (layer_id, esd)
+    SELECT l.id, jsonb_build_object(
+      'evals', (SELECT jsonb_agg(v ORDER BY v) FROM (SELECT power(1 - random(), -1 / (l.alpha - 1)) * 0.5 AS v FROM generate_series(1, 1024)) e),
+      'complete', false,
+      'fit', jsonb_build_object('alpha', l.alpha, 'xmin', l.pl_xmin, 'xmax', l.pl_xmax, 'D', l."D", 'status', 'success'))
+    FROM layers l JOIN analyses a ON a.id = l.analysis_id WHERE ${where}`);
+}
 
 /**
  * Synthetic load-test data written straight in SQL (generate_series), so 1,000 models × 300 layers take seconds:
@@ -65,39 +106,18 @@ export async function seedBenchData({ models, layers, moeModels = 0 }: { models:
   const blocks = Math.ceil(layers / roles.length);
   await db.execute(sql`
     INSERT INTO layers (analysis_id, ordinal, tensor, name, block_index, relative_depth, role, fused, shape, dtype, status,
-      "N", "M", "Q", num_evals, sv_max, sv_min, rank_loss, weak_rank_loss, lambda_max, alpha, pl_xmin, pl_xmax, "D", sigma,
-      num_pl_spikes, warning, norm, log_norm, spectral_norm, log_spectral_norm, alpha_weighted, log_alpha_norm, stable_rank,
-      matrix_rank, entropy, phase)
+      ${LAYER_METRIC_COLUMNS})
     SELECT a.id, o, 'model.layers.' || (o / 7) || '.' || (${roleArr})[1 + o % 7] || '.weight',
            'model.layers.' || (o / 7) || '.' || (${roleArr})[1 + o % 7], o / 7, (o / 7)::real / ${int(Math.max(1, blocks - 1))},
-           (${roleArr})[1 + o % 7], false, '[4096, 4096]'::jsonb, 'BF16', 'success',
-           4096, 4096, 1, 4096, 10 + random() * 20, random() * 0.01, 0, 0, 100 + random() * 400,
-           x.alpha, 1 + random(), 500, 0.02 + random() * 0.1, 0.05, 50 + floor(random() * 200)::int,
-           CASE WHEN x.alpha < 2 THEN 'over-trained' WHEN x.alpha > 6 THEN 'under-trained' ELSE '' END,
-           1000 + random() * 5000, 3 + random(), 100 + random() * 400, 2 + random() * 0.6, x.alpha * (2 + random() * 0.6),
-           x.alpha * 2.5, 5 + random() * 40, 4096, 0.8 + random() * 0.2, 'heavy-tailed'
+           (${roleArr})[1 + o % 7], false, '[4096, 4096]'::jsonb, 'BF16', 'success', ${metricValues(4096, 4096)}
     FROM analyses a
     CROSS JOIN generate_series(0, ${int(layers - 1)}) o
     CROSS JOIN LATERAL (SELECT 1.5 + random() * 5 + (a.id % 7) * 0.1 + o * 0 AS alpha) x
     WHERE a.model_id LIKE 'bench/%' AND (a.status <> 'running' OR o < ${HALF}) AND a.status <> 'failed'`);
-  await db.execute(sql`
-    UPDATE analyses a SET summary = s.summary FROM (
-      SELECT analysis_id, jsonb_build_object(
-        'log_norm', avg(log_norm), 'alpha', avg(alpha), 'alpha_weighted', avg(alpha_weighted), 'log_alpha_norm', avg(log_alpha_norm),
-        'log_spectral_norm', avg(log_spectral_norm), 'stable_rank', avg(stable_rank), 'layers_analyzed', count(*),
-        'median_alpha', percentile_cont(0.5) WITHIN GROUP (ORDER BY alpha), 'mean_D', avg("D"),
-        'share_alpha_lt_2', avg((alpha < 2)::int), 'share_alpha_gt_6', avg((alpha > 6)::int), 'correlation_traps', NULL) AS summary
-      FROM layers GROUP BY analysis_id) s
-    WHERE s.analysis_id = a.id AND a.status = 'done'`);
+  await storeSummaries(sql`x.model_id LIKE 'bench/model-%'`);
   // Stored spectra (the ESD endpoint's payload, 1,024 eigenvalues each): every layer of the first model, and each
   // model's first layer (the spectrum its page shows without a request).
-  await db.execute(sql`
-    INSERT INTO layer_esd (layer_id, esd)
-    SELECT l.id, jsonb_build_object(
-      'evals', (SELECT jsonb_agg(v ORDER BY v) FROM (SELECT power(1 - random(), -1 / (l.alpha - 1)) * 0.5 AS v FROM generate_series(1, 1024)) e),
-      'complete', false,
-      'fit', jsonb_build_object('alpha', l.alpha, 'xmin', l.pl_xmin, 'xmax', l.pl_xmax, 'D', l."D", 'status', 'success'))
-    FROM layers l JOIN analyses a ON a.id = l.analysis_id WHERE a.model_id = ${benchModelId(1, models)} OR l.ordinal = 0`);
+  await storeSpectra(sql`a.model_id = ${benchModelId(1, models)} OR (a.model_id LIKE 'bench/model-%' AND l.ordinal = 0)`);
   await db.execute(sql`
     INSERT INTO benchmark_scores (model_id, benchmark, score, source)
     SELECT m.id, b, 20 + random() * 60, 'bench' FROM models m CROSS JOIN unnest(ARRAY['mmlu', 'truthfulqa']) b
@@ -131,16 +151,10 @@ async function seedMoeModels(count: number): Promise<void> {
     FROM revisions r WHERE r.model_id LIKE 'bench/moe-%'`);
   await db.execute(sql`
     INSERT INTO layers (analysis_id, ordinal, tensor, expert, name, block_index, relative_depth, role, fused, shape, dtype, status,
-      "N", "M", "Q", num_evals, sv_max, sv_min, rank_loss, weak_rank_loss, lambda_max, alpha, pl_xmin, pl_xmax, "D", sigma,
-      num_pl_spikes, warning, norm, log_norm, spectral_norm, log_spectral_norm, alpha_weighted, log_alpha_norm, stable_rank,
-      matrix_rank, entropy, phase)
+      ${LAYER_METRIC_COLUMNS})
     SELECT a.id, o, t.tensor, t.expert, regexp_replace(t.tensor, '\.weight$', ''), o / ${perBlock},
            (o / ${perBlock})::real / ${int(MOE_BLOCKS - 1)}, t.role, false, '[4096, 14336]'::jsonb, 'BF16', 'success',
-           14336, 4096, 3.5, 4096, 10 + random() * 20, random() * 0.01, 0, 0, 100 + random() * 400,
-           x.alpha, 1 + random(), 500, 0.02 + random() * 0.1, 0.05, 50 + floor(random() * 200)::int,
-           CASE WHEN x.alpha < 2 THEN 'over-trained' WHEN x.alpha > 6 THEN 'under-trained' ELSE '' END,
-           1000 + random() * 5000, 3 + random(), 100 + random() * 400, 2 + random() * 0.6, x.alpha * (2 + random() * 0.6),
-           x.alpha * 2.5, 5 + random() * 40, 4096, 0.8 + random() * 0.2, 'heavy-tailed'
+           ${metricValues(14336, 4096)}
     FROM analyses a
     CROSS JOIN generate_series(0, ${int(MOE_LAYERS - 1)}) o
     CROSS JOIN LATERAL (SELECT o % ${perBlock} AS k, o / ${perBlock} AS b) p
@@ -152,20 +166,6 @@ async function seedMoeModels(count: number): Promise<void> {
       CASE WHEN p.k >= 5 THEN (p.k - 5) / 3 END AS expert) t
     CROSS JOIN LATERAL (SELECT 1.5 + random() * 5 + o * 0 AS alpha) x
     WHERE a.model_id LIKE 'bench/moe-%'`);
-  await db.execute(sql`
-    UPDATE analyses a SET summary = s.summary FROM (
-      SELECT analysis_id, jsonb_build_object(
-        'log_norm', avg(log_norm), 'alpha', avg(alpha), 'alpha_weighted', avg(alpha_weighted), 'log_alpha_norm', avg(log_alpha_norm),
-        'log_spectral_norm', avg(log_spectral_norm), 'stable_rank', avg(stable_rank), 'layers_analyzed', count(*),
-        'median_alpha', percentile_cont(0.5) WITHIN GROUP (ORDER BY alpha), 'mean_D', avg("D"),
-        'share_alpha_lt_2', avg((alpha < 2)::int), 'share_alpha_gt_6', avg((alpha > 6)::int), 'correlation_traps', NULL) AS summary
-      FROM layers l JOIN analyses x ON x.id = l.analysis_id WHERE x.model_id LIKE 'bench/moe-%' GROUP BY analysis_id) s
-    WHERE s.analysis_id = a.id`);
-  await db.execute(sql`
-    INSERT INTO layer_esd (layer_id, esd)
-    SELECT l.id, jsonb_build_object(
-      'evals', (SELECT jsonb_agg(v ORDER BY v) FROM (SELECT power(1 - random(), -1 / (l.alpha - 1)) * 0.5 AS v FROM generate_series(1, 1024)) e),
-      'complete', false,
-      'fit', jsonb_build_object('alpha', l.alpha, 'xmin', l.pl_xmin, 'xmax', l.pl_xmax, 'D', l."D", 'status', 'success'))
-    FROM layers l JOIN analyses a ON a.id = l.analysis_id WHERE a.model_id LIKE 'bench/moe-%' AND l.ordinal = 0`);
+  await storeSummaries(sql`x.model_id LIKE 'bench/moe-%'`);
+  await storeSpectra(sql`a.model_id LIKE 'bench/moe-%' AND l.ordinal = 0`);
 }

@@ -80,8 +80,11 @@ const LAYER_JSON_SELECT = sql.join(
   sql`, `,
 );
 
-/** Every layer of an analysis in checkpoint order (experts of one tensor by expert), as a JSON array text. */
-async function loadLayersJson(analysisId: number): Promise<string> {
+/**
+ * Every layer of an analysis in checkpoint order (experts of one tensor by expert), as a JSON array text written by
+ * the database (read once per done analysis: the cached, compressed API body is layers-payload.ts).
+ */
+export async function listLayersJson({ analysisId }: AnalysisRef): Promise<string> {
   const [row] = await selectRows<{ json: string }>(sql`
     SELECT coalesce(json_agg(x ORDER BY x.ordinal, x.expert NULLS FIRST, x.id), '[]')::text AS json
     FROM (SELECT ${LAYER_JSON_SELECT} FROM layers WHERE analysis_id = ${analysisId}) x`);
@@ -93,11 +96,6 @@ export interface AnalysisRef {
   analysisId: number;
   modelId?: string;
   status?: string;
-}
-
-/** Every layer of an analysis as JSON text, written by the database (the cached, compressed API body: layers-payload.ts). */
-export function listLayersJson(analysis: AnalysisRef): Promise<string> {
-  return loadLayersJson(analysis.analysisId);
 }
 
 /** Every layer of an analysis in checkpoint order. */

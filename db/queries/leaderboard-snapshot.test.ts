@@ -1,14 +1,11 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { seededRandom } from '@/lib/spectral/rng';
 
 vi.mock('server-only', () => ({}));
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alphaboard-snapshot-'));
-process.env.DATA_DIR = path.join(dir, 'pglite');
+const { freshDataDir, removeFreshDataDirs } = await import('@/jobs/testing/fresh-db');
+process.env.DATA_DIR = await freshDataDir('snapshot');
 process.env.READ_CACHE_TTL_MS = '0';
 delete process.env.DATABASE_URL;
 delete process.env.BOARD_CACHE;
@@ -96,7 +93,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await closeDb();
-  fs.rmSync(dir, { recursive: true, force: true });
+  removeFreshDataDirs();
 });
 
 describe('the in-process leaderboard snapshot', () => {

@@ -3,7 +3,7 @@ import { analyses, layers, models, revisions, type Analysis, type AnalysisStatus
 import type { AnalysisOptions, ModelStats } from '@/lib/types';
 import { isClaimStale } from '@/jobs/claims';
 import { identicalTo, type RoleAggregate } from './layer-aggregates';
-import { derivedModelsOf, listDerivedModels, type DerivedModel, type DerivedRun } from './delta';
+import { derivedModelsOf, type DerivedModel, type DerivedRun } from './delta';
 import { BoardCache } from './board-cache';
 import { iso, readDb, selectRows } from './read-db';
 
@@ -178,11 +178,15 @@ function rowJson(table: Parameters<typeof getTableColumns>[0], alias: string): S
   return sql`json_build_object(${sql.join(pairs, sql`, `)})`;
 }
 
+/** Derived models listed on a base's page (as listDerivedModels' default). */
+const DERIVED_LIMIT = 100;
+
 interface DetailRows {
   model: Model | null;
   revisions: Revision[] | null;
   analyses: Analysis[] | null;
   children: string[] | null;
+  derivedIds: string[] | null;
   derivedRuns: DerivedRun[] | null;
   hasAdapter: boolean;
   baseOnBoard: boolean;
@@ -190,18 +194,21 @@ interface DetailRows {
 
 /** Everything a model's detail is built from, in one statement (one round trip; ~10 indexed lookups). */
 async function loadDetailRows(id: string): Promise<DetailRows | null> {
+  // The models naming this one as their base (itself excluded): its fine-tunes and adapters.
+  const DERIVED_IDS = sql`SELECT id FROM models WHERE base_model = ${id} AND id <> ${id} ORDER BY id LIMIT ${DERIVED_LIMIT}`;
   const [row] = await selectRows<{ detail: DetailRows }>(sql`
     SELECT json_build_object(
       'model', (SELECT ${rowJson(models, 'm')} FROM models m WHERE m.id = ${id}),
       'revisions', (SELECT json_agg(${rowJson(revisions, 'r')} ORDER BY r.id DESC) FROM revisions r WHERE r.model_id = ${id}),
       'analyses', (SELECT json_agg(${rowJson(analyses, 'a')} ORDER BY a.id DESC) FROM analyses a WHERE a.model_id = ${id} AND a.kind <> 'delta'),
       'children', (SELECT json_agg(c.id ORDER BY c.id) FROM (SELECT id FROM models WHERE base_model = ${id} ORDER BY id LIMIT 50) c),
+      'derivedIds', (SELECT json_agg(c.id ORDER BY c.id) FROM (${DERIVED_IDS}) c),
       'derivedRuns', (
         SELECT json_agg(json_build_object('id', a.id, 'modelId', a.model_id, 'kind', a.kind, 'status', a.status, 'error', a.error,
                                           'summary', a.summary, 'baseModelId', br.model_id) ORDER BY a.id DESC)
         FROM analyses a LEFT JOIN revisions br ON br.id = a.base_revision_id
         WHERE a.kind IN ('delta', 'adapter')
-          AND a.model_id IN (SELECT id FROM models WHERE base_model = ${id} AND id <> ${id} ORDER BY id LIMIT ${DERIVED_LIMIT})),
+          AND a.model_id IN (${DERIVED_IDS})),
       'hasAdapter', EXISTS (SELECT 1 FROM analyses a WHERE a.model_id = ${id} AND a.kind = 'adapter'),
       'baseOnBoard', EXISTS (SELECT 1 FROM models b WHERE b.id = (SELECT base_model FROM models WHERE id = ${id}))
     ) AS detail`);
@@ -209,22 +216,13 @@ async function loadDetailRows(id: string): Promise<DetailRows | null> {
   return d?.model ? d : null;
 }
 
-/** Derived models listed on a base's page (as listDerivedModels' default). */
-const DERIVED_LIMIT = 100;
-
 async function loadModelDetail(id: string, revision?: string): Promise<ModelDetail | null> {
   const rows = await loadDetailRows(id);
   if (!rows) return null;
   const model = rows.model!;
   const revs = rows.revisions ?? [];
   const runs = rows.analyses ?? [];
-  const children = (rows.children ?? []).map((c) => ({ id: c }));
-  const derivedIds = (rows.children ?? []).filter((c) => c !== id);
-  const derivedRuns = rows.derivedRuns ?? [];
-  // The derived list is every child (up to DERIVED_LIMIT); `children` holds the first 50, enough unless a base has
-  // more fine-tunes than that, in which case the list comes from its own query.
-  const derived = derivedIds.length >= 50 ? await listDerivedModels({ baseId: id, limit: DERIVED_LIMIT }) : derivedModelsOf(id, derivedIds, derivedRuns);
-  const adapterRuns = rows.hasAdapter ? [{ id: 0 }] : [];
+  const derived = derivedModelsOf(id, rows.derivedIds ?? [], rows.derivedRuns ?? []);
   const selfBase = model.baseModel !== null && model.baseModel !== id ? model.baseModel : null;
   const infos = runs.map(toAnalysisInfo);
   const revisionInfos: RevisionInfo[] = revs.map((r) => ({
@@ -262,8 +260,8 @@ async function loadModelDetail(id: string, revision?: string): Promise<ModelDeta
       : null,
     latestAttempt: latest && latest.id !== shown?.id ? latest : null,
     base,
-    fineTunes: children.map((c) => c.id),
-    type: adapterRuns.length > 0 ? 'adapter' : selfBase ? 'fine-tune' : 'model',
+    fineTunes: rows.children ?? [],
+    type: rows.hasAdapter ? 'adapter' : selfBase ? 'fine-tune' : 'model',
     base_model: selfBase,
     fine_tunes: derived.filter((d) => d.type === 'fine-tune'),
     adapters: derived.filter((d) => d.type === 'adapter'),

@@ -1,6 +1,3 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
@@ -8,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 vi.mock('server-only', () => ({}));
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'alphaboard-page-view-'));
-process.env.DATA_DIR = path.join(dir, 'pglite');
+const { freshDataDir, removeFreshDataDirs } = await import('@/jobs/testing/fresh-db');
+process.env.DATA_DIR = await freshDataDir('page-view');
 process.env.READ_CACHE_TTL_MS = '0';
 delete process.env.DATABASE_URL;
 delete process.env.BOARD_CACHE;
@@ -29,7 +26,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await closeDb();
-  fs.rmSync(dir, { recursive: true, force: true });
+  removeFreshDataDirs();
 });
 
 async function refOf(id: string) {

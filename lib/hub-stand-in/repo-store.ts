@@ -8,12 +8,15 @@
  * A folder without `repo.json` whose files sit directly in it is served as a single-commit repo on `main`, so a
  * checkpoint folder can be served without a manifest. The manifest is re-read on every request, so a test can move
  * a branch (a new sha) while the server runs; snapshots are immutable and their derived data is cached per sha.
+ * A file `<path>.synthetic.json` is listed and served as `<path>`, a virtual safetensors file whose bytes are
+ * generated on demand (./synthetic.ts): read file bytes with `readStoredBytes`, never from `absPath` directly.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, open, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseCardData, type CardData } from './model-card';
+import { SYNTHETIC_SUFFIX, syntheticFile, type SyntheticFile } from './synthetic';
 
 export type GatedMode = false | 'auto' | 'manual';
 
@@ -72,7 +75,10 @@ export interface StoredRepo {
 export interface StoredFile {
   path: string;
   size: number;
+  /** The file on disk (for a synthetic file: its spec). */
   absPath: string;
+  /** Set for a virtual file generated from `<path>.synthetic.json`. */
+  synthetic?: SyntheticFile;
 }
 
 export interface RevisionSummary {
@@ -103,7 +109,10 @@ async function walk(dir: string, prefix = ''): Promise<StoredFile[]> {
     const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
     const abs = path.join(dir, entry.name);
     if (entry.isDirectory()) out.push(...(await walk(abs, rel)));
-    else if (entry.isFile()) out.push({ path: rel, size: (await stat(abs)).size, absPath: abs });
+    else if (entry.isFile() && entry.name.endsWith(SYNTHETIC_SUFFIX) && entry.name.length > SYNTHETIC_SUFFIX.length) {
+      const synthetic = syntheticFile(await readFile(abs, 'utf8'));
+      out.push({ path: rel.slice(0, -SYNTHETIC_SUFFIX.length), size: synthetic.size, absPath: abs, synthetic });
+    } else if (entry.isFile()) out.push({ path: rel, size: (await stat(abs)).size, absPath: abs });
   }
   return out;
 }
@@ -117,6 +126,27 @@ async function folderSha(dir: string): Promise<string> {
     hash.update(`${file.path}\0${s.size}\0${s.mtimeMs}\n`);
   }
   return hash.digest('hex');
+}
+
+/** Bytes [start, start + length) of a stored file (fewer at its end); synthetic files are generated. */
+export async function readStoredBytes(file: StoredFile, start: number, length: number): Promise<Buffer> {
+  if (file.synthetic) {
+    const bytes = file.synthetic.read(start, length);
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  }
+  const handle = await open(file.absPath, 'r');
+  try {
+    const buf = Buffer.alloc(length);
+    let done = 0;
+    while (done < length) {
+      const { bytesRead } = await handle.read(buf, done, length - done, start + done);
+      if (bytesRead === 0) break;
+      done += bytesRead;
+    }
+    return buf.subarray(0, done);
+  } finally {
+    await handle.close();
+  }
 }
 
 /** Loads one repo's manifest (fresh from disk); null when the repo does not exist. */
@@ -178,22 +208,16 @@ async function countParameters(files: StoredFile[]): Promise<RevisionSummary['sa
   const parameters: Record<string, number> = {};
   try {
     for (const file of weights) {
-      const handle = await open(file.absPath, 'r');
-      try {
-        const prefix = Buffer.alloc(8);
-        await handle.read(prefix, 0, 8, 0);
-        const n = Number(prefix.readBigUInt64LE(0));
-        if (n > file.size - 8 || n > 100_000_000) return null;
-        const header = Buffer.alloc(n);
-        await handle.read(header, 0, n, 8);
-        const json = JSON.parse(header.toString('utf8')) as Record<string, { dtype: string; shape: number[] }>;
-        for (const [key, info] of Object.entries(json)) {
-          if (key === '__metadata__') continue;
-          const numel = info.shape.reduce((a, b) => a * b, 1);
-          parameters[info.dtype] = (parameters[info.dtype] ?? 0) + numel;
-        }
-      } finally {
-        await handle.close();
+      const prefix = await readStoredBytes(file, 0, 8);
+      if (prefix.length < 8) return null;
+      const n = Number(prefix.readBigUInt64LE(0));
+      if (n > file.size - 8 || n > 100_000_000) return null;
+      const header = await readStoredBytes(file, 8, n);
+      const json = JSON.parse(header.toString('utf8')) as Record<string, { dtype: string; shape: number[] }>;
+      for (const [key, info] of Object.entries(json)) {
+        if (key === '__metadata__') continue;
+        const numel = info.shape.reduce((a, b) => a * b, 1);
+        parameters[info.dtype] = (parameters[info.dtype] ?? 0) + numel;
       }
     }
   } catch {
@@ -253,6 +277,7 @@ const etagCache = new Map<string, Promise<string>>();
 
 /** sha256 of a file's bytes, the Hub's LFS oid and ETag (cached per path, size and mtime). */
 export async function fileSha256(file: StoredFile): Promise<string> {
+  if (file.synthetic) return file.synthetic.sha256;
   const s = await stat(file.absPath);
   const key = `${file.absPath}\0${s.size}\0${s.mtimeMs}`;
   let pending = etagCache.get(key);
@@ -368,8 +393,9 @@ export async function commitFiles(root: string, repoId: string, commit: NewCommi
     const from = path.join(dir, 'snapshots', parent);
     for (const file of await walk(from)) {
       if (Object.hasOwn(commit.files, file.path)) continue;
-      await mkdir(path.dirname(path.join(snapshot, file.path)), { recursive: true });
-      await copyFile(file.absPath, path.join(snapshot, file.path));
+      const target = path.join(snapshot, file.synthetic ? `${file.path}${SYNTHETIC_SUFFIX}` : file.path);
+      await mkdir(path.dirname(target), { recursive: true });
+      await copyFile(file.absPath, target);
     }
   }
   for (const [rel, content] of Object.entries(commit.files)) {

@@ -7,7 +7,6 @@
  * lacks access), plus seeded fault injection (`faults.ts`). Not a Hub: no uploads, no xet, no search ranking.
  */
 import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FaultInjector, type FaultConfig, type FaultKind, type FaultStats } from './faults';
@@ -15,6 +14,7 @@ import {
   fileSha256,
   listRepos,
   loadRepo,
+  readStoredBytes,
   resolveRevision,
   revisionSummary,
   type RevisionSummary,
@@ -138,21 +138,9 @@ function parseRange(header: string, size: number): { start: number; end: number 
   return { start, end };
 }
 
-async function readBytes(abs: string, start: number, length: number): Promise<Buffer> {
-  const handle = await open(abs, 'r');
-  try {
-    const buf = Buffer.alloc(length);
-    let done = 0;
-    while (done < length) {
-      const { bytesRead } = await handle.read(buf, done, length - done, start + done);
-      if (bytesRead === 0) break;
-      done += bytesRead;
-    }
-    return buf.subarray(0, done);
-  } finally {
-    await handle.close();
-  }
-}
+/** Bodies above this are streamed in slices of STREAM_SLICE_BYTES (faults apply only to smaller ones). */
+const STREAM_ABOVE_BYTES = 256 * 1024 * 1024;
+const STREAM_SLICE_BYTES = 16 * 1024 * 1024;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -442,7 +430,18 @@ export async function startStandInHub(options: StandInHubOptions): Promise<Stand
       res.writeHead(200, { ...headers, 'Content-Length': String(file.size) });
       return res.end();
     }
-    let body = await readBytes(file.absPath, start, length);
+    if (length > STREAM_ABOVE_BYTES && !fault && !faults.hasOversizedHeader(repo.manifest.id)) {
+      // A span this large (a whole multi-GB file, most likely a synthetic one) is sent in slices, not held at once.
+      res.writeHead(status, headers);
+      for (let at = start; at <= end && !res.destroyed; at += STREAM_SLICE_BYTES) {
+        const slice = await readStoredBytes(file, at, Math.min(STREAM_SLICE_BYTES, end + 1 - at));
+        stats.bytesSent += slice.length;
+        if (!res.write(slice)) await new Promise((resolve) => res.once('drain', resolve));
+      }
+      res.end();
+      return;
+    }
+    let body = await readStoredBytes(file, start, length);
     if (start < 8 && filePath.endsWith('.safetensors') && faults.hasOversizedHeader(repo.manifest.id)) {
       const prefix = Buffer.alloc(8);
       prefix.writeBigUInt64LE(BigInt(file.size) * 4n + 1024n);

@@ -9,7 +9,7 @@ import { listLayerResults, listStoredTensors, storeLayer } from '@/db/queries/la
 import { getModelRow } from '@/db/queries/models-write';
 import { getComputePool, type MatrixAnalysis } from './compute-pool';
 import { jobsConfig } from './config';
-import { runClaimed, type AnalyzeOutcome, type AnalyzeRunOptions, type RunContext } from './claimed-run';
+import { runClaimed, type AnalyzeOutcome, type AnalyzeRunOptions, type LayerStageTimings, type RunContext } from './claimed-run';
 import { runAdapterAnalysis, runDeltaAnalysis } from './analyze-delta';
 import { classifyError, PermanentJobError } from './errors';
 import { planLayers, skippedLayer } from './layer-plan';
@@ -41,7 +41,7 @@ import type { AnalyzeModelData } from './queue';
  * up after a takeover stops without writing anything twice.
  */
 
-export { claimToken, type AnalyzeOutcome, type AnalyzeRunOptions } from './claimed-run';
+export { claimToken, type AnalyzeOutcome, type AnalyzeRunOptions, type LayerStageTimings, type LayerStoredInfo } from './claimed-run';
 
 /** The `analyze-model` job's handler: model analyses here, delta and adapter analyses in ./analyze-delta.ts. */
 export async function analyzeModel(data: AnalyzeModelData, run: AnalyzeRunOptions = {}): Promise<AnalyzeOutcome> {
@@ -147,6 +147,7 @@ async function runAnalysis(
     const { tensor, unit } = todo[i];
     const tlog = log.child({ tensor: unit.name });
     let decoded: Awaited<ReturnType<typeof read>>;
+    const w0 = performance.now();
     try {
       decoded = await next!;
     } catch (err) {
@@ -162,6 +163,7 @@ async function runAnalysis(
     }
     next = i + 1 < todo.length ? read(todo[i + 1]) : null;
     bytesRead += unit.bytes;
+    const w1 = performance.now();
     const reused = await findLayerByContent({ contentHash: decoded.contentHash, dtype: tensor.dtype, shape: unit.shape, optionsKey });
     if (reused) {
       await storeReused(todo[i], reused, decoded.read_s);
@@ -172,6 +174,7 @@ async function runAnalysis(
       continue;
     }
     let analysed: MatrixAnalysis;
+    const c0 = performance.now();
     try {
       analysed = await pool.analyze(decoded.data, decoded.rows, decoded.cols, options);
     } catch (err) {
@@ -197,16 +200,27 @@ async function runAnalysis(
     };
     const s0 = performance.now();
     await storeLayer({ analysisId: data.analysisId, layer, placement: placements.get(unit.key)!, worker: ctx.worker });
+    const s1 = performance.now();
     layersDone++;
     layersThisRun++;
     timings.read_s += decoded.read_s;
     timings.eigen_s += analysed.timings.eigen_s;
     timings.fit_s += analysed.timings.fit_s;
-    timings.store_s += (performance.now() - s0) / 1000;
-    const secondsPerLayer = (performance.now() - runStart) / 1000 / layersThisRun;
+    timings.store_s += (s1 - s0) / 1000;
+    const secondsPerLayer = (s1 - runStart) / 1000 / layersThisRun;
     await updateProgress({ analysisId: data.analysisId, worker: ctx.worker, layersDone, bytesRead, secondsPerLayer, timings });
-    tlog.debug({ layersDone, layersTotal, alpha: layer.alpha }, 'layer stored');
-    await ctx.onLayerStored?.({ tensor: unit.key, layersDone, layersTotal });
+    const stages: LayerStageTimings = {
+      read_s: decoded.read_s,
+      wait_s: (w1 - w0) / 1000,
+      lookup_s: (c0 - w1) / 1000,
+      compute_s: (s0 - c0) / 1000,
+      eigen_s: analysed.timings.eigen_s,
+      fit_s: analysed.timings.fit_s,
+      store_s: (s1 - s0) / 1000,
+      progress_s: (performance.now() - s1) / 1000,
+    };
+    tlog.debug({ layersDone, layersTotal, alpha: layer.alpha, stages }, 'layer stored');
+    await ctx.onLayerStored?.({ tensor: unit.key, layersDone, layersTotal, timings: stages });
 
     if (i + 1 < todo.length && (ctx.stop.aborted || Date.now() > ctx.deadline)) {
       next?.catch(() => {});

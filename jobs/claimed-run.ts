@@ -30,8 +30,34 @@ export interface AnalyzeRunOptions {
   attempt?: number;
   /** True when pg-boss will not retry this job again. */
   lastAttempt?: boolean;
-  /** Test hook: called after each stored layer. */
-  onLayerStored?: (info: { tensor: string; layersDone: number; layersTotal: number }) => void | Promise<void>;
+  /** Test and benchmark hook: called after each stored layer (with where its time went, for analysed layers). */
+  onLayerStored?: (info: LayerStoredInfo) => void | Promise<void>;
+}
+
+/**
+ * Seconds one analysed layer spent in each stage of the pipeline (jobs/bench-pipeline.ts prints them):
+ * `read_s` the range read + decode (+ content hash) of its tensor, which ran while the previous layer was analysed,
+ * `wait_s` how long the loop then still waited for that read, `lookup_s` the reuse lookup by content hash,
+ * `compute_s` the compute thread's round trip (of which `eigen_s` + `fit_s` in the spectral core), `store_s` the
+ * layer's transaction, `progress_s` the progress update.
+ */
+export interface LayerStageTimings {
+  read_s: number;
+  wait_s: number;
+  lookup_s: number;
+  compute_s: number;
+  eigen_s: number;
+  fit_s: number;
+  store_s: number;
+  progress_s: number;
+}
+
+export interface LayerStoredInfo {
+  tensor: string;
+  layersDone: number;
+  layersTotal: number;
+  /** Present for layers analysed by this run (not for reused or skipped ones). */
+  timings?: LayerStageTimings;
 }
 
 export type AnalyzeOutcome = 'done' | 'failed' | 'continued' | 'skipped';

@@ -33,9 +33,14 @@ import { syntheticSpecText, type SyntheticTensorSpec } from '@/lib/hub-stand-in/
 import type { LayerStageTimings } from './claimed-run';
 
 const REPO = 'bench/llama-2-7b-synthetic';
-const HIDDEN = 4096;
-const INTERMEDIATE = 11008;
-const VOCAB = 32000;
+
+/** Llama-2-7B's dimensions (tests pass smaller ones). */
+export interface LlamaDims {
+  hidden: number;
+  intermediate: number;
+  vocab: number;
+}
+export const LLAMA_2_7B: LlamaDims = { hidden: 4096, intermediate: 11008, vocab: 32000 };
 
 interface Args {
   blocks: number;
@@ -66,7 +71,8 @@ function parseArgs(argv: string[]): Args {
 }
 
 /** Llama-2-7B's tensors for `blocks` blocks, in the order its checkpoint stores them. */
-export function llamaTensors(blocks: number, embeddings: boolean): SyntheticTensorSpec[] {
+export function llamaTensors(blocks: number, embeddings: boolean, dims: LlamaDims = LLAMA_2_7B): SyntheticTensorSpec[] {
+  const { hidden: HIDDEN, intermediate: INTERMEDIATE, vocab: VOCAB } = dims;
   const t = (name: string, shape: number[]): SyntheticTensorSpec => ({ name, dtype: 'BF16', shape });
   const out: SyntheticTensorSpec[] = [];
   if (embeddings) out.push(t('model.embed_tokens.weight', [VOCAB, HIDDEN]));
@@ -89,8 +95,9 @@ export function llamaTensors(blocks: number, embeddings: boolean): SyntheticTens
 }
 
 /** The repo's files: synthetic shards (spec files) + index + config. */
-export function llamaRepoFiles(args: Pick<Args, 'blocks' | 'embeddings' | 'shardBytes'>): RepoFiles {
-  const tensors = llamaTensors(args.blocks, args.embeddings);
+export function llamaRepoFiles(args: Pick<Args, 'blocks' | 'embeddings' | 'shardBytes'>, dims: LlamaDims = LLAMA_2_7B): RepoFiles {
+  const { hidden: HIDDEN, intermediate: INTERMEDIATE, vocab: VOCAB } = dims;
+  const tensors = llamaTensors(args.blocks, args.embeddings, dims);
   const bytes = (t: SyntheticTensorSpec) => t.shape.reduce((a, b) => a * b, 1) * 2;
   const shards: SyntheticTensorSpec[][] = [[]];
   let inShard = 0;
@@ -140,10 +147,11 @@ export function llamaRepoFiles(args: Pick<Args, 'blocks' | 'embeddings' | 'shard
 
 interface LayerRow {
   tensor: string;
-  shape: string;
   stages: LayerStageTimings;
   /** Seconds since the previous layer completed (the first: since the job started). */
   wall_s: number;
+  /** The process's peak RSS so far, MB. */
+  maxRssMb: number;
 }
 
 interface ChildReport {
@@ -179,7 +187,6 @@ async function child(): Promise<void> {
   const data = { repoId: planned.repoId, sha: planned.sha, ref: planned.ref, analysisId: planned.analysis.id, optionsKey: planned.analysis.optionsKey };
 
   const layers: LayerRow[] = [];
-  const shapes = new Map<string, string>();
   const outcomes: string[] = [];
   const j0 = performance.now();
   let last = j0;
@@ -187,7 +194,7 @@ async function child(): Promise<void> {
     const outcome = await analyzeModel(data, {
       onLayerStored: (info) => {
         const now = performance.now();
-        if (info.timings) layers.push({ tensor: info.tensor, shape: shapes.get(info.tensor) ?? '', stages: info.timings, wall_s: (now - last) / 1000 });
+        if (info.timings) layers.push({ tensor: info.tensor, stages: info.timings, wall_s: (now - last) / 1000, maxRssMb: process.resourceUsage().maxRSS / 1024 });
         last = now;
         process.stderr.write(`\r  ${info.layersDone}/${info.layersTotal} layers stored  `);
       },
@@ -304,7 +311,7 @@ async function parent(args: Args): Promise<void> {
   );
   console.log(
     table(
-      ['layer', 'read+decode s', 'wait s', 'lookup s', 'eigen s', 'fit s', 'compute s', 'store s', 'progress s', 'wall s'],
+      ['layer', 'read+decode s', 'wait s', 'lookup s', 'eigen s', 'fit s', 'compute s', 'store s', 'progress s', 'wall s', 'peak RSS MB'],
       r.layers.map((l) => [
         short(l.tensor),
         fmt(l.stages.read_s),
@@ -316,6 +323,7 @@ async function parent(args: Args): Promise<void> {
         fmt(l.stages.store_s, 3),
         fmt(l.stages.progress_s, 3),
         fmt(l.wall_s),
+        fmt(l.maxRssMb, 0),
       ]),
     ),
   );

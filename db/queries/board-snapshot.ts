@@ -62,36 +62,57 @@ function compareValues(a: number | string, b: number | string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Lower-cased text the `q` filter searches (ILIKE on id, architecture and family), computed once per entry. */
-const searchText = new WeakMap<SnapshotEntry, [string, string, string]>();
-
-function haystack(e: SnapshotEntry): [string, string, string] {
-  let h = searchText.get(e);
-  if (!h) searchText.set(e, (h = [e.row.id.toLowerCase(), (e.row.architecture ?? '').toLowerCase(), (e.row.family ?? '').toLowerCase()]));
-  return h;
+/**
+ * One sort order with the filtered fields of its entries as columns (typed arrays of codes), so a filter is a tight
+ * loop over numbers: at 10,000 models a view that must count its total walks every entry, and a predicate reading
+ * each entry's row object (strings, Sets, a WeakMap for the search text) cost ~2 ms of one core per request.
+ */
+interface Order {
+  list: SnapshotEntry[];
+  /** Dictionary codes (see BoardSnapshot.codeOf) of type, family, dtype and status; -1 = null. */
+  type: Int32Array;
+  family: Int32Array;
+  dtype: Int32Array;
+  status: Int32Array;
+  gated: Uint8Array;
+  /** NaN = null (fails every range test, as NULL does in SQL). */
+  params: Float64Array;
+  /** Lower-cased `id \n architecture \n family`: the text the `q` filter searches (ILIKE on the three). */
+  hay: string[];
 }
 
-/** The view's filters as one predicate (what leaderboard.ts's WHERE clause means), built once per request. */
-function filterOf(p: LeaderboardParams): (e: SnapshotEntry) => boolean {
+/** The view's filters as one predicate over an order's columns (what leaderboard.ts's WHERE clause means). */
+function filterOf(p: LeaderboardParams, o: Order, codeOf: (v: string) => number): ((i: number) => boolean) | null {
   const types: readonly string[] = p.type?.length ? p.type : p.base ? MODEL_TYPES : ['model', 'fine-tune'];
-  const typeSet = types.length < MODEL_TYPES.length ? new Set(types) : null;
+  const codeSet = (values: readonly string[] | undefined) => (values?.length ? new Set(values.map(codeOf)) : null);
+  const typeSet = types.length < MODEL_TYPES.length ? codeSet(types) : null;
+  const family = codeSet(p.family);
+  const dtype = codeSet(p.dtype);
+  const status = codeSet(p.status);
   const q = p.q ? p.q.toLowerCase() : null;
-  const family = p.family?.length ? new Set(p.family) : null;
-  const dtype = p.dtype?.length ? new Set(p.dtype) : null;
-  const status = p.status?.length ? new Set<string>(p.status) : null;
-  return (e) => {
-    const r = e.row;
-    if (typeSet && !typeSet.has(r.type)) return false;
-    if (p.base && (r.baseModel !== p.base || r.id === p.base)) return false;
-    if (family && (r.family === null || !family.has(r.family))) return false;
-    if (dtype && (r.dtype === null || !dtype.has(r.dtype))) return false;
-    if (status && (r.status === null || !status.has(r.status))) return false;
-    if (p.gated !== undefined && r.gated !== p.gated) return false;
-    if (p.minParams !== undefined && (r.parameterCount === null || r.parameterCount < p.minParams)) return false;
-    if (p.maxParams !== undefined && (r.parameterCount === null || r.parameterCount > p.maxParams)) return false;
-    if (q) {
-      const [id, arch, fam] = haystack(e);
-      if (!id.includes(q) && !arch.includes(q) && !fam.includes(q)) return false;
+  // A search containing the separator must not match across two fields: search each field on its own then.
+  const qSplit = q !== null && q.includes('\n');
+  const gated = p.gated === undefined ? -1 : p.gated ? 1 : 0;
+  const min = p.minParams;
+  const max = p.maxParams;
+  const base = p.base ?? null;
+  if (!typeSet && !family && !dtype && !status && q === null && gated < 0 && min === undefined && max === undefined && base === null) return null;
+  const { type: T, family: F, dtype: D, status: S, gated: G, params: P, hay: H, list } = o;
+  return (i) => {
+    if (typeSet && !typeSet.has(T[i])) return false;
+    if (family && !family.has(F[i])) return false;
+    if (dtype && !dtype.has(D[i])) return false;
+    if (status && !status.has(S[i])) return false;
+    if (gated >= 0 && G[i] !== gated) return false;
+    if (min !== undefined && !(P[i] >= min)) return false;
+    if (max !== undefined && !(P[i] <= max)) return false;
+    if (base !== null) {
+      const r = list[i].row;
+      if (r.baseModel !== base || r.id === base) return false;
+    }
+    if (q !== null) {
+      if (!qSplit) return H[i].includes(q);
+      return H[i].split('\n').some((part) => part.includes(q));
     }
     return true;
   };
@@ -99,7 +120,9 @@ function filterOf(p: LeaderboardParams): (e: SnapshotEntry) => boolean {
 
 export class BoardSnapshot {
   private entries = new Map<string, SnapshotEntry>();
-  private orders = new Map<string, SnapshotEntry[]>();
+  private orders = new Map<string, Order>();
+  /** Codes of the filtered text values (types, families, dtypes, statuses), rebuilt with the orders. */
+  private codes = new Map<string, number>();
   /** Row count per filter (sort and page left out): a page then stops walking once it is full. */
   private totals = new Map<string, number>();
   /** Ids changed since the last refresh; '*' = reload everything. */
@@ -154,13 +177,22 @@ export class BoardSnapshot {
       for (const e of fresh) this.entries.set(e.row.id, e);
     }
     this.orders.clear();
+    this.codes.clear();
     this.totals.clear();
   }
 
-  private sorted(sort: SortKey, dir: 'asc' | 'desc'): SnapshotEntry[] {
+  /** A text value's code for an order's columns (a new value gets the next code). */
+  private codeOf = (v: string | null): number => {
+    if (v === null) return -1;
+    let c = this.codes.get(v);
+    if (c === undefined) this.codes.set(v, (c = this.codes.size));
+    return c;
+  };
+
+  private sorted(sort: SortKey, dir: 'asc' | 'desc'): Order {
     const key = `${sort}\u0000${dir}`;
-    let list = this.orders.get(key);
-    if (!list) {
+    let order = this.orders.get(key);
+    if (!order) {
       const sign = dir === 'asc' ? 1 : -1;
       const keyed = [...this.entries.values()].map((e) => ({ e, v: sortValue(sort, e) }));
       keyed.sort((x, y) => {
@@ -172,10 +204,31 @@ export class BoardSnapshot {
         }
         return compareValues(x.e.row.id, y.e.row.id);
       });
-      list = keyed.map((k) => k.e);
-      this.orders.set(key, list);
+      const list = keyed.map((k) => k.e);
+      const n = list.length;
+      order = {
+        list,
+        type: new Int32Array(n),
+        family: new Int32Array(n),
+        dtype: new Int32Array(n),
+        status: new Int32Array(n),
+        gated: new Uint8Array(n),
+        params: new Float64Array(n),
+        hay: new Array<string>(n),
+      };
+      for (let i = 0; i < n; i++) {
+        const r = list[i].row;
+        order.type[i] = this.codeOf(r.type);
+        order.family[i] = this.codeOf(r.family);
+        order.dtype[i] = this.codeOf(r.dtype);
+        order.status[i] = this.codeOf(r.status);
+        order.gated[i] = r.gated ? 1 : 0;
+        order.params[i] = r.parameterCount ?? NaN;
+        order.hay[i] = `${r.id}\n${r.architecture ?? ''}\n${r.family ?? ''}`.toLowerCase();
+      }
+      this.orders.set(key, order);
     }
-    return list;
+    return order;
   }
 
   /** One model's row (null when the model is not on the board). */
@@ -191,17 +244,26 @@ export class BoardSnapshot {
     const rows: LeaderboardRow[] = [];
     let total = 0;
     const staleBefore = Date.now() - claimTimings().staleAfterSeconds * 1000;
-    const matches = filterOf(p);
+    const order = this.sorted(p.sort, dir);
+    const { list } = order;
+    // A value no entry has gets -2, which no entry's code equals (codes are built with the orders only).
+    const matches = filterOf(p, order, (v) => this.codes.get(v) ?? -2);
     const { sort: _s, dir: _d, page: _p, pageSize: _ps, ...filters } = p;
     const filterKey = JSON.stringify(filters);
-    const known = this.totals.get(filterKey);
-    for (const e of this.sorted(p.sort, dir)) {
-      if (!matches(e)) continue;
-      if (total >= offset && rows.length < p.pageSize) rows.push(withLiveFields(e, staleBefore));
-      total++;
-      if (known !== undefined && rows.length === p.pageSize) break;
+    const known = matches ? this.totals.get(filterKey) : list.length;
+    if (!matches) {
+      // No filter: the page is a slice.
+      for (let i = offset; i < list.length && rows.length < p.pageSize; i++) rows.push(withLiveFields(list[i], staleBefore));
+      total = list.length;
+    } else {
+      for (let i = 0; i < list.length; i++) {
+        if (!matches(i)) continue;
+        if (total >= offset && rows.length < p.pageSize) rows.push(withLiveFields(list[i], staleBefore));
+        total++;
+        if (known !== undefined && rows.length === p.pageSize) break;
+      }
     }
-    if (known === undefined) {
+    if (matches && known === undefined) {
       // Bounded: arbitrary search strings must not grow it without end between two changes.
       if (this.totals.size >= 10_000) this.totals.clear();
       this.totals.set(filterKey, total);

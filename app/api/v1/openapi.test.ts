@@ -104,6 +104,22 @@ describe('responses match the document', () => {
     expectMatchesDocument('/api/v1/models', 'get', 200, sparse.body);
   });
 
+  it('GET /api/v1/models sends exactly the JSON of the leaderboard page (rows serialised once, then reused)', async () => {
+    const { listLeaderboard } = await import('@/db/queries/leaderboard');
+    const { parseQuery } = await import('./_lib/respond');
+    const { modelsQuerySchema } = await import('./models/schema');
+    const { toModelItem } = await import('./models/shape');
+    for (const round of [1, 2]) {
+      for (const q of ['sort=alpha&pageSize=3', 'family=llama', 'page=2&pageSize=4&dir=asc&sort=model', 'type=model,fine-tune,adapter', 'fields=summary,status']) {
+        const { text } = await call(models.GET, `/api/v1/models?${q}`);
+        const { fields, format: _f, all: _a, ...view } = parseQuery(modelsQuerySchema, new URLSearchParams(q));
+        const page = await listLeaderboard(view);
+        const expected = { models: page.rows.map((r) => toModelItem(r, fields)), total: page.total, page: page.page, pageSize: page.pageSize, sort: page.sort, dir: page.dir };
+        expect(text, `${q} (round ${round})`).toBe(JSON.stringify(expected));
+      }
+    }
+  });
+
   it('GET /api/v1/models exports CSV with the same filters', async () => {
     const { res, text } = await call(models.GET, '/api/v1/models?family=llama&format=csv&all=true');
     expect(res.headers.get('content-type')).toMatch(/text\/csv/);

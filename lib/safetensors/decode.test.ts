@@ -100,3 +100,31 @@ describe('decodeTensor checks', () => {
     expect(bytes).toEqual(copy);
   });
 });
+
+describe('BF16 decoding (one pass: values and the NaN/Inf count)', () => {
+  it('gives every code the float32 with those high bits, at any alignment and odd counts, and counts non-finite codes', () => {
+    const codes = new Uint16Array(65_537);
+    for (let i = 0; i < codes.length; i++) codes[i] = (i * 40503) & 0xffff; // every 16-bit code, odd length
+    const nonFinite = Array.from(codes).filter((c) => (c & 0x7f80) === 0x7f80).length;
+    expect(nonFinite).toBeGreaterThan(0);
+    for (const offset of [0, 2, 4, 6]) {
+      const buf = new Uint8Array(offset + codes.length * 2);
+      buf.set(new Uint8Array(codes.buffer), offset);
+      const bytes = buf.subarray(offset);
+      const entry: TensorEntry = { name: 'w', dtype: 'BF16', shape: [codes.length], start: 0, end: bytes.length };
+      let error: unknown;
+      try {
+        decodeTensor(bytes, entry);
+      } catch (e) {
+        error = e;
+      }
+      expect((error as NonFiniteTensorError).count, `offset ${offset}`).toBe(nonFinite);
+      // finite codes only: the values come back bit for bit
+      const finite = Uint16Array.from(codes, (c) => ((c & 0x7f80) === 0x7f80 ? c & 0x807f : c));
+      const buf2 = new Uint8Array(offset + finite.length * 2);
+      buf2.set(new Uint8Array(finite.buffer), offset);
+      const got = decodeTensor(buf2.subarray(offset), entry);
+      expect(Buffer.from(got.buffer, got.byteOffset, got.byteLength).equals(Buffer.from(Uint32Array.from(finite, (c) => c << 16).buffer))).toBe(true);
+    }
+  });
+});

@@ -3,7 +3,7 @@
  * dequantisation by its scale tensor, and a finiteness check (a NaN/Inf weight makes every spectral metric
  * meaningless, so it is an error naming the tensor rather than a silent NaN downstream).
  */
-import { decodeElements, isDecodableDtype, isFp8Dtype, byteLength } from './dtype';
+import { decodeBf16Counting, decodeElements, isDecodableDtype, isFp8Dtype, byteLength } from './dtype';
 import { NonFiniteTensorError, SafetensorsError, UnsupportedDtypeError } from './errors';
 import { numel, type TensorEntry } from './header';
 
@@ -49,6 +49,12 @@ export function decodeTensor(
     });
   }
   if (!isDecodableDtype(entry.dtype)) throw new UnsupportedDtypeError({ ...where, dtype: entry.dtype });
+  if (entry.dtype === 'BF16' && !scale) {
+    // The common case of large checkpoints: decode and the NaN/Inf count in one pass over the bits.
+    const { data, nonFinite } = decodeBf16Counting(bytes, count);
+    if (nonFinite > 0) throw new NonFiniteTensorError({ ...where, count: nonFinite, total: count });
+    return data;
+  }
   let data = decodeElements(bytes, entry.dtype, count, where);
   if (scale) {
     // F32/F64 decode may alias the caller's bytes: scale a copy.

@@ -117,6 +117,46 @@ export function fp8Table(dtype: string): Float32Array {
 }
 
 /**
+ * BF16 -> float32 (exact: the 16 bits are the float32's high half) with the count of non-finite values (exponent
+ * bits all ones: NaN or ±Inf) taken from the bits in the same pass, two elements per 32-bit load. About twice as fast
+ * as decoding and then scanning the float32 result, which matters because a pipeline decodes the next tensor while
+ * the kernels run on both cores.
+ */
+export function decodeBf16Counting(bytes: Uint8Array, numel: number): { data: Float32Array; nonFinite: number } {
+  if (!LITTLE_ENDIAN) throw new Error('safetensors decoding needs a little-endian host');
+  const out = new Float32Array(numel);
+  const o32 = new Uint32Array(out.buffer);
+  let bad = 0;
+  if (bytes.byteOffset & 3) {
+    // not 4-aligned (a tensor inside a larger buffer): element by element, without copying the bytes
+    const src2 = aligned(bytes, 2);
+    const u16 = new Uint16Array(src2.buffer, src2.byteOffset, numel);
+    for (let i = 0; i < numel; i++) {
+      const u = u16[i];
+      if ((u & 0x7f80) === 0x7f80) bad++;
+      o32[i] = u << 16;
+    }
+    return { data: out, nonFinite: bad };
+  }
+  const src = bytes;
+  const pairs = numel >>> 1;
+  const w = new Uint32Array(src.buffer, src.byteOffset, pairs);
+  for (let i = 0; i < pairs; i++) {
+    const x = w[i];
+    if ((x & 0x7f80) === 0x7f80) bad++;
+    if ((x & 0x7f800000) === 0x7f800000) bad++;
+    o32[2 * i] = x << 16;
+    o32[2 * i + 1] = x & 0xffff0000;
+  }
+  if (numel & 1) {
+    const u = src[2 * numel - 2] | (src[2 * numel - 1] << 8);
+    if ((u & 0x7f80) === 0x7f80) bad++;
+    o32[numel - 1] = u << 16;
+  }
+  return { data: out, nonFinite: bad };
+}
+
+/**
  * Decode `numel` little-endian elements of `dtype`. The result may share memory with `bytes` (F32/F64 when
  * aligned); it never reads past `numel` elements. The byte length must already have been checked.
  */

@@ -133,6 +133,8 @@ async function runAnalysis(
   if (todo.length < layersTotal) log.info({ resumeAt: todo[0]?.unit.name, layersDone, layersTotal }, 'resuming');
 
   const pool = getComputePool();
+  // The compute thread and its kernels start while the first tensor is read, not after it.
+  if (todo.length > 0) pool.warm();
   // Prefetch: the read of layer i+1 runs while layer i is analysed. Errors surface when the read is awaited.
   const read = (p: (typeof todo)[number]) => {
     const t0 = performance.now();

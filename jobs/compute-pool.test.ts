@@ -43,6 +43,27 @@ describe('compute pool (worker threads)', () => {
   });
 });
 
+describe('compute pool warm-up', () => {
+  it('warm() starts one thread (and its kernels) ahead of the first task, which then runs on it', async () => {
+    const pool = new ComputePool(1);
+    const threads = () => (pool as unknown as { all: Set<unknown> }).all.size;
+    try {
+      pool.warm();
+      pool.warm();
+      expect(threads()).toBe(1);
+      const m = randomMatrix(40, 64, 9);
+      const expected = await analyzeMatrix(m.slice(), 40, 64);
+      const got = await pool.analyze(m, 40, 64);
+      expect(got.metrics).toEqual(expected.metrics);
+      expect(threads()).toBe(1);
+    } finally {
+      await pool.close();
+    }
+    pool.warm(); // closed: nothing starts
+    expect(threads()).toBe(0);
+  });
+});
+
 describe('compute pool time budget', () => {
   it('scales the default budget with the layer size and reads it from the environment', () => {
     expect(layerBudgetMs(128, 128, {})).toBeCloseTo((DEFAULT_LAYER_BUDGET_SECONDS + 128 ** 3 / 1e8) * 1000, 6);

@@ -33,6 +33,11 @@ export interface ComputeRequest {
   options?: AnalysisOptions;
 }
 
+/** Message that starts a thread's eigen backend ahead of its first task; no answer is sent. */
+export interface ComputeWarmUp {
+  warm: true;
+}
+
 export type ComputeResponse =
   | { id: number; ok: true; result: MatrixAnalysis }
   | { id: number; ok: false; error: { name: string; message: string } };
@@ -125,6 +130,18 @@ export class ComputePool {
       this.waiting.push({ req: { id: this.nextId++, data: own, rows, cols, options }, resolve, reject });
       this.pump();
     });
+  }
+
+  /**
+   * Start a thread and its eigen backend (kernels compiled, kernel threads booted, self-check) now, without a task,
+   * so that this start-up overlaps whatever the caller does next (reading the first tensor) instead of following
+   * it. A no-op when a thread is already up or the pool is at its size.
+   */
+  warm(): void {
+    if (this.closed || this.all.size > 0) return;
+    const w = this.spawn();
+    this.idle.push(w);
+    w.postMessage({ warm: true } satisfies ComputeWarmUp);
   }
 
   private spawn(): Worker {

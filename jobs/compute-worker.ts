@@ -1,6 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import { analyzeMatrix } from '@/lib/spectral';
-import type { ComputeRequest, ComputeResponse } from './compute-pool';
+import { eigenBackend } from '@/lib/spectral/eigen';
+import type { ComputeRequest, ComputeResponse, ComputeWarmUp } from './compute-pool';
 
 /**
  * Worker-thread entry of the compute pool: runs the spectral analysis of one matrix per message, off the main
@@ -10,7 +11,12 @@ import type { ComputeRequest, ComputeResponse } from './compute-pool';
 if (!parentPort) throw new Error('jobs/compute-worker.ts must run as a worker thread');
 const port = parentPort;
 
-port.on('message', async (req: ComputeRequest) => {
+port.on('message', async (req: ComputeRequest | ComputeWarmUp) => {
+  if ('warm' in req) {
+    // Start the backend now (a task arriving meanwhile awaits the same start); failures surface with that task.
+    void eigenBackend().catch(() => undefined);
+    return;
+  }
   let res: ComputeResponse;
   try {
     const result = await analyzeMatrix(req.data, req.rows, req.cols, req.options);

@@ -152,6 +152,9 @@ interface LayerRow {
   wall_s: number;
   /** The process's peak RSS so far, MB. */
   maxRssMb: number;
+  /** RSS and the main thread's ArrayBuffers (prefetched tensor, HTTP bodies) when the layer was stored, MB. */
+  rssMb: number;
+  arrayBuffersMb: number;
 }
 
 interface ChildReport {
@@ -160,6 +163,7 @@ interface ChildReport {
   planWall_s: number;
   outcomes: string[];
   baseline: Array<{ tensor: string; shape: string; read_s: number; eigen_s: number; fit_s: number; compute_s: number }>;
+  /** Peak RSS of the process when the job ended (before the baseline pass). */
   maxRssMb: number;
   cpu_s: number;
   status: string;
@@ -194,7 +198,17 @@ async function child(): Promise<void> {
     const outcome = await analyzeModel(data, {
       onLayerStored: (info) => {
         const now = performance.now();
-        if (info.timings) layers.push({ tensor: info.tensor, stages: info.timings, wall_s: (now - last) / 1000, maxRssMb: process.resourceUsage().maxRSS / 1024 });
+        if (info.timings) {
+          const mem = process.memoryUsage();
+          layers.push({
+            tensor: info.tensor,
+            stages: info.timings,
+            wall_s: (now - last) / 1000,
+            maxRssMb: process.resourceUsage().maxRSS / 1024,
+            rssMb: mem.rss / 2 ** 20,
+            arrayBuffersMb: mem.arrayBuffers / 2 ** 20,
+          });
+        }
         last = now;
         process.stderr.write(`\r  ${info.layersDone}/${info.layersTotal} layers stored  `);
       },
@@ -203,6 +217,7 @@ async function child(): Promise<void> {
     if (outcome !== 'continued') break;
   }
   const jobWall_s = (performance.now() - j0) / 1000;
+  const pipelineMaxRssMb = process.resourceUsage().maxRSS / 1024;
   process.stderr.write('\n');
   const analysis = await getAnalysis({ analysisId: data.analysisId });
 
@@ -231,7 +246,7 @@ async function child(): Promise<void> {
     planWall_s,
     outcomes,
     baseline,
-    maxRssMb: process.resourceUsage().maxRSS / 1024,
+    maxRssMb: pipelineMaxRssMb,
     cpu_s: (cpu.user + cpu.system) / 1e6,
     status: analysis?.status ?? 'missing',
     layersDone: analysis?.layersDone ?? 0,
@@ -311,7 +326,7 @@ async function parent(args: Args): Promise<void> {
   );
   console.log(
     table(
-      ['layer', 'read+decode s', 'wait s', 'lookup s', 'eigen s', 'fit s', 'compute s', 'store s', 'progress s', 'wall s', 'peak RSS MB'],
+      ['layer', 'read+decode s', 'wait s', 'lookup s', 'eigen s', 'fit s', 'compute s', 'store s', 'progress s', 'wall s', 'peak RSS MB', 'RSS / buffers MB'],
       r.layers.map((l) => [
         short(l.tensor),
         fmt(l.stages.read_s),
@@ -324,6 +339,7 @@ async function parent(args: Args): Promise<void> {
         fmt(l.stages.progress_s, 3),
         fmt(l.wall_s),
         fmt(l.maxRssMb, 0),
+        `${fmt(l.rssMb, 0)} / ${fmt(l.arrayBuffersMb, 0)}`,
       ]),
     ),
   );
@@ -358,7 +374,7 @@ async function parent(args: Args): Promise<void> {
     `per block ${fmt(perBlock, 1)} s -> projected 32 blocks (224 matrices, no embeddings): ${fmt(projected / 60, 1)} min (target <= 20 min)`,
   );
   console.log(
-    `child (pipeline) peak RSS ${fmt(r.maxRssMb, 0)} MB (bound 1536 MB); child CPU ${fmt(r.cpu_s, 1)} s = ${fmt(r.cpu_s / wall, 2)} cores over its ${fmt(wall, 1)} s; ` +
+    `child (pipeline) peak RSS ${fmt(r.maxRssMb, 0)} MB at the end of the job (bound 1536 MB); child CPU ${fmt(r.cpu_s, 1)} s = ${fmt(r.cpu_s / wall, 2)} cores over its ${fmt(wall, 1)} s; ` +
       `stand-in Hub CPU ${fmt((hubCpu.user + hubCpu.system) / 1e6, 1)} s for ${fmt(hubStats.bytesSent / 1e9, 2)} GB in ${hubStats.rangeRequests} range requests`,
   );
   if (loads.length > 0) {

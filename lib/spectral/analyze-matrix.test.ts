@@ -29,6 +29,19 @@ describe('guards', () => {
     await expect(analyzeMatrix(w, 12, 20)).rejects.toBeInstanceOf(SpectralError);
   });
 
+  it('reports a non-finite entry the same way when the outlier scan is what finds it', async () => {
+    // 40 x 60: large enough for the scan (deflate.ts), which reads every entry, so no separate pass runs first
+    for (const bad of [NaN, Infinity, -Infinity]) {
+      const w = randomMatrix(40, 60, 3);
+      w[25 * 60 + 33] = bad;
+      w[39 * 60 + 1] = bad;
+      await expect(analyzeMatrix(w, 40, 60, { subject: 'layers.1.up.weight' })).rejects.toThrow(
+        `layers.1.up.weight: 2 non-finite values (first at row 25, col 33: ${bad})`,
+      );
+      await expect(analyzeMatrix(w, 40, 60, { subject: 'x', backend: 'js' })).rejects.toBeInstanceOf(SpectralError);
+    }
+  });
+
   it('rejects a shape that does not match the data', async () => {
     await expect(analyzeMatrix(new Float32Array(10), 3, 4)).rejects.toThrow(/holds 10 values but shape 3x4 needs 12/);
     await expect(analyzeMatrix(new Float32Array(0), 0, 4)).rejects.toThrow(/invalid shape/);

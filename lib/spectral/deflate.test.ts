@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { analyzeMatrix } from './analyze-matrix';
 import { deflatedErrorBound, findSpikes } from './deflate';
 import { computeSpectrum } from './eigen';
-import { singularValuesSvd, squares } from './eigen-js';
+import { gramEigenvalues, singularValuesSvd, spectrum, squares } from './eigen-js';
 import { deflatedMatrix } from './low-rank';
 import { gaussianMatrix } from './testing/planted';
 import { createRng } from './rng';
@@ -144,5 +144,56 @@ describe('deflated route', () => {
         expect(Math.abs(got[i * cols + j] - exact)).toBeLessThanOrEqual(4 * 2.2e-16 * Math.abs(exact) + 1e-20 * 1e4);
       }
     }
+  });
+});
+
+describe('speculative Gram solve during the outlier scan', () => {
+  /** A solver standing in for the kernels: records each call's signal and answers on a later turn of the event loop. */
+  function recordingSolver() {
+    const calls: { lowRank: boolean; signal?: AbortSignal }[] = [];
+    const solve = async (d: Float32Array | Float64Array, r: number, c: number, lowRank?: Parameters<typeof deflatedMatrix>[3], signal?: AbortSignal) => {
+      calls.push({ lowRank: !!lowRank, signal });
+      await new Promise((resolve) => setImmediate(resolve));
+      signal?.throwIfAborted();
+      return gramEigenvalues(lowRank ? deflatedMatrix(d, r, c, lowRank) : d, r, c);
+    };
+    return { calls, solve };
+  }
+
+  it('uses the solve started before the scan when there is no outlier', async () => {
+    const [rows, cols] = [96, 256];
+    const w = spiked(rows, cols, [], 5);
+    const { calls, solve } = recordingSolver();
+    const got = await spectrum(w, rows, cols, { gramEigen: solve, speculate: true });
+    expect(calls).toHaveLength(1);
+    expect(calls[0].signal?.aborted).toBe(false);
+    const plain = await spectrum(w, rows, cols, { gramEigen: solve });
+    expect(got.route).toBe('gram');
+    expect(Array.from(got.evals)).toEqual(Array.from(plain.evals));
+  });
+
+  it('aborts it when the scan finds an outlier, and gives the deflated spectrum', async () => {
+    const [rows, cols] = [192, 512];
+    const w = spiked(rows, cols, [300], 11);
+    const { calls, solve } = recordingSolver();
+    const got = await spectrum(w, rows, cols, { gramEigen: solve, speculate: true });
+    expect(calls[0]).toMatchObject({ lowRank: false });
+    expect(calls[0].signal?.aborted).toBe(true);
+    expect(calls.slice(1).every((c) => c.lowRank)).toBe(true);
+    const plain = await spectrum(w, rows, cols, { gramEigen: solve });
+    expect(got.route).toBe('deflated');
+    expect(Array.from(got.evals)).toEqual(Array.from(plain.evals));
+  });
+
+  it('aborts it when the scan meets a non-finite entry, and reports that entry', async () => {
+    const [rows, cols] = [64, 100];
+    const w = spiked(rows, cols, [], 3);
+    w[40 * cols + 71] = -Infinity;
+    const { calls, solve } = recordingSolver();
+    const onNonFinite = () => {
+      throw new Error('non-finite seen');
+    };
+    await expect(spectrum(w, rows, cols, { gramEigen: solve, speculate: true, onNonFinite })).rejects.toThrow('non-finite seen');
+    expect(calls[0].signal?.aborted).toBe(true);
   });
 });

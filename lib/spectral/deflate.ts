@@ -72,6 +72,14 @@ const CONVERGENCE = 0.01;
 /** Matrices with fewer than this many eigenvalues are never deflated. */
 const MIN_EVALS = 16;
 
+/**
+ * Whether findSpikes reads every entry of a rows × cols matrix (its first pass sums the squares of all of them):
+ * then a non-finite entry shows as a non-finite sum and its `onNonFinite` runs, so callers need no separate scan.
+ */
+export function spikeScanReadsEveryEntry(rows: number, cols: number): boolean {
+  return Math.min(rows, cols) >= MIN_EVALS;
+}
+
 /** The large right singular directions of W found by findSpikes. */
 export interface SpikeBasis {
   k: number;
@@ -279,9 +287,11 @@ function countOutliers(theta: Float64Array, fro2: number, n: number): number {
 
 /**
  * The outlier directions of W, or null when it has none the deflated route can use (see the module comment).
- * Deterministic (seeded start vectors).
+ * Deterministic (seeded start vectors). `onNonFinite` runs
+ * when the first pass finds the sum of squares of the entries not finite (a NaN or ±Infinity entry, or an overflow);
+ * it may throw (eigen.ts reports the first offending entry from there), else no deflation is attempted.
  */
-export function findSpikes(data: Matrix, rows: number, cols: number): SpikeBasis | null {
+export function findSpikes(data: Matrix, rows: number, cols: number, onNonFinite?: () => void): SpikeBasis | null {
   const n = Math.min(rows, cols);
   if (n < MIN_EVALS) return null;
   const rng = createRng(0x5eed + rows * 31 + cols);
@@ -297,6 +307,7 @@ export function findSpikes(data: Matrix, rows: number, cols: number): SpikeBasis
     const f = fusedPass(data, rows, cols, x, p, y, z, it === 0);
     if (it === 0) {
       fro2 = f;
+      if (!Number.isFinite(fro2)) onNonFinite?.();
       if (!(fro2 > 0) || !Number.isFinite(fro2)) return null;
       // one-step estimates x_tᵀG²x_t / x_tᵀGx_t: close to λ_max after one pass when an outlier exists
       let est = 0;

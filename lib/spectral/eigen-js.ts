@@ -666,7 +666,15 @@ export interface SpectrumOptions {
    * Replaces the Gram-route eigen solver (e.g. a WASM kernel); must return ascending eigenvalues of WᵀW, or of
    * W₁ᵀW₁ for W₁ = W − L·Rᵀ when `lowRank` is given (formed as low-rank.ts does).
    */
-  gramEigen?: (data: Matrix, rows: number, cols: number, lowRank?: LowRank) => Float64Array | Promise<Float64Array>;
+  gramEigen?: (data: Matrix, rows: number, cols: number, lowRank?: LowRank, signal?: AbortSignal) => Float64Array | Promise<Float64Array>;
+  /**
+   * Start `gramEigen` on W itself before the outlier scan (route 'auto' only): the scan runs on this thread while the
+   * solver's own threads compute the Gram matrix, and the solve is aborted (through `signal`) when the scan finds
+   * outliers. For solvers that run elsewhere (the WASM kernels); a solver on this thread gains nothing from it.
+   */
+  speculate?: boolean;
+  /** Runs when the outlier scan finds a non-finite sum of squares (findSpikes' `onNonFinite`). */
+  onNonFinite?: () => void;
 }
 
 /** σ² of ascending singular values. */
@@ -692,9 +700,24 @@ export async function spectrum(
   const N = Math.max(rows, cols);
   const M = Math.min(rows, cols);
   const ratio = N * M * M <= SMALL_MATRIX_WORK ? GRAM_TRUST_RATIO_SMALL : GRAM_TRUST_RATIO;
+  let speculative: { evals: Promise<Float64Array>; abort: AbortController } | null = null;
   if (route === 'auto' || route === 'deflated') {
     // Outlier directions: deflate them out of W and take the Gram route on the rest (deflate.ts).
-    const basis = findSpikes(data, rows, cols);
+    if (route === 'auto' && options.speculate && options.gramEigen) {
+      const abort = new AbortController();
+      const evals = Promise.resolve(options.gramEigen(data, rows, cols, undefined, abort.signal));
+      evals.catch(() => {}); // awaited below unless aborted
+      speculative = { evals, abort };
+      await new Promise((resolve) => setImmediate(resolve)); // the solver's first job is posted before the scan
+    }
+    let basis: ReturnType<typeof findSpikes>;
+    try {
+      basis = findSpikes(data, rows, cols, options.onNonFinite);
+    } catch (err) {
+      speculative?.abort.abort();
+      throw err;
+    }
+    if (basis) speculative?.abort.abort();
     if (basis) {
       const lowRankEigen = options.gramEigen
         ? (d: Matrix, r: number, c: number, lr: LowRank) => options.gramEigen!(d, r, c, lr)
@@ -706,9 +729,11 @@ export async function spectrum(
       }
     }
   }
-  const evals = options.gramEigen
-    ? await options.gramEigen(data, rows, cols)
-    : gramEigenvalues(data, rows, cols);
+  const evals = speculative && !speculative.abort.signal.aborted
+    ? await speculative.evals
+    : options.gramEigen
+      ? await options.gramEigen(data, rows, cols)
+      : gramEigenvalues(data, rows, cols);
   if (route === 'auto' && gramNeedsSvd(evals, ratio)) return svdSpectrum();
   for (let i = 0; i < evals.length; i++) if (evals[i] < 0) evals[i] = 0;
   return { evals, sv: null, route: 'gram' };

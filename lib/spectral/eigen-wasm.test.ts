@@ -160,7 +160,7 @@ describe.skipIf(!available)('eigenvaluesWasm', () => {
     }
   });
 
-  it('keeps only one slab of W in kernel memory, whatever its inner dimension', async () => {
+  it('keeps two slabs of W in kernel memory at most, whatever its inner dimension', async () => {
     const rows = 64, cols = 120_000; // 31 MB of float32
     const w = gaussianMatrix(rows, cols, 9);
     const pool = new KernelPool({ slabBytes: 1 << 20 });
@@ -168,6 +168,29 @@ describe.skipIf(!available)('eigenvaluesWasm', () => {
       const { values } = await pool.eigenvalues(w, rows, cols);
       expect(maxRelativeError(values, gramEigenvalues(w, rows, cols))).toBeLessThan(1e-10);
       expect(pool.memoryBytes).toBeLessThan(8 << 20);
+    } finally {
+      await pool.shutdown();
+    }
+  });
+
+  it('stops an aborted solve at its next step and leaves the kernels free for the next one', async () => {
+    const pool = new KernelPool({ kc: 16, slabBytes: 1 }); // many slabs: many steps
+    const [rows, cols] = [48, 400];
+    const w = gaussianMatrix(rows, cols, 21);
+    try {
+      const before = new AbortController();
+      before.abort();
+      await expect(pool.eigenvalues(w, rows, cols, undefined, before.signal)).rejects.toThrow(/abort/i);
+      const during = new AbortController();
+      const run = pool.eigenvalues(w, rows, cols, undefined, during.signal);
+      await new Promise((resolve) => setImmediate(resolve)); // the first slab is with the kernels now
+      during.abort();
+      await expect(run).rejects.toThrow(/abort/i);
+      const { values } = await pool.eigenvalues(w, rows, cols);
+      expect(maxRelativeError(values, gramEigenvalues(w, rows, cols))).toBeLessThan(1e-10);
+      // an unaborted signal changes nothing but the slab sizes
+      const withSignal = (await pool.eigenvalues(w, rows, cols, undefined, new AbortController().signal)).values;
+      expect(maxRelativeError(withSignal, values)).toBeLessThan(1e-12);
     } finally {
       await pool.shutdown();
     }

@@ -57,12 +57,20 @@ export async function eigenvaluesWasmDetailed(
 }
 
 /**
- * eigenvaluesWasm for a caller that has already checked every entry of `data` is finite (eigen.ts's dispatcher does,
- * before any route): skips the second pass over W (~1 ns per entry, ~45 ms for a 4096x11008 layer).
+ * eigenvaluesWasm for a caller that checks every entry of `data` is finite itself (eigen.ts's dispatcher does, before
+ * any route or in the outlier scan): skips a second pass over W (~1 ns per entry, ~45 ms for a 4096x11008 layer).
+ * `signal` aborts the solve between two of its steps (the job stops at the next slab or before the reduction) with
+ * an AbortError; the kernels are then free for the next solve.
  */
-export async function eigenvaluesWasmFiniteInput(data: Float32Array | Float64Array, rows: number, cols: number, lowRank?: LowRank): Promise<Float64Array> {
+export async function eigenvaluesWasmFiniteInput(
+  data: Float32Array | Float64Array,
+  rows: number,
+  cols: number,
+  lowRank?: LowRank,
+  signal?: AbortSignal,
+): Promise<Float64Array> {
   assertInput(data, rows, cols, false);
-  return (await getPool().eigenvalues(data, rows, cols, lowRank)).values;
+  return (await getPool().eigenvalues(data, rows, cols, lowRank, signal)).values;
 }
 
 /** Ascending float64 eigenvalues of WᵀW (all min(rows, cols) of them); of (W − L·Rᵀ)ᵀ(W − L·Rᵀ) with `lowRank`. */

@@ -23,10 +23,11 @@
  */
 import { gramEigenvalues, spectrum as jsSpectrum, type Spectrum, type SpectrumOptions } from './eigen-js';
 import { assertFinite, assertMatrixShape } from './guards';
+import { spikeScanReadsEveryEntry } from './deflate';
 import { deflatedMatrix, type LowRank } from './low-rank';
 
 type Matrix = Float32Array | Float64Array;
-type GramEigen = (data: Matrix, rows: number, cols: number, lowRank?: LowRank) => Float64Array | Promise<Float64Array>;
+type GramEigen = (data: Matrix, rows: number, cols: number, lowRank?: LowRank, signal?: AbortSignal) => Float64Array | Promise<Float64Array>;
 
 export type { Spectrum, EigenRoute } from './eigen-js';
 
@@ -107,21 +108,28 @@ export async function computeSpectrum(
 ): Promise<Spectrum> {
   const subject = options.subject ?? 'matrix';
   assertMatrixShape(data, rows, cols, subject);
-  assertFinite(data, subject, cols);
-  if (options.backend === 'js') return jsSpectrum(data, rows, cols, { route: options.route });
+  // Every entry must be finite. The automatic routes' outlier scan (deflate.ts) reads every entry first anyway and
+  // sums their squares: a non-finite sum sends it here for the full report, so W is not read once more just to check.
+  const route = options.route ?? 'auto';
+  const scanChecks = (route === 'auto' || route === 'deflated') && spikeScanReadsEveryEntry(rows, cols);
+  const onNonFinite = () => assertFinite(data, subject, cols);
+  if (!scanChecks) onNonFinite();
+  if (options.backend === 'js') return jsSpectrum(data, rows, cols, { route: options.route, onNonFinite });
   backendPromise ??= loadBackend();
   const backend = await backendPromise;
   const wasm = backend.gramEigen;
-  if (!wasm) return jsSpectrum(data, rows, cols, { route: options.route });
+  if (!wasm) return jsSpectrum(data, rows, cols, { route: options.route, onNonFinite });
   // A kernel that fails on this matrix (its QL reached its sweep bound) is replaced by the JS route for this call.
-  const gramEigen = async (d: Matrix, r: number, c: number, lowRank?: LowRank): Promise<Float64Array> => {
+  const gramEigen = async (d: Matrix, r: number, c: number, lowRank?: LowRank, signal?: AbortSignal): Promise<Float64Array> => {
     try {
-      return await wasm(d, r, c, lowRank);
-    } catch {
+      return await wasm(d, r, c, lowRank, signal);
+    } catch (err) {
+      if (signal?.aborted) throw err;
       return gramEigenvalues(lowRank ? deflatedMatrix(d, r, c, lowRank) : d, r, c);
     }
   };
-  return jsSpectrum(data, rows, cols, { route: options.route, gramEigen });
+  // The kernels run on their own threads: the outlier scan runs here meanwhile (speculate).
+  return jsSpectrum(data, rows, cols, { route: options.route, gramEigen, speculate: true, onNonFinite });
 }
 
 /** All min(rows, cols) eigenvalues of WᵀW, ascending, float64. */

@@ -68,7 +68,8 @@ export interface PoolOptions {
 export type Reduction = 'one-stage' | 'two-stage';
 
 interface Layout {
-  ctrl: number; src: number; g: number; ld: number; pack0: number; pack1: number;
+  /** src, src2: two slab buffers (the next slab is copied into one while the Gram kernel reads the other) */
+  ctrl: number; src: number; src2: number; g: number; ld: number; pack0: number; pack1: number;
   d: number; e: number; wb: number; vp: number; wp: number; vbuf: number; ybuf: number; scr: number;
   /** two-stage work: V, packed V, Y, W (ld·bw each), small (b x b blocks), band-chasing scratch and control block */
   vc: number; vpk: number; ys: number; ws: number; small: number; bandWork: number; bandCtrl: number;
@@ -235,7 +236,8 @@ function planLayout(rows: number, cols: number, bytesPerElement: number, slab: n
   const pack1 = take(ld * kc * 8);
   const g = take(ld * ld * 8);
   const src = take(n * slab * bytesPerElement);
-  return { ctrl, src, g, ld, pack0, pack1, d, e, wb, vp, wp, vbuf, ybuf, scr, vc, vpk, ys, ws, small, bandWork, bandCtrl, end: off };
+  const src2 = take(n * slab * bytesPerElement);
+  return { ctrl, src, src2, g, ld, pack0, pack1, d, e, wb, vp, wp, vbuf, ybuf, scr, vc, vpk, ys, ws, small, bandWork, bandCtrl, end: off };
 }
 
 interface Pending {
@@ -349,8 +351,8 @@ export class KernelPool {
    * float64 slab by slab as the slabs are copied in (low-rank.ts: each entry rounded once), so the
    * dense float64 matrix never exists.
    */
-  eigenvalues(data: Float32Array | Float64Array, rows: number, cols: number, lowRank?: LowRank): Promise<{ values: Float64Array; timings: EigenJobTimings }> {
-    const run = this.queue.then(() => this.runEigen(data, rows, cols, lowRank));
+  eigenvalues(data: Float32Array | Float64Array, rows: number, cols: number, lowRank?: LowRank, signal?: AbortSignal): Promise<{ values: Float64Array; timings: EigenJobTimings }> {
+    const run = this.queue.then(() => this.runEigen(data, rows, cols, lowRank, signal));
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -377,7 +379,8 @@ export class KernelPool {
     return replies;
   }
 
-  private async runEigen(data: Float32Array | Float64Array, rows: number, cols: number, lowRank?: LowRank) {
+  private async runEigen(data: Float32Array | Float64Array, rows: number, cols: number, lowRank?: LowRank, signal?: AbortSignal) {
+    signal?.throwIfAborted();
     this.start();
     const split = lowRank && lowRank.k > 0 ? splitLowRank(lowRank) : null;
     const isF64 = split !== null || data instanceof Float64Array;
@@ -391,23 +394,37 @@ export class KernelPool {
     new Int32Array(mem.buffer, layout.bandCtrl, 4 + 2 * this.threads).fill(0);
     const common = { layout, isF64, rows, cols, n, nthreads: this.threads };
 
-    // The Gram matrix, one slab of the inner dimension at a time (only one slab of W is copied in).
+    // The Gram matrix, one slab of the inner dimension at a time: W enters kernel memory slab by slab, the next slab
+    // copied into the second buffer while the kernels work on the current one. Under a signal (a speculative solve,
+    // eigen-js.ts) the first slab is an eighth of W, so an abort right after it wastes little.
+    const bounds: number[] = [0];
+    if (signal && k > slab) bounds.push(Math.min(slab, Math.max(this.kc, Math.floor(k / 8 / this.kc) * this.kc)));
+    while (bounds[bounds.length - 1] < k) bounds.push(Math.min(k, bounds[bounds.length - 1] + slab));
+    const buffers = [layout.src, layout.src2];
     let copyMs = 0;
     let gramMs = 0;
-    for (let kBegin = 0; kBegin < k; kBegin += slab) {
-      const kEnd = Math.min(k, kBegin + slab);
+    const fill = (s: number) => {
+      const [kBegin, kEnd] = [bounds[s], bounds[s + 1]];
+      const at = buffers[s % 2];
       const tc = performance.now();
       if (split) {
         const width = kEnd - kBegin;
-        if (rows > cols) fillDeflated(data, cols, split, kBegin, kEnd, 0, cols, new Float64Array(mem.buffer, layout.src, width * cols), cols, 1);
-        else fillDeflated(data, cols, split, 0, rows, kBegin, kEnd, new Float64Array(mem.buffer, layout.src, rows * width), width, 1);
+        if (rows > cols) fillDeflated(data, cols, split, kBegin, kEnd, 0, cols, new Float64Array(mem.buffer, at, width * cols), cols, 1);
+        else fillDeflated(data, cols, split, 0, rows, kBegin, kEnd, new Float64Array(mem.buffer, at, rows * width), width, 1);
       } else {
-        copySlab(mem, layout.src, data, rows, cols, kBegin, kEnd);
+        copySlab(mem, at, data, rows, cols, kBegin, kEnd);
       }
       copyMs += performance.now() - tc;
-      const [lead] = await this.runOnAll({ ...common, op: 'gram', kc: this.kc, kBegin, kEnd });
+    };
+    fill(0);
+    for (let s = 0; s + 1 < bounds.length; s++) {
+      signal?.throwIfAborted();
+      const running = this.runOnAll({ ...common, op: 'gram', src: buffers[s % 2], kc: this.kc, kBegin: bounds[s], kEnd: bounds[s + 1] });
+      if (s + 2 < bounds.length) fill(s + 1);
+      const [lead] = await running;
       gramMs += lead.timings!.gram_ms;
     }
+    signal?.throwIfAborted();
 
     const replies = await this.runOnAll({
       ...common, op: 'reduce', nb: this.nb, twoStage: this.reduction === 'two-stage', bw: this.bandwidth, kcBand: this.kcBand,

@@ -175,6 +175,53 @@ function formVT(
   }
 }
 
+/** Byte offset in the control block of the update's shared tile counter (after the barrier words). */
+const CLAIM_OFFSET: usize = 8;
+/** Column strips per claimed unit of the update (with one block of IBLOCK_STRIPS row strips). */
+const CLAIM_STRIPS: i32 = 8;
+
+/**
+ * A22 -= X·Y'ᵀ on the lower tiles in column strips [jsLo, jsHi) and row strips [isLo, isHi) (is >= js; diagonal
+ * tiles whole), each strictly lower tile mirrored onto the upper one. X, Y' packed as 4-row strips of w2 columns.
+ */
+function updateTiles(xp: usize, yp: usize, stripBytes: usize, w2: i32, a22: usize, ldb: usize, jsLo: i32, jsHi: i32, isLo: i32, isHi: i32): void {
+  const jEnd = min(jsHi, isHi);
+  for (let js = jsLo; js < jEnd; js++) {
+    const pj = yp + <usize>js * stripBytes;
+    const colBase = a22 + <usize>(js * 4) * ldb;
+    for (let is = max(js, isLo); is < isHi; is++) {
+      const pi = xp + <usize>is * stripBytes;
+      const c = colBase + ((<usize>is) << 5);
+      if (is == js) micro4x4(pi, pj, w2, c, ldb, true);
+      else micro4x4Mirrored(pi, pj, w2, c, a22 + <usize>(is * 4) * ldb + ((<usize>js) << 5), ldb);
+    }
+  }
+}
+
+/**
+ * The update's tiles in column strips [jsFirst, strips), claimed in units (a block of IBLOCK_STRIPS row strips x
+ * CLAIM_STRIPS column strips, row blocks in order) from the counter at ctrl + CLAIM_OFFSET until none is left.
+ */
+function claimUpdates(ctrl: usize, xp: usize, yp: usize, stripBytes: usize, w2: i32, a22: usize, ldb: usize, jsFirst: i32, strips: i32): void {
+  while (true) {
+    let u = atomic.add<i32>(ctrl, 1, CLAIM_OFFSET);
+    let ib = 0;
+    let found = false;
+    for (; ib < strips; ib += IBLOCK_STRIPS) {
+      const ie = min(ib + IBLOCK_STRIPS, strips);
+      const units = ie > jsFirst ? (ie - jsFirst + CLAIM_STRIPS - 1) / CLAIM_STRIPS : 0;
+      if (u < units) {
+        found = true;
+        break;
+      }
+      u -= units;
+    }
+    if (!found) return;
+    const js = jsFirst + u * CLAIM_STRIPS;
+    updateTiles(xp, yp, stripBytes, w2, a22, ldb, js, js + CLAIM_STRIPS, ib, min(ib + IBLOCK_STRIPS, strips));
+  }
+}
+
 /**
  * Reduces the symmetric n x n matrix in `a` (full storage, see above) to lower band form of
  * half-bandwidth b (a multiple of 4). Work areas (f64): vc, vpk, y, w: ld·b each; xp, yp: ld·2b
@@ -194,6 +241,7 @@ export function denseToBand(
   const cstrips = b >> 2;
   const prof = tid == 0;
   let clock = prof ? now() : 0.0;
+  let factoredAhead = false;
 
   for (let k = 0; k + b + 2 <= n; k += b) {
     const r0 = k + b;
@@ -204,7 +252,7 @@ export function denseToBand(
     const s0 = evenSplit(0, strips, tid, nthreads, 1), s1 = evenSplit(0, strips, tid + 1, nthreads, 1);
     const a22 = a + <usize>r0 * ldb + ((<usize>r0) << 3);
 
-    if (tid == 0) {
+    if (tid == 0 && !factoredAhead) {
       factorPanel(a, ldb, k, r0, nt, b, nr, tau);
       formVT(a, ldb, k, r0, nt, ntp, b, nr, tau, vc, t, vtv);
       clock = lap(ctrl, 0, clock);
@@ -249,6 +297,7 @@ export function denseToBand(
     if (prof) clock = lap(ctrl, 4, clock);
 
     if (tid == 0) {
+      atomic.store<i32>(ctrl, 0, CLAIM_OFFSET); // the update's shared tile counter (claimed after the next barrier)
       // S = Σ partial S; U = S·T into mp (scratch); M = Tᵀ·U; pack T and -½M as [cs][p][4].
       for (let i = 0; i < b * b; i++) {
         let s: f64 = 0.0;
@@ -312,21 +361,29 @@ export function denseToBand(
     if (prof) clock = lap(ctrl, 4, clock);
 
     // A22 -= X·Y'ᵀ on the lower 4x4 tiles (diagonal tiles whole), each mirrored onto the upper one.
-    const js0 = triangleSplit(0, strips, strips, tid, nthreads, 1);
-    const js1 = triangleSplit(0, strips, strips, tid + 1, nthreads, 1);
     const stripBytes = (<usize>(w2 * 4)) << 3;
-    for (let ib = js0; ib < strips; ib += IBLOCK_STRIPS) {
-      const ie = min(ib + IBLOCK_STRIPS, strips);
-      const jEnd = min(js1, ie);
-      for (let js = js0; js < jEnd; js++) {
-        const pj = yp + <usize>js * stripBytes;
-        const colBase = a22 + <usize>(js * 4) * ldb;
-        for (let is = max(js, ib); is < ie; is++) {
-          const pi = xp + <usize>is * stripBytes;
-          const c = colBase + ((<usize>is) << 5);
-          if (is == js) micro4x4(pi, pj, w2, c, ldb, true);
-          else micro4x4Mirrored(pi, pj, w2, c, a22 + <usize>(is * 4) * ldb + ((<usize>js) << 5), ldb);
-        }
+    const kn = k + b;
+    factoredAhead = kn + b + 2 <= n;
+    if (factoredAhead) {
+      // Look-ahead: the next panel is A's columns r0..r0+b-1 below the band, i.e. the first `cstrips` column strips
+      // of A22. Thread 0 updates those strips first and factors the next panel while the other threads update the
+      // rest of A22; then it joins them. The rest is handed out in units from a shared counter, so nobody waits for
+      // the panel. Each tile is computed exactly as before, whoever computes it: the result is bitwise the same.
+      if (tid == 0) {
+        updateTiles(xp, yp, stripBytes, w2, a22, ldb, 0, cstrips, 0, strips);
+        if (prof) clock = lap(ctrl, 3, clock);
+        const r0n = kn + b, ntn = n - r0n;
+        const nrn = min(b, ntn - 1);
+        factorPanel(a, ldb, kn, r0n, ntn, b, nrn, tau);
+        formVT(a, ldb, kn, r0n, ntn, (ntn + 3) & ~3, b, nrn, tau, vc, t, vtv);
+        if (prof) clock = lap(ctrl, 0, clock);
+      }
+      claimUpdates(ctrl, xp, yp, stripBytes, w2, a22, ldb, cstrips, strips);
+    } else {
+      const js0 = triangleSplit(0, strips, strips, tid, nthreads, 1);
+      const js1 = triangleSplit(0, strips, strips, tid + 1, nthreads, 1);
+      for (let ib = js0; ib < strips; ib += IBLOCK_STRIPS) {
+        updateTiles(xp, yp, stripBytes, w2, a22, ldb, js0, js1, ib, min(ib + IBLOCK_STRIPS, strips));
       }
     }
     if (prof) clock = lap(ctrl, 3, clock);

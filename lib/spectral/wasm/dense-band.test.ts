@@ -37,7 +37,7 @@ function eigenvaluesOf(a: Float64Array, n: number): Float64Array {
 }
 
 /**
- * Runs mirrorLower + denseToBand on one thread; returns the band matrix (lower band mirrored, row-major)
+ * Runs denseToBand on one thread (lower triangle given); returns the band matrix (lower band mirrored, row-major)
  * and the largest |entry| left below the band.
  */
 function reduceToBand(variant: 'plain' | 'fma', a: Float64Array, n: number, b: number) {
@@ -52,7 +52,6 @@ function reduceToBand(variant: 'plain' | 'fma', a: Float64Array, n: number, b: n
   const small = k.alloc(6 * b * b + b);
   const G = k.f64(g, ld * ld);
   for (let c = 0; c < n; c++) for (let r = c; r < n; r++) G[c * ld + r] = a[r * n + c];
-  k.exports.mirrorLower(0, 1, ctrl, g, n, ld);
   k.exports.denseToBand(0, 1, ctrl, g, n, ld, b, vc, vpk, y, w, xp, yp, small, 64);
   const out = k.f64(g, ld * ld);
   const band = new Float64Array(n * n);

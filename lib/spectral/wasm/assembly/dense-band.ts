@@ -16,14 +16,19 @@
 //        Y = A22·V                          (symmetric A22 in full storage: a plain product)
 //        M = Tᵀ·(Vᵀ·Y)·T                    (b x b)
 //        W = Y·T - ½·V·M
-//        A22 -= V·Wᵀ + W·Vᵀ                 (rank-2b update of the lower triangle, mirrored up)
+//        A22 -= V·Wᵀ + W·Vᵀ                 (rank-2b update of the lower triangle)
 //      since Qᵀ A Q = A - X Vᵀ - V Xᵀ + V (Tᵀ Vᵀ X) Vᵀ with X = A V T, and V Wᵀ + W Vᵀ equals the
 //      three correction terms (M is symmetric).
-// Storage: A column-major, leading dimension ld (ld >= n + 4, multiple of 4, rows/columns >= n
-// zero), kept FULL symmetric (mirrorLower fills the upper triangle first; every update writes
-// both triangles), so that Y = A22·V reads 4-row blocks of A22's columns in place. On return the
-// lower band (0 <= r - c <= b) holds the band matrix, the lower triangle below it is zero, the
-// upper triangle is scratch.
+// Storage: A column-major, leading dimension ld (ld >= n + 4, multiple of 4, rows/columns >= n zero).
+// Only the LOWER triangle is read and written, plus the upper halves of the 4x4 tiles on the
+// diagonal (filled from the lower halves at the start, then updated whole). Y = A22·V is formed
+// from the lower triangle alone: for each 4-row strip s, Y_s += A22(s, 0..s)·V (the row part, read
+// in place) and Y_s += A22(below s, s)ᵀ·V (the column part, from a transposed copy of the strip's
+// column segment), so every thread writes only the Y rows of its own strips and the work per strip
+// is the same for all strips. The update then writes lower tiles only: no mirrored stores into the
+// upper triangle (which scattered over a page per column and were the costliest part of the
+// update). On return the lower band (0 <= r - c <= b) holds the band matrix, the lower triangle
+// below it is zero, the upper triangle is scratch.
 //
 // Accuracy: every step is an orthogonal similarity computed by Householder reflectors and
 // products accumulated in float64, so the band matrix is exactly similar to A + E with
@@ -35,7 +40,7 @@
 
 import { barrier, triangleSplit, evenSplit } from './sync';
 import { dot, axpy2, scal } from './vec';
-import { micro4x4, micro4x4Strided, micro4x4Mirrored } from './micro';
+import { micro4x4, micro4x4Strided } from './micro';
 import { now, lap } from './clock';
 import { madd } from './madd';
 
@@ -46,25 +51,35 @@ const IBLOCK_STRIPS: i32 = 64;
 
 @inline function at(base: usize, i: i32): usize { return base + ((<usize>i) << 3); }
 
-/**
- * Copies the lower triangle of the n x n matrix in `a` onto its upper triangle (blocks of 8
- * columns: each row of a block is one 64-byte line of the destination).
- */
-export function mirrorLower(tid: i32, nthreads: i32, ctrl: usize, a: usize, n: i32, ld: i32): void {
-  const ldb = (<usize>ld) << 3;
-  const blocks = (n + 7) >> 3;
-  const b0 = triangleSplit(0, blocks, blocks, tid, nthreads, 1);
-  const b1 = triangleSplit(0, blocks, blocks, tid + 1, nthreads, 1);
-  for (let blk = b0; blk < b1; blk++) {
-    const c0 = blk << 3;
-    const c1 = min(c0 + 8, n);
-    for (let r = c0; r < n; r++) {
-      const dst = a + <usize>r * ldb; // column r, rows c0..c1-1
-      const cEnd = min(c1, r);
-      for (let c = c0; c < cEnd; c++) store<f64>(at(dst, c), load<f64>(at(a + <usize>c * ldb, r)));
+/** Copies the lower half of each 4x4 tile on the diagonal onto its upper half (our share of the tiles). */
+function fillDiagonalTiles(tid: i32, nthreads: i32, a: usize, n: i32, ldb: usize): void {
+  const tiles = (n + 3) >> 2;
+  const t0 = evenSplit(0, tiles, tid, nthreads, 1), t1 = evenSplit(0, tiles, tid + 1, nthreads, 1);
+  for (let t = t0; t < t1; t++) {
+    const base = t << 2;
+    for (let c = 1; c < 4; c++) {
+      for (let r = 0; r < c; r++) {
+        store<f64>(at(a + <usize>(base + c) * ldb, base + r), load<f64>(at(a + <usize>(base + r) * ldb, base + c)));
+      }
     }
   }
-  barrier(ctrl, nthreads);
+}
+
+/**
+ * Rows [r0, r1) (r0, r1 even) of the 4 columns at `col` (column-major, ldb bytes apart), transposed into `out`
+ * laid out [i][4]: the packed operand of micro4x4 with the row index as its inner dimension.
+ */
+function transposeStrip(col: usize, ldb: usize, r0: i32, r1: i32, out: usize): void {
+  const c1 = col + ldb, c2 = c1 + ldb, c3 = c2 + ldb;
+  for (let i = r0; i < r1; i += 2) {
+    const off = (<usize>i) << 3;
+    const a0 = v128.load(col + off), a1 = v128.load(c1 + off), a2 = v128.load(c2 + off), a3 = v128.load(c3 + off);
+    const dst = out + ((<usize>(i - r0)) << 5);
+    v128.store(dst, v128.shuffle<u64>(a0, a1, 0, 2));
+    v128.store(dst, v128.shuffle<u64>(a2, a3, 0, 2), 16);
+    v128.store(dst, v128.shuffle<u64>(a0, a1, 1, 3), 32);
+    v128.store(dst, v128.shuffle<u64>(a2, a3, 1, 3), 48);
+  }
 }
 
 /**
@@ -182,7 +197,7 @@ const CLAIM_STRIPS: i32 = 8;
 
 /**
  * A22 -= X·Y'ᵀ on the lower tiles in column strips [jsLo, jsHi) and row strips [isLo, isHi) (is >= js; diagonal
- * tiles whole), each strictly lower tile mirrored onto the upper one. X, Y' packed as 4-row strips of w2 columns.
+ * tiles whole). X, Y' packed as 4-row strips of w2 columns.
  */
 function updateTiles(xp: usize, yp: usize, stripBytes: usize, w2: i32, a22: usize, ldb: usize, jsLo: i32, jsHi: i32, isLo: i32, isHi: i32): void {
   const jEnd = min(jsHi, isHi);
@@ -192,8 +207,7 @@ function updateTiles(xp: usize, yp: usize, stripBytes: usize, w2: i32, a22: usiz
     for (let is = max(js, isLo); is < isHi; is++) {
       const pi = xp + <usize>is * stripBytes;
       const c = colBase + ((<usize>is) << 5);
-      if (is == js) micro4x4(pi, pj, w2, c, ldb, true);
-      else micro4x4Mirrored(pi, pj, w2, c, a22 + <usize>(is * 4) * ldb + ((<usize>js) << 5), ldb);
+      micro4x4(pi, pj, w2, c, ldb, true);
     }
   }
 }
@@ -242,6 +256,9 @@ export function denseToBand(
   const prof = tid == 0;
   let clock = prof ? now() : 0.0;
   let factoredAhead = false;
+  // rows per block of the column part of Y: this thread's slice of `w` (ld·b f64) holds tRows x 4
+  const tRows = min(256, ((ld * b) / nthreads / 4) & ~3);
+  fillDiagonalTiles(tid, nthreads, a, n, ldb);
 
   for (let k = 0; k + b + 2 <= n; k += b) {
     const r0 = k + b;
@@ -276,13 +293,30 @@ export function denseToBand(
     barrier(ctrl, nthreads);
     if (prof) clock = lap(ctrl, 4, clock);
 
-    // Y = A22·V over our row strips, inner dimension in blocks of kcs columns of A22.
+    // Y = A22·V from the lower triangle, over our strips s (see the header). Row part: Y_s += A22(s, 0..s)·V,
+    // inner dimension in blocks of kcs columns of A22, the diagonal tile whole.
     for (let j0 = 0; j0 < ntp; j0 += kcs) {
-      const kq = min(kcs, ntp - j0);
-      for (let is = s0; is < s1; is++) {
+      const kqBlock = min(kcs, ntp - j0);
+      for (let is = max(s0, j0 >> 2); is < s1; is++) {
+        const kq = min(kqBlock, ((is + 1) << 2) - j0);
         const pi = a22 + <usize>j0 * ldb + ((<usize>is) << 5);
         for (let cs = 0; cs < cstrips; cs++) {
           micro4x4Strided(pi, ldb, vpk + ((<usize>(cs * ntp + j0) * 4) << 3), kq, y + <usize>(cs * 4) * ldb + ((<usize>is) << 5), ldb);
+        }
+      }
+    }
+    // Column part: Y_s += A22(rows below strip s, strip s's columns)ᵀ·V, in blocks of tRows rows (V's block stays
+    // in cache across our strips); the column segment is transposed into this thread's slice of `w` (free until
+    // W is formed below).
+    const tbuf = w + <usize>tid * <usize>tRows * 32;
+    for (let rb = 0; rb < ntp; rb += tRows) {
+      const re = min(rb + tRows, ntp);
+      for (let js = s0; js < s1; js++) {
+        const rs = max(rb, (js + 1) << 2);
+        if (rs >= re) break;
+        transposeStrip(a22 + <usize>(js * 4) * ldb, ldb, rs, re, tbuf);
+        for (let cs = 0; cs < cstrips; cs++) {
+          micro4x4(tbuf, vpk + ((<usize>(cs * ntp + rs) * 4) << 3), re - rs, y + <usize>(cs * 4) * ldb + ((<usize>js) << 5), ldb, false);
         }
       }
     }
@@ -360,7 +394,7 @@ export function denseToBand(
     barrier(ctrl, nthreads);
     if (prof) clock = lap(ctrl, 4, clock);
 
-    // A22 -= X·Y'ᵀ on the lower 4x4 tiles (diagonal tiles whole), each mirrored onto the upper one.
+    // A22 -= X·Y'ᵀ on the lower 4x4 tiles (diagonal tiles whole).
     const stripBytes = (<usize>(w2 * 4)) << 3;
     const kn = k + b;
     factoredAhead = kn + b + 2 <= n;

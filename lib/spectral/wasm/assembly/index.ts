@@ -3,5 +3,5 @@
 export { gramLower } from './gram';
 export { tridiagLower } from './tridiag';
 export { tqlRootFree } from './tql';
-export { mirrorLower, denseToBand } from './dense-band';
+export { denseToBand } from './dense-band';
 export { bandToTridiag, bandToTridiagSpmd } from './band-tridiag';

@@ -3,13 +3,12 @@
 import { madd } from './madd';
 
 /**
- * The one 4x4 tile kernel behind the three entry points below (all inlined, so the constant
+ * The one 4x4 tile kernel behind the two entry points below (all inlined, so the constant
  * arguments fold away): C[0:4, 0:4] ±= P_I · P_Jᵀ over kc, P_I's 4 rows for inner index kk at
- * pi + kk·strideI (32 when packed [kk][4]), P_J packed [kk][4]; with `mirror` != 0 the same update,
- * transposed, also goes to the tile at `mirror`. Rows of P_I are read as f64x2 pairs, columns of P_J
- * as broadcasts; 8 accumulators (16 of 16 xmm registers with operands) keep both FMA pipes busy.
+ * pi + kk·strideI (32 when packed [kk][4]), P_J packed [kk][4]. Rows of P_I are read as f64x2
+ * pairs, columns of P_J as broadcasts; 8 accumulators (16 of 16 xmm registers with operands) keep both FMA pipes busy.
  */
-@inline function tile4x4(pi: usize, strideI: usize, pj: usize, kc: i32, c: usize, ldb: usize, subtract: bool, mirror: usize): void {
+@inline function tile4x4(pi: usize, strideI: usize, pj: usize, kc: i32, c: usize, ldb: usize, subtract: bool): void {
   let c0a = f64x2.splat(0.0), c0b = f64x2.splat(0.0);
   let c1a = f64x2.splat(0.0), c1b = f64x2.splat(0.0);
   let c2a = f64x2.splat(0.0), c2b = f64x2.splat(0.0);
@@ -32,13 +31,6 @@ import { madd } from './madd';
   update(c + ldb, c1a, c1b, subtract);
   update(c + 2 * ldb, c2a, c2b, subtract);
   update(c + 3 * ldb, c3a, c3b, subtract);
-  if (mirror != 0) {
-    // mirror column r holds row r of the tile: (c0[r], c1[r], c2[r], c3[r])
-    update(mirror, v128.shuffle<u64>(c0a, c1a, 0, 2), v128.shuffle<u64>(c2a, c3a, 0, 2), subtract);
-    update(mirror + ldb, v128.shuffle<u64>(c0a, c1a, 1, 3), v128.shuffle<u64>(c2a, c3a, 1, 3), subtract);
-    update(mirror + 2 * ldb, v128.shuffle<u64>(c0b, c1b, 0, 2), v128.shuffle<u64>(c2b, c3b, 0, 2), subtract);
-    update(mirror + 3 * ldb, v128.shuffle<u64>(c0b, c1b, 1, 3), v128.shuffle<u64>(c2b, c3b, 1, 3), subtract);
-  }
 }
 
 /**
@@ -47,7 +39,7 @@ import { madd } from './madd';
  * at every call site.
  */
 @inline export function micro4x4(pi: usize, pj: usize, kc: i32, c: usize, ldb: usize, subtract: bool): void {
-  tile4x4(pi, 32, pj, kc, c, ldb, subtract, 0);
+  tile4x4(pi, 32, pj, kc, c, ldb, subtract);
 }
 
 /**
@@ -56,16 +48,7 @@ import { madd } from './madd';
  * strideI = its leading dimension in bytes). P_J is packed [kk][4] as in micro4x4.
  */
 @inline export function micro4x4Strided(pi: usize, strideI: usize, pj: usize, kc: i32, c: usize, ldb: usize): void {
-  tile4x4(pi, strideI, pj, kc, c, ldb, false, 0);
-}
-
-/**
- * micro4x4 with subtract, for a tile strictly below the diagonal of a symmetric matrix kept in full
- * storage: C[0:4, 0:4] -= P_I · P_Jᵀ and the same update, transposed, on the mirror tile at `m`
- * (column-major, leading dimension ldb bytes), so both triangles stay equal.
- */
-@inline export function micro4x4Mirrored(pi: usize, pj: usize, kc: i32, c: usize, m: usize, ldb: usize): void {
-  tile4x4(pi, 32, pj, kc, c, ldb, true, m);
+  tile4x4(pi, strideI, pj, kc, c, ldb, false);
 }
 
 @inline function update(c: usize, lo: v128, hi: v128, subtract: bool): void {

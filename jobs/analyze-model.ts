@@ -13,6 +13,7 @@ import { runClaimed, type AnalyzeOutcome, type AnalyzeRunOptions, type LayerStag
 import { runAdapterAnalysis, runDeltaAnalysis } from './analyze-delta';
 import { classifyError, PermanentJobError } from './errors';
 import { planLayers, skippedLayer } from './layer-plan';
+import { collectGarbage, shouldPrefetch } from './memory';
 import { openHubCheckpoint } from '@/lib/checkpoint/hub';
 import { createHubStats } from '@/lib/hub';
 import type { AnalyzeModelData } from './queue';
@@ -25,7 +26,8 @@ import type { AnalyzeModelData } from './queue';
  * 3. Select the layers WeightWatcher would analyse; other weight matrices are stored once as `skipped` with the reason.
  * 4. Skip layers already stored by an earlier attempt: a resumed run starts at the first missing layer.
  * 5. Stream the remaining tensors one by one: the next tensor is downloaded and decoded while the current one is
- *    analysed in a worker thread, so memory holds about two tensors.
+ *    analysed in a worker thread, so memory holds about two tensors (one above PREFETCH_MAX_BYTES decoded, an
+ *    embedding, is read only after the current one is done; garbage is collected after each read, jobs/memory.ts).
  * 6. Store each layer (and its ESD) as it completes, with progress, ETA inputs and timings.
  * 7. When all are stored, compute the model summary from the stored layers and mark the analysis done.
  *
@@ -135,13 +137,21 @@ async function runAnalysis(
   const pool = getComputePool();
   // The compute thread and its kernels start while the first tensor is read, not after it.
   if (todo.length > 0) pool.warm();
-  // Prefetch: the read of layer i+1 runs while layer i is analysed. Errors surface when the read is awaited.
+  // Prefetch: the read of layer i+1 runs while layer i is analysed, unless that tensor is too large to hold beside
+  // the one in the kernels (PREFETCH_MAX_BYTES): then it is read when its turn comes. Errors surface when the read is
+  // awaited. Each read ends with a garbage collection, so its body chunks and raw bytes do not stay resident.
   const read = (p: (typeof todo)[number]) => {
     const t0 = performance.now();
-    const pending = checkpoint.read(p.tensor, p.unit.slice ? { expert: p.unit.expert! } : {}).then((d) => ({ ...d, read_s: (performance.now() - t0) / 1000 }));
+    const pending = checkpoint.read(p.tensor, p.unit.slice ? { expert: p.unit.expert! } : {}).then((d) => {
+      const read_s = (performance.now() - t0) / 1000;
+      collectGarbage();
+      return { ...d, read_s };
+    });
     pending.catch(() => {});
     return pending;
   };
+  const prefetch = (j: number) =>
+    j < todo.length && shouldPrefetch(todo[j].unit, todo[j].tensor.dtype, cfg.PREFETCH_MAX_BYTES) ? read(todo[j]) : null;
   let next = todo.length > 0 ? read(todo[0]) : null;
   const runStart = performance.now();
   let layersThisRun = 0;
@@ -151,19 +161,19 @@ async function runAnalysis(
     let decoded: Awaited<ReturnType<typeof read>>;
     const w0 = performance.now();
     try {
-      decoded = await next!;
+      decoded = await (next ?? read(todo[i]));
     } catch (err) {
       const failure = classifyError(err);
       if (failure.kind !== 'bad_tensor') throw err;
       // NaN/Inf weights or an undecodable dtype in one tensor: that layer is recorded with the reason, the rest go on.
-      next = i + 1 < todo.length ? read(todo[i + 1]) : null;
+      next = prefetch(i + 1);
       bytesRead += unit.bytes;
       tlog.warn({ reason: failure.message }, 'layer not analysable');
       await storeSkipped(unit, failure.message);
       layersDone++;
       continue;
     }
-    next = i + 1 < todo.length ? read(todo[i + 1]) : null;
+    next = prefetch(i + 1);
     bytesRead += unit.bytes;
     const w1 = performance.now();
     const reused = await findLayerByContent({ contentHash: decoded.contentHash, dtype: tensor.dtype, shape: unit.shape, optionsKey });

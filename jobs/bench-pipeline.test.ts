@@ -49,7 +49,13 @@ describe('per-layer stage timings through the job', () => {
       files: llamaRepoFiles({ blocks: 2, embeddings: true, shardBytes: 40_000 }, { hidden: 64, intermediate: 96, vocab: 128 }),
       date: '2025-01-01T00:00:00.000Z',
     });
-    hub = await startStandInHub({ root });
+    await writeStandInRepo(root, { id: 'bench/llama-other' });
+    await commitFiles(root, 'bench/llama-other', {
+      files: llamaRepoFiles({ blocks: 1, embeddings: true, shardBytes: 1e9 }, { hidden: 48, intermediate: 80, vocab: 96 }),
+      date: '2025-01-01T00:00:00.000Z',
+    });
+    // every response 30 ms late, so that a read's time is visible in the timings
+    hub = await startStandInHub({ root, faults: { latencyMs: 30, scope: 'all' } });
     Object.assign(process.env, {
       DATA_DIR: await freshDataDir('bench-pipeline-test'),
       HF_ENDPOINT: hub.url,
@@ -101,5 +107,28 @@ describe('per-layer stage timings through the job', () => {
     }
     // the first read is not prefetched: the job waits for all of it
     expect(seen[0].timings!.wait_s).toBeGreaterThan(0);
+  });
+
+  it('reads a tensor above PREFETCH_MAX_BYTES only when its turn comes (here: every one), and still analyses them all', async () => {
+    const { planRevision } = await import('./plan');
+    const { analyzeModel } = await import('./analyze-model');
+    const planned = await planRevision({ repoId: 'bench/llama-other', source: 'admin' });
+    const seen: LayerStoredInfo[] = [];
+    process.env.PREFETCH_MAX_BYTES = '0';
+    try {
+      const outcome = await analyzeModel(
+        { repoId: planned.repoId, sha: planned.sha, ref: planned.ref, analysisId: planned.analysis.id, optionsKey: planned.analysis.optionsKey },
+        { onLayerStored: (info) => void seen.push(info) },
+      );
+      expect(outcome).toBe('done');
+    } finally {
+      delete process.env.PREFETCH_MAX_BYTES;
+    }
+    expect(seen.length).toBe(9);
+    for (const { tensor, timings } of seen) {
+      // nothing read ahead: the job waited for each whole read (>= the 30 ms latency)
+      expect(timings!.wait_s, tensor).toBeGreaterThanOrEqual(0.025);
+      expect(timings!.wait_s + 0.005, tensor).toBeGreaterThanOrEqual(timings!.read_s);
+    }
   });
 });

@@ -2,6 +2,7 @@ import { parentPort } from 'node:worker_threads';
 import { analyzeMatrix } from '@/lib/spectral';
 import { eigenBackend } from '@/lib/spectral/eigen';
 import type { ComputeRequest, ComputeResponse, ComputeWarmUp } from './compute-pool';
+import { collectGarbage } from './memory';
 
 /**
  * Worker-thread entry of the compute pool: runs the spectral analysis of one matrix per message, off the main
@@ -26,4 +27,6 @@ port.on('message', async (req: ComputeRequest | ComputeWarmUp) => {
     res = { id: req.id, ok: false, error: { name: e?.name ?? 'Error', message: e?.message ?? String(err) } };
   }
   port.postMessage(res);
+  // The matrix it was handed (hundreds of MB) is garbage now; an idle thread would keep it resident until its next task.
+  setImmediate(collectGarbage);
 });

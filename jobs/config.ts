@@ -47,6 +47,11 @@ const EnvSchema = z.object({
     }),
   /** worker_threads computing spectra in one process. */
   COMPUTE_THREADS: z.coerce.number().int().min(1).max(64).default(1),
+  /**
+   * Largest tensor (raw + decoded bytes) read ahead while the previous layer is analysed; bigger ones (embeddings,
+   * lm_head) are read after it, so two large matrices are never held at once (jobs/memory.ts).
+   */
+  PREFETCH_MAX_BYTES: z.coerce.number().min(0).default(512e6),
 });
 
 export type JobsConfig = z.infer<typeof EnvSchema>;

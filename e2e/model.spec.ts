@@ -6,6 +6,8 @@ test.describe('model page', () => {
     await modelPage.goto(DEMO.trained);
     await expect(page.getByTestId('summary-cards')).toContainText('Mean α');
     const rows = page.getByTestId('layer-row');
+    // The table's lines come with the page view, fetched once the page is in the browser.
+    await expect(rows.first()).toBeVisible();
     const n = await rows.count();
     expect(n).toBeGreaterThan(10);
     await expect(modelPage.layerTable).toContainText('model.layers.0.self_attn.q_proj.weight');

@@ -6,6 +6,7 @@ import type { EsdData } from '@/lib/types';
 import { ChartFrame, fmtTick, logTicks } from './charts/ChartFrame';
 import { logBinnedDensity, powerLawLine } from './esd-math';
 import { esdOptionsOf, type LayerColumns } from '@/db/queries/layer-columns';
+import { usePageView } from './page-view';
 
 export interface EsdLayerOption {
   ordinal: number;
@@ -20,7 +21,25 @@ export interface EsdDeltaLayers {
   layers: EsdLayerOption[];
 }
 
-export function EsdViewer({ modelId, revision, columns, initial, delta }: {
+/**
+ * The ESD viewer: the model's layers and the first fitted layer's spectrum come with the page view (fetched by URL,
+ * shared with the charts and the layer table); any other layer's spectrum from the ESD API when picked.
+ */
+export function EsdViewer({ viewUrl, ...rest }: { modelId: string; revision: string; viewUrl: string; delta?: EsdDeltaLayers | null }) {
+  const { view, error } = usePageView(viewUrl);
+  const headingId = useId();
+  if (!view) {
+    return (
+      <section aria-labelledby={headingId} data-testid="esd-viewer" aria-busy={error ? undefined : 'true'}>
+        <h2 id={headingId}>ESD viewer</h2>
+        {error ? <div className="banner error" role="alert">Could not load the layers: {error}</div> : <p className="muted small">Loading the layers…</p>}
+      </section>
+    );
+  }
+  return <LoadedEsdViewer {...rest} columns={view.columns} initial={view.firstEsd} />;
+}
+
+function LoadedEsdViewer({ modelId, revision, columns, initial, delta }: {
   modelId: string;
   revision: string;
   /** The model's layers (every one not skipped), as the page view's columns. */
@@ -31,10 +50,6 @@ export function EsdViewer({ modelId, revision, columns, initial, delta }: {
   const selectId = useId();
   const [showDelta, setShowDelta] = useState(false);
   const modelLayers: EsdLayerOption[] = useMemo(() => esdOptionsOf(columns), [columns]);
-  // The server renders the selected layer's option only (a few hundred options are a third of a page's render time);
-  // the full list appears once the page is interactive, which is when picking another layer can do anything.
-  const [interactive, setInteractive] = useState(false);
-  useEffect(() => setInteractive(true), []);
   const layers = showDelta && delta ? delta.layers : modelLayers;
   const [ordinal, setOrdinal] = useState<number | null>(initial?.ordinal ?? layers[0]?.ordinal ?? null);
   const [esd, setEsd] = useState<EsdData | null>(initial?.esd ?? null);
@@ -97,7 +112,7 @@ export function EsdViewer({ modelId, revision, columns, initial, delta }: {
         <label htmlFor={selectId}>
           Layer
           <select id={selectId} value={ordinal ?? ''} onChange={(e) => setOrdinal(Number(e.target.value))} data-testid="esd-layer-select">
-            {(interactive ? layers : layers.filter((l) => l.ordinal === ordinal)).map((l) => (
+            {layers.map((l) => (
               <option key={l.ordinal} value={l.ordinal}>
                 {l.ordinal}: {l.name} ({l.role}{l.alpha != null ? `, α=${l.alpha.toFixed(2)}` : ''})
               </option>

@@ -1,6 +1,7 @@
 'use client';
 
-import { useEffect, useMemo, useState } from 'react';
+import { useMemo, useState } from 'react';
+import { usePageView } from './page-view';
 import {
   expertRoleOf, isAnalysed, median, metricColumnsOf, reusedModelOf, tableItems, type ExpertMember, type TableLine, type TableRow,
 } from '@/db/queries/layer-aggregates';
@@ -58,17 +59,25 @@ const LEAD = ['ordinal', 'tensor', 'role', 'block_index', 'shape', 'dtype', 'sta
 
 /** Lines rendered before "Show all": keeps the first paint small for 300-layer models. */
 const INITIAL_ROWS = INITIAL_TABLE_LINES;
-/** Lines the server renders: the rest of the first lines appear once the page is interactive (a table of 40-odd
- * columns is the costliest part of a model page's server render). */
-const SERVER_ROWS = 5;
 
 /**
- * Every layer with every stored column; click a header (or press Enter on it) to sort. The page sends the first
- * rows only; the rest come from the layers API (same data, cached) when all are shown or a column is sorted.
+ * The layer table of a model page: its first lines come with the page view (fetched by URL, shared with the charts
+ * and the ESD viewer), so the page itself sends no rows.
+ */
+export function LayerTable({ viewUrl, total, fullUrl }: { viewUrl: string; total: number; fullUrl: string }) {
+  const { view, error } = usePageView(viewUrl);
+  if (error) return <p className="banner error" role="alert">Could not load the layer table: {error}</p>;
+  if (!view) return <p className="muted small" aria-busy="true" data-testid="layer-table-loading">Loading the layer table…</p>;
+  return <LayerLinesTable lines={view.tableLines} total={total} fullUrl={fullUrl} />;
+}
+
+/**
+ * Every layer with every stored column; click a header (or press Enter on it) to sort. The page view carries the
+ * first lines only; the rest come from the layers API (same data, cached) when all are shown or a column is sorted.
  * Routed MoE experts are one expandable line per block and projection (medians; each expert inside), and a layer
  * whose metrics were reused from identical bytes elsewhere says where from.
  */
-export function LayerTable({ lines, total, fullUrl }: { lines: TableLine[]; total: number; fullUrl: string }) {
+export function LayerLinesTable({ lines, total, fullUrl }: { lines: TableLine[]; total: number; fullUrl: string }) {
   /** Every row once loaded from the layers API (null: only the first lines the page sent). */
   const [rows, setRows] = useState<Row[] | null>(null);
   const sent = useMemo(() => lines.reduce((n, l) => n + (l.members?.length ?? 1), 0), [lines]);
@@ -88,8 +97,6 @@ export function LayerTable({ lines, total, fullUrl }: { lines: TableLine[]; tota
   const metricCols = useMemo(() => metricColumnsOf(rows ?? lines.map((l) => l.row)), [rows, lines]);
   const columns = [...LEAD, ...metricCols, 'skip_reason'];
   const [sort, setSort] = useState<{ key: string; dir: 1 | -1 }>({ key: 'ordinal', dir: 1 });
-  const [interactive, setInteractive] = useState(false);
-  useEffect(() => setInteractive(true), []);
   const sorted = useMemo(() => {
     const val = (r: Row) => {
       const v = r[sort.key];
@@ -134,7 +141,7 @@ export function LayerTable({ lines, total, fullUrl }: { lines: TableLine[]; tota
           </tr>
         </thead>
         <tbody>
-          {(showAll ? sorted : sorted.slice(0, interactive ? INITIAL_ROWS : SERVER_ROWS)).map(({ row: r, members }) => (
+          {(showAll ? sorted : sorted.slice(0, INITIAL_ROWS)).map(({ row: r, members }) => (
             <tr key={r.ordinal} data-testid="layer-row" data-expert-group={members ? 'true' : undefined}>
               {columns.map((c) => {
                 const v = r[c];

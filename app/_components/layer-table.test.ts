@@ -2,7 +2,7 @@ import { createElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
 import { describe, expect, it } from 'vitest';
 import { expertMemberOf, metricColumnsOf } from '@/db/queries/layer-aggregates';
-import { LayerTable, tableItems } from './LayerTable';
+import { LayerLinesTable, tableItems } from './LayerTable';
 
 /** The layer table's grouping of MoE experts and its reused-from note, rendered on the server. */
 
@@ -29,7 +29,7 @@ describe('layer table', () => {
 
   it('renders the expert group as a <details> with each expert inside, and the reused-from note', () => {
     const lines = tableItems(rows, metricColumnsOf(rows)).map((l) => ({ row: l.row, members: l.members?.map(expertMemberOf) }));
-    const html = renderToStaticMarkup(createElement(LayerTable, { lines, total: rows.length, fullUrl: '/x' }));
+    const html = renderToStaticMarkup(createElement(LayerLinesTable, { lines, total: rows.length, fullUrl: '/x' }));
     expect(html).toContain('data-testid="expert-group"');
     expect(html).toMatch(/4 experts · block 0 · up/);
     expect(html).toContain('α min 2.000 / median 3.500 / max 5.000');

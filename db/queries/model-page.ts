@@ -4,6 +4,8 @@ import { expertBands, expertGroupKey, expertMemberOf, metricColumnsOf, tableItem
 import { encodeNames, INITIAL_TABLE_LINES, type LayerColumns } from './layer-columns';
 import { getLayerEsd, listLayersJson, type AnalysisRef, type LayerRow } from './layers';
 import { readStoredView, writeStoredView } from './analysis-views';
+import { sql } from 'drizzle-orm';
+import { selectRows } from './read-db';
 
 /**
  * Not marked `server-only`: the pipeline stores a done analysis' view (worker processes import it outside Next).
@@ -168,4 +170,30 @@ export function getModelPageView(ref: AnalysisRef & { modelId: string }): Promis
     },
     ['layers'],
   );
+}
+
+/**
+ * Where a model page's client components fetch the view (app/api/views/model-page/[analysis]/route.ts): the page
+ * itself sends only this URL, so its HTML and component payload stay near an empty page's whatever the layer count.
+ * A done analysis' view never changes: its URL names the analysis and the view's version, and the response may be
+ * cached for good. Any other analysis' URL also names its status and progress, so the page's refresh asks again.
+ */
+export function pageViewUrl(a: { id: number; status: string; layersDone?: number | null }): string {
+  const base = `/api/views/model-page/${a.id}?v=${VIEW_VERSION}`;
+  return a.status === 'done' ? base : `${base}&s=${a.status}&n=${a.layersDone ?? 0}`;
+}
+
+/** An analysis' model and status (one primary-key read, always current), for the view's route. */
+export async function analysisRefById(id: number): Promise<(AnalysisRef & { modelId: string; status: string }) | null> {
+  const [row] = await selectRows<{ model_id: string; status: string }>(sql`SELECT model_id, status FROM analyses WHERE id = ${id}`);
+  return row ? { analysisId: id, modelId: row.model_id, status: row.status } : null;
+}
+
+/** The view as the route sends it: serialised once per view object (views are kept in memory per analysis). */
+const viewJson = new WeakMap<ModelPageView, string>();
+
+export function pageViewJson(view: ModelPageView): string {
+  let text = viewJson.get(view);
+  if (text === undefined) viewJson.set(view, (text = JSON.stringify(view)));
+  return text;
 }

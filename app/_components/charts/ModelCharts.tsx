@@ -7,8 +7,9 @@ import { ChartFrame, fmtTick, roleColor, stats, type ChartData } from './ChartFr
 
 /** The model page's charts. Each receives plain rows from the server component. */
 
-import { useEffect, useMemo, useState } from 'react';
-import { chartLayersOf, type ChartLayer, type LayerColumns } from '@/db/queries/layer-columns';
+import { useMemo } from 'react';
+import { chartLayersOf, type ChartLayer } from '@/db/queries/layer-columns';
+import { usePageView } from '../page-view';
 import type { ExpertBandPoint } from '@/db/queries/model-page';
 
 export type { ChartLayer, ExpertBandPoint };
@@ -187,29 +188,24 @@ export function CheckpointSeriesChart({ steps, layers }: { steps: { step: number
 }
 
 /**
- * The model page's layer charts from the page view's columns: decoded once here, so the page sends each layer's
- * numbers once (not once per chart, nor as one object per layer). Layers drawn inside an expert band are left out of
- * the depth chart's single points.
+ * The model page's layer charts from the page view's columns (fetched by URL, shared with the ESD viewer and the
+ * layer table): decoded once here, so each layer's numbers travel once (not once per chart, nor as one object per
+ * layer). Layers drawn inside an expert band are left out of the depth chart's single points.
  */
-export function ModelLayerCharts({ columns, bands, bandedOrdinals, hasDetX }: {
-  columns: LayerColumns;
-  bands: ExpertBandPoint[];
-  bandedOrdinals: number[];
-  hasDetX: boolean;
-}) {
-  // Charts draw in the browser only (a chart's size is the browser's): the server sends their data and no markup,
-  // so a 2,000-row MoE page does not build 2,000-point series twice per request.
-  const [inBrowser, setInBrowser] = useState(false);
-  useEffect(() => setInBrowser(true), []);
-  const all = useMemo(() => (inBrowser ? chartLayersOf(columns) : []), [columns, inBrowser]);
-  const unbanded = useMemo(() => (inBrowser && bandedOrdinals.length ? chartLayersOf(columns, new Set(bandedOrdinals)) : all), [columns, bandedOrdinals, all, inBrowser]);
-  if (!inBrowser) return <div className="grid two" aria-busy="true" data-testid="charts-loading" style={{ minHeight: 620 }} />;
+export function ModelLayerCharts({ viewUrl }: { viewUrl: string }) {
+  // Charts draw in the browser only (a chart's size is the browser's): the page sends the view's URL, no data and
+  // no markup, so a 2,000-row MoE page costs the server what a 30-row one does.
+  const { view, error } = usePageView(viewUrl);
+  const all = useMemo(() => (view ? chartLayersOf(view.columns) : []), [view]);
+  const unbanded = useMemo(() => (view && view.bandedOrdinals.length ? chartLayersOf(view.columns, new Set(view.bandedOrdinals)) : all), [view, all]);
+  if (error) return <div className="banner error" role="alert">Could not load the charts&apos; data: {error}</div>;
+  if (!view) return <div className="grid two" aria-busy="true" data-testid="charts-loading" style={{ minHeight: 620 }} />;
   return (
     <div className="grid two">
-      <AlphaByDepthChart layers={unbanded} bands={bands} />
+      <AlphaByDepthChart layers={unbanded} bands={view.bands} />
       <AlphaHistogram layers={all} />
       <AlphaVsDChart layers={all} />
-      {hasDetX && <DetXChart layers={all} />}
+      {view.hasDetX && <DetXChart layers={all} />}
     </div>
   );
 }

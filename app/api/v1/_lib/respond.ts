@@ -25,7 +25,8 @@ function etagOf(body: string): string {
   return `"${createHash('sha1').update(body).digest('base64url')}"`;
 }
 
-function matches(req: Request, etag: string): boolean {
+/** Whether the request's If-None-Match names `etag` (weak comparison) or is `*`. */
+export function matches(req: Request, etag: string): boolean {
   const header = req.headers.get('if-none-match');
   if (!header) return false;
   // Weak comparison (RFC 9110 §8.8.3.2), as If-None-Match asks for.

@@ -2,7 +2,7 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { getCheckpointSeries } from '@/db/queries/layers';
-import { getModelPageView, round } from '@/db/queries/model-page';
+import { getModelPageView, pageViewUrl, round } from '@/db/queries/model-page';
 import { getModelDetail } from '@/db/queries/model-detail';
 import { getDeltaAnalysis, getDeltaMeans } from '@/db/queries/delta';
 import { DerivedModels, TrainingDelta } from '@/app/_components/TrainingDelta';
@@ -62,6 +62,8 @@ export default async function ModelPage({ params, searchParams }: Props) {
   ]);
   // MoE: routed experts are drawn as one band per block and projection (median, min–max) in the depth chart.
   const firstEsd = view?.firstEsd ?? null;
+  // The charts, the ESD viewer and the layer table fetch the view's data by this URL; the page sends none of it.
+  const viewUrl = analysis ? pageViewUrl(analysis) : '';
   const hasCharts = view ? view.columns.fitted.includes(1) : false;
   const layerCount = view?.layerCount ?? 0;
   const summary = analysis?.summary;
@@ -224,7 +226,7 @@ export default async function ModelPage({ params, searchParams }: Props) {
       {view && hasCharts && (
         <section aria-labelledby="charts-h">
           <h2 id="charts-h">Layers</h2>
-          <ModelLayerCharts columns={view.columns} bands={view.bands} bandedOrdinals={view.bandedOrdinals} hasDetX={view.hasDetX} />
+          <ModelLayerCharts viewUrl={viewUrl} />
         </section>
       )}
 
@@ -266,8 +268,7 @@ export default async function ModelPage({ params, searchParams }: Props) {
         <EsdViewer
           modelId={model.id}
           revision={analysis.revision.sha}
-          columns={view.columns}
-          initial={firstEsd}
+          viewUrl={viewUrl}
           delta={delta?.kind === 'delta' ? { base: delta.base?.id ?? null, layers: delta.layers.filter((l) => l.status === 'success' || l.status === 'failed').map((l) => ({ ordinal: l.ordinal, name: l.name, role: l.role, alpha: round(l.alpha as number | null) })) } : null}
         />
       )}
@@ -287,7 +288,7 @@ export default async function ModelPage({ params, searchParams }: Props) {
           <h2 id="table-h">All layers ({layerCount})</h2>
           <p className="small muted">Full tensor names and every stored WeightWatcher column. Click a header to sort.</p>
           <LayerTable
-            lines={view.tableLines}
+            viewUrl={viewUrl}
             total={layerCount}
             fullUrl={`/api/v1/models/${model.id}/layers?revision=${analysis!.revision.sha}`}
           />

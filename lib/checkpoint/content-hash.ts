@@ -25,3 +25,13 @@ export async function contentHashOf(parts: Uint8Array[]): Promise<string> {
 export async function contentHash(bytes: Uint8Array): Promise<string> {
   return contentHashOf([bytes]);
 }
+
+/** An incremental hash: the same digest as `contentHash` of all the bytes passed to `update`, in order. */
+export async function createContentHasher(): Promise<{ update(bytes: Uint8Array): void; digest(): string }> {
+  const { create64 } = await (api ??= xxhash());
+  const h = create64();
+  return {
+    update: (bytes) => void h.update(bytes),
+    digest: () => h.digest().toString(16).padStart(16, '0'),
+  };
+}

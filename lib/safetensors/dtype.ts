@@ -123,9 +123,20 @@ export function fp8Table(dtype: string): Float32Array {
  * the kernels run on both cores.
  */
 export function decodeBf16Counting(bytes: Uint8Array, numel: number): { data: Float32Array; nonFinite: number } {
-  if (!LITTLE_ENDIAN) throw new Error('safetensors decoding needs a little-endian host');
   const out = new Float32Array(numel);
-  const o32 = new Uint32Array(out.buffer);
+  const nonFinite = decodeBf16Into(bytes.subarray(0, numel * 2), out, 0);
+  return { data: out, nonFinite };
+}
+
+/**
+ * Decode the BF16 elements of `bytes` (an even byte count) into `out` from element `at` on; returns how many are
+ * NaN or ±Inf. Lets a large tensor be decoded piece by piece as its bytes arrive.
+ */
+export function decodeBf16Into(bytes: Uint8Array, out: Float32Array, at: number): number {
+  if (!LITTLE_ENDIAN) throw new Error('safetensors decoding needs a little-endian host');
+  const numel = bytes.length >>> 1;
+  if (at < 0 || at + numel > out.length) throw new RangeError(`${numel} BF16 values do not fit at ${at} in ${out.length}`);
+  const o32 = new Uint32Array(out.buffer, out.byteOffset + at * 4, numel);
   let bad = 0;
   if (bytes.byteOffset & 3) {
     // not 4-aligned (a tensor inside a larger buffer): element by element, without copying the bytes
@@ -136,11 +147,10 @@ export function decodeBf16Counting(bytes: Uint8Array, numel: number): { data: Fl
       if ((u & 0x7f80) === 0x7f80) bad++;
       o32[i] = u << 16;
     }
-    return { data: out, nonFinite: bad };
+    return bad;
   }
-  const src = bytes;
   const pairs = numel >>> 1;
-  const w = new Uint32Array(src.buffer, src.byteOffset, pairs);
+  const w = new Uint32Array(bytes.buffer, bytes.byteOffset, pairs);
   for (let i = 0; i < pairs; i++) {
     const x = w[i];
     if ((x & 0x7f80) === 0x7f80) bad++;
@@ -149,11 +159,11 @@ export function decodeBf16Counting(bytes: Uint8Array, numel: number): { data: Fl
     o32[2 * i + 1] = x & 0xffff0000;
   }
   if (numel & 1) {
-    const u = src[2 * numel - 2] | (src[2 * numel - 1] << 8);
+    const u = bytes[2 * numel - 2] | (bytes[2 * numel - 1] << 8);
     if ((u & 0x7f80) === 0x7f80) bad++;
     o32[numel - 1] = u << 16;
   }
-  return { data: out, nonFinite: bad };
+  return bad;
 }
 
 /**

@@ -18,6 +18,7 @@ export { applyScale, countNonFinite, decodeTensor, inferBlockSize, type TensorSc
 export {
   byteLength,
   DECODABLE_DTYPES,
+  decodeBf16Into,
   decodeElements,
   DTYPE_BITS,
   isDecodableDtype,

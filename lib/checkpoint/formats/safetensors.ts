@@ -2,7 +2,7 @@
  * safetensors behind the tensor-source seam: `model.safetensors.index.json` + shards, else `model.safetensors`,
  * else every `*.safetensors` file (natural name order). Headers are read and validated by lib/safetensors (two
  * range reads per file), then each tensor (or expert slice) is read by one range request and decoded there, FP8
- * scales applied.
+ * scales applied; BF16 tensors above 64 MiB are read in 64 MiB pieces, each decoded as it arrives.
  */
 import {
   checkpointFromSources,
@@ -17,8 +17,8 @@ import {
   type TensorScale,
 } from '@/lib/safetensors';
 import { NonFiniteTensorError, SafetensorsError } from '@/lib/safetensors/errors';
-import { countNonFinite, decodeMxfp4, mxfp4DecodedShape } from '@/lib/safetensors';
-import { contentHash, contentHashOf } from '../content-hash';
+import { countNonFinite, decodeBf16Into, decodeMxfp4, mxfp4DecodedShape } from '@/lib/safetensors';
+import { contentHash, contentHashOf, createContentHasher } from '../content-hash';
 import { expertSliceRange, mapLimit } from '../slices';
 import { readShardIndex, weightsLayout, type LayoutNames } from './weights-layout';
 import type { CheckpointFileInfo, CheckpointFormat, SourceTensor, TensorSource } from '../types';
@@ -90,6 +90,9 @@ export const safetensorsFormat: CheckpointFormat = {
         if (!entry) throw new SafetensorsError({ file: location.label, tensor: tensor.name, problem: 'not a tensor of this checkpoint' });
         const source = sources.get(tensor.file)!;
         const slice = expertSliceRange(entry, options.expert);
+        if (entry.dtype === 'BF16' && !entry.scaleTensor && slice.end - slice.start > streamedReadBytes) {
+          return readBf16Streamed(source, entry, slice, options.signal);
+        }
         const raw = await readExactly(source, slice.start, slice.end, options.signal);
         const hash = contentHash(raw);
         let scale: TensorScale | null = null;
@@ -104,6 +107,46 @@ export const safetensorsFormat: CheckpointFormat = {
     };
   },
 };
+
+/** BF16 tensors above this many bytes are read in pieces of this size (see `readBf16Streamed`). */
+let streamedReadBytes = 64 * 1024 * 1024;
+
+/** Test hook: the piece size of streamed BF16 reads (returns the previous one). */
+export function setStreamedReadBytes(bytes: number): number {
+  const previous = streamedReadBytes;
+  if (!Number.isSafeInteger(bytes) || bytes < 4 || bytes % 4 !== 0) throw new RangeError(`piece size ${bytes}: a multiple of 4 bytes expected`);
+  streamedReadBytes = bytes;
+  return previous;
+}
+
+/**
+ * A large BF16 tensor (a 32000x4096 embedding is 262 MB) read by range requests of `streamedReadBytes`, each piece
+ * hashed and decoded into the float32 result as it arrives: the same values, content hash and errors as one read +
+ * decodeTensor, but the raw bytes are never all held at once (one read held them twice, body chunks and the joined
+ * copy, beside the 524 MB decoded: ~1 GB for one embedding).
+ */
+async function readBf16Streamed(
+  source: ByteSource,
+  entry: CheckpointTensor,
+  slice: { start: number; end: number; shape: number[] },
+  signal?: AbortSignal,
+): Promise<{ data: Float32Array; rows: number; cols: number; contentHash: string }> {
+  const where = { file: entry.file ?? source.label, tensor: entry.name };
+  const count = slice.shape.reduce((a, b) => a * b, 1);
+  if (count * 2 !== slice.end - slice.start) {
+    throw new SafetensorsError({ ...where, problem: `${slice.end - slice.start} bytes do not match BF16 x ${JSON.stringify(slice.shape)}` });
+  }
+  const data = new Float32Array(count);
+  const hasher = await createContentHasher();
+  let bad = 0;
+  for (let at = slice.start; at < slice.end; at += streamedReadBytes) {
+    const raw = await readExactly(source, at, Math.min(slice.end, at + streamedReadBytes), signal);
+    hasher.update(raw);
+    bad += decodeBf16Into(raw, data, (at - slice.start) / 2);
+  }
+  if (bad > 0) throw new NonFiniteTensorError({ ...where, count: bad, total: count });
+  return { data, rows: slice.shape[0] ?? 1, cols: slice.shape.slice(1).reduce((a, b) => a * b, 1), contentHash: hasher.digest() };
+}
 
 /**
  * gpt-oss style MXFP4 weights: `X_blocks` (U8 `[..., rows, G, 16]`, two E2M1 values per byte) with `X_scales` (U8

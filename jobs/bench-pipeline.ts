@@ -15,9 +15,9 @@
  * stage timings of its onLayerStored hook. Printed per layer: read+decode, wait for the prefetched read, kernel
  * (eigen, fit), the compute thread's round trip, store, progress, and the wall time between layer completions;
  * then totals, the pipeline's overhead (wall − Σ(eigen+fit)) / Σ(eigen+fit), the projection for 32 blocks (224
- * matrices) and the peak RSS. With --baseline (default) the child afterwards runs block 0's matrices once more
- * through the same compute thread with nothing else running (read first, then analyse), so the kernel's own time
- * without the concurrent prefetch is visible too.
+ * matrices) and the peak RSS. Unless --no-baseline, the child also runs block 0's matrices alone, before and after
+ * the pipeline, in a compute thread of their own with nothing else running (read first, then analyse), so that the
+ * kernel's own time without the concurrent prefetch is visible too (the machine's speed drifts: the two bracket it).
  *
  * Options: --blocks N (default 2), --embeddings, --no-baseline, --shard-gb G (default 10), --keep (leave the temp
  * folders). Run it alone on the machine (it uses both cores): `flock /tmp/alphaboard-bench.lock npm run bench:pipeline`.
@@ -162,14 +162,50 @@ interface ChildReport {
   jobWall_s: number;
   planWall_s: number;
   outcomes: string[];
-  baseline: Array<{ tensor: string; shape: string; read_s: number; eigen_s: number; fit_s: number; compute_s: number }>;
-  /** Peak RSS of the process when the job ended (before the baseline pass). */
+  /** Block 0 analysed alone before the pipeline, and (`after`) again after it. */
+  baseline: Array<BaselineRow & { after?: BaselineRow }>;
+  /** Peak RSS of the process when the job ended (before the baseline pass after it). */
   maxRssMb: number;
+  /** Peak RSS before the job started (planning and the baseline pass before it). */
+  beforeMaxRssMb: number;
   cpu_s: number;
   status: string;
   layersDone: number;
   layersTotal: number;
   analysisTimings: Record<string, number>;
+}
+
+interface BaselineRow {
+  tensor: string;
+  read_s: number;
+  eigen_s: number;
+  fit_s: number;
+  compute_s: number;
+}
+
+/** Block 0's matrices one at a time with nothing running beside them: read (+ decode) first, then analyse. */
+async function baselinePass(repo: string, sha: string, options: import('@/lib/types').AnalysisOptions): Promise<BaselineRow[]> {
+  const { openHubCheckpoint } = await import('@/lib/checkpoint/hub');
+  const { ComputePool } = await import('./compute-pool');
+  const { collectGarbage } = await import('./memory');
+  const { source } = await openHubCheckpoint({ repo, sha });
+  const pool = new ComputePool(1);
+  const rows: BaselineRow[] = [];
+  try {
+    pool.warm();
+    for (const t of source.tensors.filter((x) => x.name.startsWith('model.layers.0.') && x.shape.length === 2)) {
+      const r0 = performance.now();
+      const d = await source.read(t);
+      collectGarbage();
+      const r1 = performance.now();
+      const a = await pool.analyze(d.data, d.rows, d.cols, options);
+      const r2 = performance.now();
+      rows.push({ tensor: t.name, read_s: (r1 - r0) / 1000, eigen_s: a.timings.eigen_s, fit_s: a.timings.fit_s, compute_s: (r2 - r1) / 1000 });
+    }
+  } finally {
+    await pool.close();
+  }
+  return rows;
 }
 
 async function child(): Promise<void> {
@@ -180,7 +216,7 @@ async function child(): Promise<void> {
   const { planRevision } = await import('./plan');
   const { analyzeModel } = await import('./analyze-model');
   const { getAnalysis } = await import('@/db/queries/analyses');
-  const { closeComputePool, getComputePool } = await import('./compute-pool');
+  const { closeComputePool } = await import('./compute-pool');
   const { closeDb } = await import('@/db/client');
 
   const cpu0 = process.cpuUsage();
@@ -189,6 +225,15 @@ async function child(): Promise<void> {
   const planned = await planRevision({ repoId: REPO, source: 'admin' });
   const planWall_s = (performance.now() - p0) / 1000;
   const data = { repoId: planned.repoId, sha: planned.sha, ref: planned.ref, analysisId: planned.analysis.id, optionsKey: planned.analysis.optionsKey };
+
+  // Block 0 alone, before and after the pipeline (the machine's speed drifts): its own compute thread, so the
+  // pipeline below still starts cold.
+  let baselineBefore: ChildReport['baseline'] = [];
+  if (process.env.BENCH_BASELINE === '1') {
+    baselineBefore = await baselinePass(data.repoId, data.sha, planned.analysis.options ?? {});
+    process.stderr.write('  baseline before: done\n');
+  }
+  const beforeMaxRssMb = process.resourceUsage().maxRSS / 1024;
 
   const layers: LayerRow[] = [];
   const outcomes: string[] = [];
@@ -221,21 +266,8 @@ async function child(): Promise<void> {
   process.stderr.write('\n');
   const analysis = await getAnalysis({ analysisId: data.analysisId });
 
-  const baseline: ChildReport['baseline'] = [];
-  if (process.env.BENCH_BASELINE === '1') {
-    // Block 0 again, one matrix at a time with nothing running beside it: read (+ decode) first, then analyse.
-    const { openHubCheckpoint } = await import('@/lib/checkpoint/hub');
-    const { source } = await openHubCheckpoint({ repo: data.repoId, sha: data.sha });
-    const pool = getComputePool();
-    for (const t of source.tensors.filter((x) => x.name.startsWith('model.layers.0.') && x.shape.length === 2)) {
-      const r0 = performance.now();
-      const d = await source.read(t);
-      const r1 = performance.now();
-      const a = await pool.analyze(d.data, d.rows, d.cols, planned.analysis.options ?? {});
-      const r2 = performance.now();
-      baseline.push({ tensor: t.name, shape: t.shape.join('x'), read_s: (r1 - r0) / 1000, eigen_s: a.timings.eigen_s, fit_s: a.timings.fit_s, compute_s: (r2 - r1) / 1000 });
-    }
-  }
+  let baselineAfter: ChildReport['baseline'] = [];
+  if (process.env.BENCH_BASELINE === '1') baselineAfter = await baselinePass(data.repoId, data.sha, planned.analysis.options ?? {});
   const cpu = process.cpuUsage(cpu0);
   await stopQueue(2000).catch(() => {});
   await closeComputePool();
@@ -245,8 +277,9 @@ async function child(): Promise<void> {
     jobWall_s,
     planWall_s,
     outcomes,
-    baseline,
+    baseline: baselineBefore.map((b, i) => ({ ...b, after: baselineAfter[i] })),
     maxRssMb: pipelineMaxRssMb,
+    beforeMaxRssMb,
     cpu_s: (cpu.user + cpu.system) / 1e6,
     status: analysis?.status ?? 'missing',
     layersDone: analysis?.layersDone ?? 0,
@@ -374,7 +407,7 @@ async function parent(args: Args): Promise<void> {
     `per block ${fmt(perBlock, 1)} s -> projected 32 blocks (224 matrices, no embeddings): ${fmt(projected / 60, 1)} min (target <= 20 min)`,
   );
   console.log(
-    `child (pipeline) peak RSS ${fmt(r.maxRssMb, 0)} MB at the end of the job (bound 1536 MB); child CPU ${fmt(r.cpu_s, 1)} s = ${fmt(r.cpu_s / wall, 2)} cores over its ${fmt(wall, 1)} s; ` +
+    `child (pipeline) peak RSS ${fmt(r.maxRssMb, 0)} MB at the end of the job (bound 1536 MB; ${fmt(r.beforeMaxRssMb, 0)} MB before the job started); child CPU ${fmt(r.cpu_s, 1)} s = ${fmt(r.cpu_s / wall, 2)} cores over its ${fmt(wall, 1)} s; ` +
       `stand-in Hub CPU ${fmt((hubCpu.user + hubCpu.system) / 1e6, 1)} s for ${fmt(hubStats.bytesSent / 1e9, 2)} GB in ${hubStats.rangeRequests} range requests`,
   );
   if (loads.length > 0) {
@@ -382,20 +415,35 @@ async function parent(args: Args): Promise<void> {
     console.log(`load average (1 min) during the run: min ${fmt(Math.min(...loads))}, mean ${fmt(mean)}, max ${fmt(Math.max(...loads))} (${loads.length} samples)`);
   }
   if (r.baseline.length > 0) {
-    console.log('\nbaseline: block 0 again, read first, then analysed with nothing beside it (same compute thread):');
+    console.log('\nbaseline: block 0 alone (read first, then analysed with nothing beside it), before and after the pipeline:');
     const pipe0 = r.layers.filter((l) => l.tensor.startsWith('model.layers.0.'));
+    const k = (b?: BaselineRow) => (b ? b.eigen_s + b.fit_s : NaN);
+    const mean = (b: BaselineRow & { after?: BaselineRow }) => (b.after ? (k(b) + k(b.after)) / 2 : k(b));
     console.log(
       table(
-        ['layer', 'read+decode s', 'eigen s', 'fit s', 'compute s', 'pipeline eigen s'],
-        r.baseline.map((b) => [short(b.tensor), fmt(b.read_s), fmt(b.eigen_s), fmt(b.fit_s, 3), fmt(b.compute_s), fmt(pipe0.find((l) => l.tensor === b.tensor)?.stages.eigen_s ?? NaN)]),
+        ['layer', 'read+decode s', 'eigen+fit s before', 'after', 'in the pipeline', 'pipeline / mean alone'],
+        r.baseline.map((b) => {
+          const p = pipe0.find((l) => l.tensor === b.tensor);
+          const inPipe = p ? p.stages.eigen_s + p.stages.fit_s : NaN;
+          return [short(b.tensor), fmt(b.read_s), fmt(k(b)), fmt(k(b.after)), fmt(inPipe), fmt(inPipe / mean(b), 3)];
+        }),
       ),
     );
-    const base = r.baseline.reduce((s, b) => s + b.eigen_s + b.fit_s, 0);
+    const base = r.baseline.reduce((s, b) => s + mean(b), 0);
     const inPipe = sum((l) => l.stages.eigen_s + l.stages.fit_s, pipe0.filter((l) => r.baseline.some((b) => b.tensor === l.tensor)));
-    const pipeWall = sum((l) => l.wall_s, pipe0.slice(1)) + (pipe0[0] ? pipe0[0].stages.eigen_s + pipe0[0].stages.fit_s : 0);
+    const pipeWall = sum((l) => l.wall_s, pipe0);
+    const ratios = r.baseline
+      .map((b) => {
+        const p = pipe0.find((l) => l.tensor === b.tensor);
+        return p ? (p.stages.eigen_s + p.stages.fit_s) / mean(b) : NaN;
+      })
+      .filter(Number.isFinite)
+      .sort((a, b) => a - b);
+    const median = ratios.length ? ratios[Math.floor((ratios.length - 1) / 2)] : NaN;
     console.log(
-      `block 0: Σ(eigen+fit) alone ${fmt(base)} s, in the pipeline ${fmt(inPipe)} s (${fmt(((inPipe - base) / base) * 100, 1)}%); ` +
-        `pipeline wall for block 0 (first layer counted at its kernel time) ${fmt(pipeWall)} s = ${fmt(((pipeWall - base) / base) * 100, 1)}% over the kernel alone`,
+      `block 0: Σ(eigen+fit) alone ${fmt(base)} s (mean of before/after), in the pipeline ${fmt(inPipe)} s (${fmt(((inPipe - base) / base) * 100, 1)}%; ` +
+        `median per layer ${fmt((median - 1) * 100, 1)}%); pipeline wall for block 0 ${fmt(pipeWall)} s = ${fmt(((pipeWall - base) / base) * 100, 1)}% over the kernel alone ` +
+        `(includes the first, unprefetched read and the cold start)`,
     );
   }
 }

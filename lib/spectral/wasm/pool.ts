@@ -1,12 +1,13 @@
 /**
  * Worker-thread pool for the WebAssembly eigenvalue kernels.
  *
- * One shared WebAssembly.Memory holds one slab of the matrix (SLAB_BYTES of its inner dimension:
- * the host copies the slabs in one after the other and the workers add each to the Gram matrix),
- * the Gram matrix and the work areas; it grows to the largest job seen (never beyond one slab + the
- * Gram + O(n·b) work, so a 32000 x 4096 embedding costs the same 134 MB of Gram as a 4096² layer)
- * and is reused between calls. A job is two or more rounds of messages to the workers: one `gram`
- * per slab, then `reduce` (tridiagonal reduction, two-stage by default, and QL).
+ * One shared WebAssembly.Memory holds two slab buffers of the matrix (SLAB_BYTES of its inner
+ * dimension each: the host copies the next slab into one while the workers add the other to the Gram
+ * matrix), the Gram matrix and the work areas; it grows to the largest job seen (never beyond two
+ * slabs + the Gram + O(n·b) work, so a 32000 x 4096 embedding costs the same 134 MB of Gram as a
+ * 4096² layer) and is reused between calls. A job is two or more rounds of messages to the workers:
+ * one `gram` per slab, then `reduce` (tridiagonal reduction, two-stage by default, and QL). A job
+ * given an AbortSignal stops at its next round (the speculative solve of eigen-js.ts).
  * N = min(2, availableParallelism()) workers (override with ALPHABOARD_WASM_THREADS or
  * `configurePool`) are spawned lazily, `unref()`ed so they never keep a process alive, and run each
  * round together (SPMD, synchronised inside WebAssembly). Jobs are serialised: the memory is shared.
@@ -178,7 +179,7 @@ export function wasmVariant(): WasmVariant | null {
 
 const align = (x: number, a: number) => Math.ceil(x / a) * a;
 
-/** Bytes of W held in WebAssembly memory at a time (one slab of the inner dimension). */
+/** Bytes of one slab buffer of W in WebAssembly memory (there are two: one filled while the other is read). */
 export const SLAB_BYTES = 32 << 20;
 
 /** Inner-dimension width of a slab: a multiple of kc with n·width·bpe <= slabBytes (at least kc), at most k. */

@@ -4,6 +4,7 @@ import { leaderboardParamsSchema, leaderboardSearch, STATUSES, type LeaderboardP
 import { hubEndpoint } from '@/jobs/hub-status';
 import { AutoRefresh } from './_components/AutoRefresh';
 import { LeaderboardTable } from './_components/LeaderboardTable';
+import { tableRowOf } from './_lib/leaderboard-table-rows';
 
 export const dynamic = 'force-dynamic';
 
@@ -146,7 +147,7 @@ export default async function LeaderboardPage({ searchParams }: { searchParams: 
       </div>
       <AutoRefresh active={page.rows.some((r) => r.status === 'running' || r.status === 'queued')} />
       <LeaderboardTable
-        rows={page.rows}
+        rows={page.rows.map(tableRowOf)}
         view={view}
         benchmarks={facets.benchmarks}
         hub={hub}

@@ -1,7 +1,7 @@
 'use client';
 
 import { defaultDir, leaderboardSearch, type LeaderboardView, type SortKey } from '@/db/queries/leaderboard-url';
-import type { LeaderboardRow } from '@/db/queries/leaderboard';
+import type { LeaderboardTableRow } from '@/app/_lib/leaderboard-table-rows';
 import { alphaClass, date, fmt, hubUrl, params as fmtParams, pct } from './format';
 import { METRIC_INFO } from './metric-info';
 import { StatusCell } from './Progress';
@@ -18,10 +18,10 @@ interface Column {
   label: string;
   info?: string;
   num?: boolean;
-  cell: (r: LeaderboardRow, hub: string) => React.ReactNode;
+  cell: (r: LeaderboardTableRow, hub: string) => React.ReactNode;
 }
 
-const s = (r: LeaderboardRow) => r.summary;
+const s = (r: LeaderboardTableRow) => r.summary;
 
 const COLUMNS: Column[] = [
   {
@@ -102,7 +102,7 @@ function SortHeader({ col, view }: { col: Column; view: LeaderboardView & { dir:
 
 
 export function LeaderboardTable({ rows, view, benchmarks, hub, emptyText }: {
-  rows: LeaderboardRow[];
+  rows: LeaderboardTableRow[];
   view: LeaderboardView & { dir: 'asc' | 'desc' };
   benchmarks: string[];
   hub: string;

@@ -28,7 +28,7 @@ const COLUMNS: Column[] = [
     key: 'model',
     label: 'Model',
     cell: (r, hub) => (
-      <span style={{ display: 'inline-flex', gap: '0.35rem', alignItems: 'center' }}>
+      <span className="cell-line tight">
         <a href={`/models/${r.id}`} data-testid="model-link">
           {r.id}
         </a>
@@ -133,7 +133,7 @@ export function LeaderboardTable({ rows, view, benchmarks, hub, emptyText }: {
           {rows.map((r) => (
             <tr key={r.id} data-testid="leaderboard-row" data-model={r.id}>
               {columns.map((c) => (
-                <td key={c.key} className={c.num ? 'num' : undefined} data-col={c.key}>
+                <td key={c.key} className={c.num ? 'num' : undefined}>
                   {c.cell(r, hub)}
                 </td>
               ))}

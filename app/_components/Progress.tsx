@@ -24,7 +24,7 @@ export function StatusCell({
   const share = total ? Math.min(1, (done ?? 0) / total) : 0;
   if (status === 'running' && waitingToResume) {
     return (
-      <span style={{ display: 'inline-flex', gap: '0.4rem', alignItems: 'center' }} title={WAITING_TO_RESUME_NOTE} data-testid="waiting-to-resume">
+      <span className="cell-line" title={WAITING_TO_RESUME_NOTE} data-testid="waiting-to-resume">
         <span className="badge stalled">waiting to resume</span>
         <span className="small muted">
           {done ?? 0}/{total ?? '?'} stored
@@ -33,7 +33,7 @@ export function StatusCell({
     );
   }
   return (
-    <span style={{ display: 'inline-flex', gap: '0.4rem', alignItems: 'center' }} title={error ?? undefined}>
+    <span className="cell-line" title={error ?? undefined}>
       <span className={`badge ${status}`}>{status}</span>
       {status === 'queued' && (done ?? 0) > 0 && (
         <span className="small muted">

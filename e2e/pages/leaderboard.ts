@@ -21,9 +21,11 @@ export class LeaderboardPage {
     return this.rows.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-model') ?? ''));
   }
 
-  /** Numeric values of one column in display order (null for "—"). */
+  /** Numeric values of one column (its header's data-testid is col-<key>) in display order (null for "—"). */
   async columnValues(col: string): Promise<(number | null)[]> {
-    return this.page.locator(`[data-testid=leaderboard-row] td[data-col="${col}"]`).evaluateAll((cells) =>
+    const index = await this.table.locator('thead th').evaluateAll((ths, id) => ths.findIndex((th) => th.getAttribute('data-testid') === id), `col-${col}`);
+    expect(index, `column ${col}`).toBeGreaterThanOrEqual(0);
+    return this.page.locator(`[data-testid=leaderboard-row] > td:nth-child(${index + 1})`).evaluateAll((cells) =>
       cells.map((c) => {
         const t = (c.textContent ?? '').replace('%', '').trim();
         const n = Number(t);

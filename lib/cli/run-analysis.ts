@@ -1,6 +1,7 @@
 /**
- * Analyses every matrix of a checkpoint (any format, through lib/checkpoint), one at a time (only one decoded tensor is alive at once), in the
- * checkpoint's tensor order, and returns the CLI's layer list plus the model summary.
+ * Analyses every matrix of a checkpoint (any format, through lib/checkpoint), one at a time, in the checkpoint's
+ * tensor order, and returns the CLI's layer list plus the model summary. The next analysable tensor is read and decoded
+ * while the current one is analysed (the kernels run on their own threads), so at most two decoded tensors are alive.
  *
  * Per layer unit (a 2-D tensor, or one expert's slice of a 3-D expert stack; lib/checkpoint/layer-units):
  * WeightWatcher's selection (`layerSkipReason`) from the header alone; analysed tensors are decoded
@@ -52,6 +53,22 @@ export async function analyzeCheckpoint(
   let errors = 0;
   const units = layerUnits(source.tensors, options);
   const total = units.length;
+  type Unit = (typeof units)[number];
+  const read = (unit: Unit) => {
+    const readStart = performance.now();
+    const pending = source
+      .read(unit.tensor, unit.slice ? { expert: unit.expert! } : {})
+      .then((decoded) => ({ decoded, read_s: (performance.now() - readStart) / 1000 }));
+    pending.catch(() => {}); // awaited in its turn, where its error is reported
+    return pending;
+  };
+  const nextAnalysable = (from: number) => {
+    for (let i = from; i < total; i++) if (!units[i].skipReason) return i;
+    return -1;
+  };
+  let ahead: { index: number; pending: ReturnType<typeof read> } | null = null;
+  const first = nextAnalysable(0);
+  if (first >= 0) ahead = { index: first, pending: read(units[first]) };
   for (let index = 0; index < total; index++) {
     const unit = units[index];
     const entry = unit.tensor;
@@ -68,10 +85,11 @@ export async function analyzeCheckpoint(
     if (unit.skipReason) {
       layer = { ...base, status: 'skipped', skip_reason: unit.skipReason, phase: null };
     } else {
+      const pending = ahead?.index === index ? ahead.pending : read(unit);
+      const following = nextAnalysable(index + 1);
+      ahead = following >= 0 ? { index: following, pending: read(units[following]) } : null;
       try {
-        const readStart = performance.now();
-        const decoded = await source.read(entry, unit.slice ? { expert: unit.expert! } : {});
-        const read_s = (performance.now() - readStart) / 1000;
+        const { decoded, read_s } = await pending;
         const result = await analyzeMatrix(decoded.data, decoded.rows, decoded.cols, { ...options, subject: unit.name });
         const { status, ...metrics } = result.metrics;
         layer = {

@@ -121,7 +121,7 @@ function filterOf(p: LeaderboardParams, o: Order, codeOf: (v: string) => number)
 export class BoardSnapshot {
   private entries = new Map<string, SnapshotEntry>();
   private orders = new Map<string, Order>();
-  /** Codes of the filtered text values (types, families, dtypes, statuses), rebuilt with the orders. */
+  /** Codes of the filtered text values (types, families, dtypes, statuses) the entries have had (a few dozen). */
   private codes = new Map<string, number>();
   /** Row count per filter (sort and page left out): a page then stops walking once it is full. */
   private totals = new Map<string, number>();
@@ -177,8 +177,28 @@ export class BoardSnapshot {
       for (const e of fresh) this.entries.set(e.row.id, e);
     }
     this.orders.clear();
-    this.codes.clear();
     this.totals.clear();
+  }
+
+  /** An entry's filtered fields as codes, computed once per entry (every order copies them). */
+  private fields = new WeakMap<SnapshotEntry, { type: number; family: number; dtype: number; status: number; gated: number; params: number; hay: string }>();
+
+  private fieldsOf(e: SnapshotEntry) {
+    let f = this.fields.get(e);
+    if (!f) {
+      const r = e.row;
+      f = {
+        type: this.codeOf(r.type),
+        family: this.codeOf(r.family),
+        dtype: this.codeOf(r.dtype),
+        status: this.codeOf(r.status),
+        gated: r.gated ? 1 : 0,
+        params: r.parameterCount ?? NaN,
+        hay: `${r.id}\n${r.architecture ?? ''}\n${r.family ?? ''}`.toLowerCase(),
+      };
+      this.fields.set(e, f);
+    }
+    return f;
   }
 
   /** A text value's code for an order's columns (a new value gets the next code). */
@@ -217,14 +237,14 @@ export class BoardSnapshot {
         hay: new Array<string>(n),
       };
       for (let i = 0; i < n; i++) {
-        const r = list[i].row;
-        order.type[i] = this.codeOf(r.type);
-        order.family[i] = this.codeOf(r.family);
-        order.dtype[i] = this.codeOf(r.dtype);
-        order.status[i] = this.codeOf(r.status);
-        order.gated[i] = r.gated ? 1 : 0;
-        order.params[i] = r.parameterCount ?? NaN;
-        order.hay[i] = `${r.id}\n${r.architecture ?? ''}\n${r.family ?? ''}`.toLowerCase();
+        const f = this.fieldsOf(list[i]);
+        order.type[i] = f.type;
+        order.family[i] = f.family;
+        order.dtype[i] = f.dtype;
+        order.status[i] = f.status;
+        order.gated[i] = f.gated;
+        order.params[i] = f.params;
+        order.hay[i] = f.hay;
       }
       this.orders.set(key, order);
     }

@@ -9,7 +9,8 @@
  * process so its peak RSS is its own, with the projected time for 32 blocks (224 matrices).
  * Options: --quick (1024x4096 and 2048x2048 only, no block, no scipy), --no-big, --threads N, --reps N
  * (median of N, default 3), --no-block, --no-scipy, --one-stage (the blocked one-stage reduction),
- * --spiked (only the paired outlier cases below), --paired (only the whole-process comparison below).
+ * --spiked (only the paired outlier cases below), --paired (only the whole-process comparison below), --against REV
+ * (also time the CLI of git revision REV in the paired rotation: a step's effect as a same-run ratio, bench-revision.ts).
  *
  * WeightWatcher's path (scipy.linalg.svd(W.astype(float64), compute_uv=False)) runs in a python3 child whose
  * environment lacks OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE (this process and every other child keep them): a host
@@ -93,6 +94,7 @@ import { analyzeMatrix } from './analyze-matrix';
 import { eigenvaluesWasmDetailed, wasmAvailable, wasmVariant } from './eigen-wasm';
 import { gramNeedsSvd } from './eigen-js';
 import { fitPowerLaw } from './powerlaw';
+import { prepareRevisionCli, type RevisionCli } from './bench-revision';
 import { configurePool, getPool, shutdown } from './wasm/pool';
 import { createRng } from './rng';
 
@@ -107,10 +109,12 @@ interface Args {
   oneStage: boolean;
   spikedOnly: boolean;
   pairedOnly: boolean;
+  /** --against REV: also time the CLI of that git revision in the paired rotation (bench-revision.ts). */
+  against: string | null;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { quick: false, big: true, threads: undefined, reps: 3, block: true, scipy: true, blockOnly: false, oneStage: false, spikedOnly: false, pairedOnly: false };
+  const args: Args = { quick: false, big: true, threads: undefined, reps: 3, block: true, scipy: true, blockOnly: false, oneStage: false, spikedOnly: false, pairedOnly: false, against: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (name: string) => {
@@ -129,7 +133,10 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--one-stage') args.oneStage = true;
     else if (a === '--spiked') args.spikedOnly = true;
     else if (a === '--paired') args.pairedOnly = true;
-    else throw new Error(`unknown option ${a} (--quick, --no-big, --threads N, --reps N, --no-block, --no-scipy, --one-stage, --spiked, --paired)`);
+    else if (a === '--against') {
+      args.against = argv[++i] ?? '';
+      if (!args.against) throw new Error('--against needs a git revision');
+    } else throw new Error(`unknown option ${a} (--quick, --no-big, --threads N, --reps N, --no-block, --no-scipy, --one-stage, --spiked, --paired, --against REV)`);
   }
   if (args.quick) {
     args.block = false;
@@ -350,17 +357,27 @@ function spikedPair(rows: number, cols: number, factor: number): { plain: Float3
 }
 
 /** How the CLI is started: through tsx (transpiling the TypeScript on every run) or the precompiled launcher. */
-type CliMode = 'tsx' | 'precompiled';
+type CliMode = 'tsx' | 'precompiled' | 'against';
+/** The launcher of the --against revision's CLI, once prepared. */
+let againstCli: RevisionCli | null = null;
 const CLI_TS = fileURLToPath(new URL('../cli/analyze.ts', import.meta.url));
 const CLI_LAUNCHER = fileURLToPath(new URL('../cli/launch.mjs', import.meta.url));
 const TSX_BIN = fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url));
 
 function cliModes(): CliMode[] {
-  return existsSync(CLI_LAUNCHER) ? ['precompiled', 'tsx'] : ['tsx'];
+  const own: CliMode[] = existsSync(CLI_LAUNCHER) ? ['precompiled', 'tsx'] : ['tsx'];
+  return againstCli ? [...own, 'against'] : own;
 }
 
 function cliCommand(mode: CliMode, args: string[]): string[] {
+  if (mode === 'against') return [againstCli!.launcher, ...args];
   return mode === 'precompiled' ? [CLI_LAUNCHER, ...args] : [TSX_BIN, CLI_TS, ...args];
+}
+
+function cliLabel(mode: CliMode, what: 'startup' | 'run'): string {
+  if (mode === 'against') return what === 'startup' ? `${againstCli!.label}, precompiled` : `analyze --json at ${againstCli!.label}`;
+  if (mode === 'precompiled') return what === 'startup' ? 'precompiled bundle (npm run analyze)' : 'analyze --json, precompiled (npm run analyze)';
+  return what === 'startup' ? 'tsx lib/cli/analyze.ts (transpiles each run)' : 'analyze --json through tsx';
 }
 
 /** Seconds from spawn to exit of `analyze <args>` (the CLI as `npm run analyze` starts it, or through tsx). */
@@ -395,8 +412,7 @@ async function benchPaired(args: Args): Promise<void> {
     for (const m of i % 2 ? [...modes].reverse() : modes) startup.get(m)!.push((await timeCli(['--help'], m)).seconds);
   }
   console.log(table(['CLI start-up (analyze --help)', 'seconds (median)', 'runs'], modes.map((m) => [
-    m === 'precompiled' ? 'precompiled bundle (npm run analyze)' : 'tsx lib/cli/analyze.ts (transpiles each run)',
-    fmt(median(startup.get(m)!), 3), startup.get(m)!.map((x) => fmt(x, 3)).join(' '),
+    cliLabel(m, 'startup'), fmt(median(startup.get(m)!), 3), startup.get(m)!.map((x) => fmt(x, 3)).join(' '),
   ])));
   const dir = await mkdtemp(path.join(tmpdir(), 'alphaboard-paired-'));
   try {
@@ -432,13 +448,17 @@ async function benchPaired(args: Args): Promise<void> {
     console.log(`  WeightWatcher path: OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE removed from its environment; OpenBLAS kernel ${kernel}`);
     console.log(table(['process', 'whole process s (median)', 'runs', 'ratio to WW'], [
       ...modes.map((m) => [
-        m === 'precompiled' ? 'analyze --json, precompiled (npm run analyze)' : 'analyze --json through tsx',
-        fmt(median(ours.get(m)!)), ours.get(m)!.map((x) => fmt(x)).join(' '), fmt(median(ours.get(m)!) / w0, 3),
+        cliLabel(m, 'run'), fmt(median(ours.get(m)!)), ours.get(m)!.map((x) => fmt(x)).join(' '), fmt(median(ours.get(m)!) / w0, 3),
       ]),
       ['WeightWatcher path (python: read, astype f64, svd)', fmt(w0), ww.map((x) => fmt(x)).join(' '), '1'],
       ['  of which scipy svd (kernel)', fmt(median(svd)), svd.map((x) => fmt(x)).join(' '), fmt(median(svd) / w0, 3)],
     ]));
     console.log(`  whole-process ratio ${fmt(median(ours.get(modes[0])!) / w0, 3)} (target <= 0.40); floor: n²k + 4n³/3 = 277 GFLOP at ~47 GFLOP/s = 5.9 s`);
+    if (againstCli) {
+      const then = median(ours.get('against')!);
+      const now = median(ours.get(modes[0])!);
+      console.log(`  this checkout against ${againstCli.label}: ${fmt(now)} s vs ${fmt(then)} s, ${fmt(now / then, 3)}x the time (same run)`);
+    }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -608,8 +628,14 @@ async function main(): Promise<void> {
     await benchSpiked(args);
     return;
   }
+  if (args.against) {
+    process.stderr.write(`  preparing the CLI of ${args.against} (git worktree, shared node_modules) ...\n`);
+    againstCli = await prepareRevisionCli(args.against);
+    process.on('exit', () => againstCli?.cleanup());
+  }
   if (args.pairedOnly) {
     await benchPaired(args);
+    againstCli?.cleanup();
     return;
   }
   const variant = wasmVariant();
@@ -642,6 +668,8 @@ async function main(): Promise<void> {
   }
   await shutdown();
   if (args.scipy) await benchPaired(args);
+  againstCli?.cleanup();
+  againstCli = null;
   if (!args.quick) await benchSpiked(args);
   if (args.block) {
     console.log('\n7B-shaped block (Llama-2-7B layer 0 shapes, BF16 safetensors, one tensor at a time, own process):');

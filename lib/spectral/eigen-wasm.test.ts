@@ -196,6 +196,30 @@ describe.skipIf(!available)('eigenvaluesWasm', () => {
     }
   });
 
+  it('hands the workers to the next job before running QL on the calling thread', async () => {
+    const pool = new KernelPool({});
+    const a = gaussianMatrix(120, 300, 4);
+    const b = gaussianMatrix(100, 260, 5);
+    const log: string[] = [];
+    const runOnAll = (pool as unknown as { runOnAll(job: { op: string; rows: number }): Promise<unknown> }).runOnAll.bind(pool);
+    (pool as unknown as { runOnAll: typeof runOnAll }).runOnAll = (job) => {
+      log.push(`${job.op} ${job.rows === 120 ? 'a' : 'b'}`);
+      return runOnAll(job);
+    };
+    try {
+      const ra = pool.eigenvalues(a, 120, 300).then((r) => (log.push('a done'), r));
+      const rb = pool.eigenvalues(b, 100, 260).then((r) => (log.push('b done'), r));
+      const [va, vb] = await Promise.all([ra, rb]);
+      expect(log.indexOf('gram b')).toBeGreaterThan(log.indexOf('reduce a'));
+      expect(log.indexOf('gram b')).toBeLessThan(log.indexOf('a done')); // b's Gram is under way while a's QL runs
+      expect(maxRelativeError(va.values, gramEigenvalues(a, 120, 300))).toBeLessThan(1e-10);
+      expect(maxRelativeError(vb.values, gramEigenvalues(b, 100, 260))).toBeLessThan(1e-10);
+      expect(va.timings.tql_s).toBeGreaterThan(0);
+    } finally {
+      await pool.shutdown();
+    }
+  });
+
   it('serialises concurrent calls on the shared memory', async () => {
     const a = gaussianMatrix(80, 200, 1);
     const b = gaussianMatrix(220, 60, 2);

@@ -6,8 +6,12 @@
  * matrix), the Gram matrix and the work areas; it grows to the largest job seen (never beyond two
  * slabs + the Gram + O(n·b) work, so a 32000 x 4096 embedding costs the same 134 MB of Gram as a
  * 4096² layer) and is reused between calls. A job is two or more rounds of messages to the workers:
- * one `gram` per slab, then `reduce` (tridiagonal reduction, two-stage by default, and QL). A job
- * given an AbortSignal stops at its next round (the speculative solve of eigen-js.ts).
+ * one `gram` per slab, then `reduce` (tridiagonal reduction, two-stage by default). The tridiagonal
+ * (2n numbers) is then copied out and the pool takes the next job at once, while the root-free QL of
+ * this one runs on the calling thread (the same kernel code on a small private memory: bitwise the
+ * result it had on a worker), so a caller with the next layer queued keeps both cores busy instead of
+ * leaving one idle during QL. A job given an AbortSignal stops at its next round (the speculative
+ * solve of eigen-js.ts).
  * N = min(2, availableParallelism()) workers (override with ALPHABOARD_WASM_THREADS or
  * `configurePool`) are spawned lazily, `unref()`ed so they never keep a process alive, and run each
  * round together (SPMD, synchronised inside WebAssembly). Jobs are serialised: the memory is shared.
@@ -250,8 +254,43 @@ interface WorkerReply {
   id: number;
   ok: boolean;
   error?: string;
-  failed?: number;
-  timings?: { gram_ms: number; tridiag_ms?: number; tql_ms?: number; phases_ms?: number[]; stage2_ms?: number };
+  timings?: { gram_ms: number; tridiag_ms?: number; phases_ms?: number[]; stage2_ms?: number };
+}
+
+/** What the workers leave of a job: the tridiagonal (d: diagonal, e: off-diagonal) and the times. */
+interface KernelJobResult {
+  d: Float64Array;
+  e: Float64Array;
+  timings: EigenJobTimings;
+}
+
+/**
+ * The kernels' root-free QL (tql.ts) on the calling thread: the same compiled module instantiated on a small shared
+ * memory of its own, so the result is bitwise what a worker computed before.
+ */
+class LocalQl {
+  private readonly memory = new WebAssembly.Memory({ initial: 64, maximum: MAX_PAGES, shared: true });
+  private readonly tql: (n: number, d: number, e: number) => number;
+
+  constructor(module: WebAssembly.Module) {
+    const instance = new WebAssembly.Instance(module, { env: { memory: this.memory, now: () => performance.now() } });
+    this.tql = instance.exports.tqlRootFree as (n: number, d: number, e: number) => number;
+  }
+
+  /** Ascending eigenvalues of the tridiagonal (d, e); e[n-1] is ignored. */
+  eigenvalues(d: Float64Array, e: Float64Array): Float64Array {
+    const n = d.length;
+    const need = RESERVED + 16 * n + 64;
+    const have = this.memory.buffer.byteLength;
+    if (need > have) this.memory.grow(Math.ceil((need - have) / PAGE));
+    const dAt = RESERVED;
+    const eAt = RESERVED + 8 * n;
+    new Float64Array(this.memory.buffer, dAt, n).set(d);
+    new Float64Array(this.memory.buffer, eAt, n).set(e);
+    const failed = this.tql(n, dAt, eAt);
+    if (failed) throw new Error(`tridiagonal QL did not converge (eigenvalue ${failed - 1} of ${n})`);
+    return new Float64Array(this.memory.buffer, dAt, n).slice().sort();
+  }
 }
 
 export class KernelPool {
@@ -268,6 +307,7 @@ export class KernelPool {
   private pending = new Map<string, Pending>();
   private nextId = 1;
   private queue: Promise<unknown> = Promise.resolve();
+  private localQl: LocalQl | null = null;
 
   constructor(options: PoolOptions = {}) {
     const envThreads = Number(process.env.ALPHABOARD_WASM_THREADS);
@@ -353,9 +393,21 @@ export class KernelPool {
    * dense float64 matrix never exists.
    */
   eigenvalues(data: Float32Array | Float64Array, rows: number, cols: number, lowRank?: LowRank, signal?: AbortSignal): Promise<{ values: Float64Array; timings: EigenJobTimings }> {
-    const run = this.queue.then(() => this.runEigen(data, rows, cols, lowRank, signal));
-    this.queue = run.catch(() => undefined);
-    return run;
+    const kernels = this.queue.then(() => this.runEigen(data, rows, cols, lowRank, signal));
+    this.queue = kernels.catch(() => undefined);
+    // QL waits one macrotask, so a job queued behind this one posts its first slab to the workers before it
+    return kernels.then(async (job) => {
+      await new Promise((resolve) => setImmediate(resolve));
+      return this.finishWithQl(job);
+    });
+  }
+
+  /** Root-free QL of a job's tridiagonal on this thread (the next job already has the workers). */
+  private finishWithQl(job: KernelJobResult): { values: Float64Array; timings: EigenJobTimings } {
+    const t0 = performance.now();
+    this.localQl ??= new LocalQl(loadKernelModule(this.variant)!);
+    const values = this.localQl.eigenvalues(job.d, job.e);
+    return { values, timings: { ...job.timings, tql_s: (performance.now() - t0) / 1000 } };
   }
 
   /** Posts `job` to every worker and waits for all replies (workers are ref'ed only meanwhile). */
@@ -431,17 +483,18 @@ export class KernelPool {
       ...common, op: 'reduce', nb: this.nb, twoStage: this.reduction === 'two-stage', bw: this.bandwidth, kcBand: this.kcBand,
     });
     const lead = replies[0];
-    if (lead.failed) throw new Error(`tridiagonal QL did not converge (eigenvalue ${lead.failed - 1} of ${n})`);
-    const values = new Float64Array(mem.buffer, layout.d, n).slice().sort();
+    const d = new Float64Array(mem.buffer, layout.d, n).slice();
+    const e = new Float64Array(mem.buffer, layout.e, n).slice();
     const t = lead.timings!;
     const phases = t.phases_ms ?? [];
     return {
-      values,
+      d,
+      e,
       timings: {
         copy_s: copyMs / 1000,
         gram_s: gramMs / 1000,
         tridiag_s: (t.tridiag_ms ?? 0) / 1000,
-        tql_s: (t.tql_ms ?? 0) / 1000,
+        tql_s: 0,
         tridiag_phases_s: {
           reflector: (phases[0] ?? 0) / 1000,
           symv: (phases[1] ?? 0) / 1000,

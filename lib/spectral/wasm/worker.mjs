@@ -32,7 +32,7 @@ parentPort.on('message', (job) => {
       // one slab of W's inner dimension (at job.src), added to G (zeroed by the first slab)
       const t0 = performance.now();
       k.gramLower(tid, job.nthreads, L.ctrl, job.src, job.isF64 ? 1 : 0, job.rows, job.cols, L.g, L.ld, L.pack0, L.pack1, job.kc, job.kBegin, job.kEnd);
-      parentPort.postMessage({ id: job.id, ok: true, failed: 0, timings: { gram_ms: performance.now() - t0 } });
+      parentPort.postMessage({ id: job.id, ok: true, timings: { gram_ms: performance.now() - t0 } });
       return;
     }
     if (job.op !== 'reduce') throw new Error(`unknown op ${job.op}`);
@@ -44,11 +44,9 @@ parentPort.on('message', (job) => {
       k.tridiagLower(tid, job.nthreads, L.ctrl, L.g, job.n, L.ld, L.d, L.e, L.wb, L.vp, L.wp, L.vbuf, L.ybuf, L.scr, job.nb);
     }
     const t2 = performance.now();
-    let failed = 0;
-    if (tid === 0) failed = k.tqlRootFree(job.n, L.d, L.e);
-    const t3 = performance.now();
+    // the tridiagonal (d, e) is left in memory: the pool copies it out and runs QL on its own thread
     const phases = tid === 0 ? (stage?.phases ?? Array.from(new Float64Array(memory.buffer, L.ctrl + 16, 5))) : [];
-    parentPort.postMessage({ id: job.id, ok: true, failed, timings: { gram_ms: 0, tridiag_ms: t2 - t1, tql_ms: t3 - t2, phases_ms: phases, stage2_ms: stage?.bandMs ?? 0 } });
+    parentPort.postMessage({ id: job.id, ok: true, timings: { gram_ms: 0, tridiag_ms: t2 - t1, phases_ms: phases, stage2_ms: stage?.bandMs ?? 0 } });
   } catch (err) {
     parentPort.postMessage({ id: job.id, ok: false, error: String(err && err.stack ? err.stack : err) });
   }

@@ -54,9 +54,10 @@
  *
  * ## Bounds on this machine
  * WebAssembly SIMD is 128 bits wide: 2 f64 lanes, 2 fused multiply-adds per cycle per core on this
- * AMD EPYC (Zen 4), i.e. 8 flops/cycle/core, ~47 GFLOP/s on the two cores at the clock observed. The
- * Gram kernel runs at that peak when the machine is quiet (3.9 s for 4096x11008, 1.45 s for 4096²);
- * the reduction needs 4n³/3 flops (92 GFLOP at n = 4096, >= 2 s at peak) and runs at ~80% of it.
+ * machine's x86 cores (lscpu: Intel Xeon, family 6 model 167, 48 KiB L1d and 2 MiB L2 per core), i.e.
+ * 8 flops/cycle/core, ~47 GFLOP/s on the two cores at the clock observed. On one thread (stable timings
+ * even on this shared host) the Gram kernel runs at ~89% of the per-core peak, the dense -> band update
+ * at ~92% and Y = A·V at ~82%; the reduction needs 4n³/3 flops (92 GFLOP at n = 4096, >= 2 s at peak).
  * Float64 is required for WeightWatcher's numbers (see the error analysis), so a 4096x11008 layer cannot
  * go below ~6 s here, nor a 4096² one below ~3.5 s, whatever the algorithm on this route.
  * The host is shared: the same run varies by 20-50% from minute to minute, and scipy slows down with

@@ -31,7 +31,9 @@ export async function createContentHasher(): Promise<{ update(bytes: Uint8Array)
   const { create64 } = await (api ??= xxhash());
   const h = create64();
   return {
-    update: (bytes) => void h.update(bytes),
+    update: (bytes) => {
+      for (let o = 0; o < bytes.length; o += PIECE) h.update(bytes.subarray(o, Math.min(bytes.length, o + PIECE)));
+    },
     digest: () => h.digest().toString(16).padStart(16, '0'),
   };
 }

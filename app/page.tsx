@@ -5,6 +5,7 @@ import { hubEndpoint } from '@/jobs/hub-status';
 import { AutoRefresh } from './_components/AutoRefresh';
 import { LeaderboardTable } from './_components/LeaderboardTable';
 import { tableRowOf } from './_lib/leaderboard-table-rows';
+import { leaderboardRowsHtml } from './_lib/leaderboard-rows-html';
 
 export const dynamic = 'force-dynamic';
 
@@ -108,6 +109,7 @@ export default async function LeaderboardPage({ searchParams }: { searchParams: 
   const pages = Math.max(1, Math.ceil(page.total / page.pageSize));
   const exportQuery = leaderboardSearch(view, { page: undefined, pageSize: undefined });
   const exportBase = `/api/v1/models${exportQuery || '?'}${exportQuery ? '&' : ''}all=true`;
+  const emptyText = `No models match. ${facets.models === 0 ? 'Nothing has been analysed yet: run npm run demo for synthetic models.' : 'Try fewer filters.'}`;
 
   return (
     <>
@@ -146,13 +148,7 @@ export default async function LeaderboardPage({ searchParams }: { searchParams: 
         </span>
       </div>
       <AutoRefresh active={page.rows.some((r) => r.status === 'running' || r.status === 'queued')} />
-      <LeaderboardTable
-        rows={page.rows.map(tableRowOf)}
-        view={view}
-        benchmarks={facets.benchmarks}
-        hub={hub}
-        emptyText={`No models match. ${facets.models === 0 ? 'Nothing has been analysed yet: run npm run demo for synthetic models.' : 'Try fewer filters.'}`}
-      />
+      <LeaderboardTable rowsHtml={leaderboardRowsHtml(page.rows.map(tableRowOf), hub, facets.benchmarks, emptyText)} view={view} benchmarks={facets.benchmarks} hub={hub} emptyText={emptyText} />
       {pages > 1 && (
         <nav className="pagination" aria-label="Pages" data-testid="pagination">
           {page.page > 1 && (

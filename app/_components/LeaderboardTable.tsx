@@ -101,8 +101,13 @@ function SortHeader({ col, view }: { col: Column; view: LeaderboardView & { dir:
 }
 
 
-export function LeaderboardTable({ rows, view, benchmarks, hub, emptyText }: {
-  rows: LeaderboardTableRow[];
+/**
+ * The table. Its body is either `rowsHtml` (what the page sends: the rows' markup built on the server by
+ * app/_lib/leaderboard-rows-html.ts, identical to what the columns below render) or `rows` rendered here.
+ */
+export function LeaderboardTable({ rows = [], rowsHtml, view, benchmarks, hub, emptyText }: {
+  rows?: LeaderboardTableRow[];
+  rowsHtml?: string;
   view: LeaderboardView & { dir: 'asc' | 'desc' };
   benchmarks: string[];
   hub: string;
@@ -129,24 +134,28 @@ export function LeaderboardTable({ rows, view, benchmarks, hub, emptyText }: {
             ))}
           </tr>
         </thead>
-        <tbody>
-          {rows.map((r) => (
-            <tr key={r.id} data-testid="leaderboard-row" data-model={r.id}>
-              {columns.map((c) => (
-                <td key={c.key} className={c.num ? 'num' : undefined}>
-                  {c.cell(r, hub)}
+        {rowsHtml !== undefined ? (
+          <tbody dangerouslySetInnerHTML={{ __html: rowsHtml }} />
+        ) : (
+          <tbody>
+            {rows.map((r) => (
+              <tr key={r.id} data-testid="leaderboard-row" data-model={r.id}>
+                {columns.map((c) => (
+                  <td key={c.key} className={c.num ? 'num' : undefined}>
+                    {c.cell(r, hub)}
+                  </td>
+                ))}
+              </tr>
+            ))}
+            {rows.length === 0 && (
+              <tr>
+                <td colSpan={columns.length} className="empty">
+                  {emptyText}
                 </td>
-              ))}
-            </tr>
-          ))}
-          {rows.length === 0 && (
-            <tr>
-              <td colSpan={columns.length} className="empty">
-                {emptyText}
-              </td>
-            </tr>
-          )}
-        </tbody>
+              </tr>
+            )}
+          </tbody>
+        )}
       </table>
     </div>
   );

@@ -50,9 +50,10 @@ function reduceToBand(variant: 'plain' | 'fma', a: Float64Array, n: number, b: n
   const xp = k.alloc(ld * 2 * b);
   const yp = k.alloc(ld * 2 * b);
   const small = k.alloc(6 * b * b + b);
+  const tb = k.alloc(256 * 4);
   const G = k.f64(g, ld * ld);
   for (let c = 0; c < n; c++) for (let r = c; r < n; r++) G[c * ld + r] = a[r * n + c];
-  k.exports.denseToBand(0, 1, ctrl, g, n, ld, b, vc, vpk, y, w, xp, yp, small, 64);
+  k.exports.denseToBand(0, 1, ctrl, g, n, ld, b, vc, vpk, y, w, xp, yp, small, 64, tb);
   const out = k.f64(g, ld * ld);
   const band = new Float64Array(n * n);
   let below = 0;

@@ -34,6 +34,8 @@ import { fillDeflated, splitLowRank, type LowRank } from '../low-rank';
 const PAGE = 65536;
 const MAX_PAGES = 65536; // 4 GiB: wasm32 address space
 const RESERVED = 1 << 20; // first MiB left to the module's own statics
+/** Per-thread scratch of dense-band.ts's Y column part (T_ROWS = 256 rows x 4 f64). */
+const Y_TRANSPOSE_BYTES = 256 * 4 * 8;
 
 export interface EigenJobTimings {
   /** seconds spent copying the input into shared memory */
@@ -77,7 +79,7 @@ interface Layout {
   ctrl: number; src: number; src2: number; g: number; ld: number; pack0: number; pack1: number;
   d: number; e: number; wb: number; vp: number; wp: number; vbuf: number; ybuf: number; scr: number;
   /** two-stage work: V, packed V, Y, W (ld·bw each), small (b x b blocks), band-chasing scratch and control block */
-  vc: number; vpk: number; ys: number; ws: number; small: number; bandWork: number; bandCtrl: number;
+  vc: number; vpk: number; ys: number; ws: number; small: number; tb: number; bandWork: number; bandCtrl: number;
   end: number;
 }
 
@@ -235,6 +237,7 @@ function planLayout(rows: number, cols: number, bytesPerElement: number, slab: n
   const ys = take(ld * bw * 8);
   const ws = take(ld * bw * 8);
   const small = take(((5 + threads) * bw * bw + bw) * 8);
+  const tb = take(threads * Y_TRANSPOSE_BYTES);
   const bandWork = take((ld * (3 * bw + 8) + 64 + 5 * threads * (bw + 4)) * 8);
   const bandCtrl = take(16 + 8 * threads);
   const pack0 = take(ld * kc * 8);
@@ -242,7 +245,7 @@ function planLayout(rows: number, cols: number, bytesPerElement: number, slab: n
   const g = take(ld * ld * 8);
   const src = take(n * slab * bytesPerElement);
   const src2 = take(n * slab * bytesPerElement);
-  return { ctrl, src, src2, g, ld, pack0, pack1, d, e, wb, vp, wp, vbuf, ybuf, scr, vc, vpk, ys, ws, small, bandWork, bandCtrl, end: off };
+  return { ctrl, src, src2, g, ld, pack0, pack1, d, e, wb, vp, wp, vbuf, ybuf, scr, vc, vpk, ys, ws, small, tb, bandWork, bandCtrl, end: off };
 }
 
 interface Pending {

@@ -18,7 +18,7 @@ const k = instance.exports;
  * Returns thread 0's phase clocks of stage 1 and the milliseconds of stage 2.
  */
 function reduceTwoStage(job, L) {
-  k.denseToBand(tid, job.nthreads, L.ctrl, L.g, job.n, L.ld, job.bw, L.vc, L.vpk, L.ys, L.ws, L.vp, L.wp, L.small, job.kcBand);
+  k.denseToBand(tid, job.nthreads, L.ctrl, L.g, job.n, L.ld, job.bw, L.vc, L.vpk, L.ys, L.ws, L.vp, L.wp, L.small, job.kcBand, L.tb);
   const phases = tid === 0 ? Array.from(new Float64Array(memory.buffer, L.ctrl + 16, 5)) : [];
   const t = performance.now();
   k.bandToTridiagSpmd(tid, job.nthreads, L.bandCtrl, L.g, job.n, L.ld, job.bw, L.d, L.e, L.bandWork);

@@ -190,6 +190,9 @@ function formVT(
   }
 }
 
+/** Rows per block of Y's column part; `tb` holds T_ROWS x 4 f64 per thread (pool.ts: Y_TRANSPOSE_BYTES). */
+const T_ROWS: i32 = 256;
+
 /** Byte offset in the control block of the update's shared tile counter (after the barrier words). */
 const CLAIM_OFFSET: usize = 8;
 /** Column strips per claimed unit of the update (with one block of IBLOCK_STRIPS row strips). */
@@ -239,12 +242,12 @@ function claimUpdates(ctrl: usize, xp: usize, yp: usize, stripBytes: usize, w2: 
 /**
  * Reduces the symmetric n x n matrix in `a` (full storage, see above) to lower band form of
  * half-bandwidth b (a multiple of 4). Work areas (f64): vc, vpk, y, w: ld·b each; xp, yp: ld·2b
- * each; small: (5 + nthreads)·b² + b. `kcs`: inner blocking of Y = A22·V.
+ * each; small: (5 + nthreads)·b² + b; tb: T_ROWS·4 per thread. `kcs`: inner blocking of Y = A22·V.
  */
 export function denseToBand(
   tid: i32, nthreads: i32, ctrl: usize,
   a: usize, n: i32, ld: i32, b: i32,
-  vc: usize, vpk: usize, y: usize, w: usize, xp: usize, yp: usize, small: usize, kcs: i32,
+  vc: usize, vpk: usize, y: usize, w: usize, xp: usize, yp: usize, small: usize, kcs: i32, tb: usize,
 ): void {
   const ldb = (<usize>ld) << 3;
   const bbBytes = (<usize>(b * b)) << 3;
@@ -256,8 +259,6 @@ export function denseToBand(
   const prof = tid == 0;
   let clock = prof ? now() : 0.0;
   let factoredAhead = false;
-  // rows per block of the column part of Y: this thread's slice of `w` (ld·b f64) holds tRows x 4
-  const tRows = min(256, ((ld * b) / nthreads / 4) & ~3);
   fillDiagonalTiles(tid, nthreads, a, n, ldb);
 
   for (let k = 0; k + b + 2 <= n; k += b) {
@@ -305,12 +306,11 @@ export function denseToBand(
         }
       }
     }
-    // Column part: Y_s += A22(rows below strip s, strip s's columns)ᵀ·V, in blocks of tRows rows (V's block stays
-    // in cache across our strips); the column segment is transposed into this thread's slice of `w` (free until
-    // W is formed below).
-    const tbuf = w + <usize>tid * <usize>tRows * 32;
-    for (let rb = 0; rb < ntp; rb += tRows) {
-      const re = min(rb + tRows, ntp);
+    // Column part: Y_s += A22(rows below strip s, strip s's columns)ᵀ·V, in blocks of T_ROWS rows (V's block stays
+    // in cache across our strips); the column segment is transposed into this thread's block of `tb`.
+    const tbuf = tb + <usize>tid * <usize>T_ROWS * 32;
+    for (let rb = 0; rb < ntp; rb += T_ROWS) {
+      const re = min(rb + T_ROWS, ntp);
       for (let js = s0; js < s1; js++) {
         const rs = max(rb, (js + 1) << 2);
         if (rs >= re) break;

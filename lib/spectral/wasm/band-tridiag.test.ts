@@ -105,9 +105,17 @@ function spmdTeam(k: Kernels, threads: number) {
   return {
     async run(p: Placed) {
       new Int32Array(k.memory.buffer, CTRL, 64).fill(0);
-      await Promise.all(workers.map((w, tid) => new Promise((resolve, reject) => {
-        w.once('message', resolve);
-        w.once('error', reject);
+      await Promise.all(workers.map((w, tid) => new Promise<void>((resolve, reject) => {
+        const done = () => {
+          w.off('error', failed);
+          resolve();
+        };
+        const failed = (err: Error) => {
+          w.off('message', done);
+          reject(err);
+        };
+        w.once('message', done);
+        w.once('error', failed);
         w.postMessage([tid, threads, CTRL, p.a, p.n, p.ld, p.b, p.d, p.e, p.work]);
       })));
     },

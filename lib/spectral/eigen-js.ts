@@ -717,8 +717,8 @@ export async function spectrum(
       speculative?.abort.abort();
       throw err;
     }
-    if (basis) speculative?.abort.abort();
     if (basis) {
+      speculative?.abort.abort();
       const lowRankEigen = options.gramEigen
         ? (d: Matrix, r: number, c: number, lr: LowRank) => options.gramEigen!(d, r, c, lr)
         : (d: Matrix, r: number, c: number, lr: LowRank) => gramEigenvalues(deflatedMatrix(d, r, c, lr), r, c);

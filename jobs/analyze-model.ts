@@ -215,6 +215,9 @@ async function runAnalysis(
     const s1 = performance.now();
     layersDone++;
     layersThisRun++;
+    // Logged as soon as the claim-checked write commits: the progress update below can still find the claim lost
+    // (a paused worker woken after a takeover), and the layer is stored all the same.
+    tlog.debug({ layersDone, layersTotal, alpha: layer.alpha, store_s: (s1 - s0) / 1000 }, 'layer stored');
     timings.read_s += decoded.read_s;
     timings.eigen_s += analysed.timings.eigen_s;
     timings.fit_s += analysed.timings.fit_s;
@@ -231,7 +234,7 @@ async function runAnalysis(
       store_s: (s1 - s0) / 1000,
       progress_s: (performance.now() - s1) / 1000,
     };
-    tlog.debug({ layersDone, layersTotal, alpha: layer.alpha, stages }, 'layer stored');
+    tlog.debug({ stages }, 'layer timings');
     await ctx.onLayerStored?.({ tensor: unit.key, layersDone, layersTotal, timings: stages });
 
     if (i + 1 < todo.length && (ctx.stop.aborted || Date.now() > ctx.deadline)) {

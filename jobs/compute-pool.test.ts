@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyzeMatrix } from '@/lib/spectral';
-import { ComputeError, ComputePool, DEFAULT_LAYER_BUDGET_SECONDS, layerBudgetMs } from './compute-pool';
+import { ComputeError, ComputePool, DEFAULT_LAYER_BUDGET_SECONDS, DISPLACED, isDisplaced, layerBudgetMs } from './compute-pool';
 import { classifyError } from './errors';
 
 function randomMatrix(rows: number, cols: number, seed: number): Float32Array {
@@ -95,6 +95,49 @@ describe('compute pool time budget', () => {
       expect(ok.metrics.M).toBe(40);
       const again = await pool.analyze(randomMatrix(64, 64, 8), 64, 64);
       expect(again.metrics.M).toBe(64);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('with two tasks per thread, the other task of a thread replaced for an overrun is rejected as displaced (retriable)', { timeout: 60_000 }, async () => {
+    const pool = new ComputePool(1, { tasksPerThread: 2, budgetMs: (rows) => (rows === 300 ? 1 : 60_000) });
+    const threads = () => (pool as unknown as { all: Set<unknown> }).all.size;
+    try {
+      const slow = pool.analyze(randomMatrix(300, 400, 5), 300, 400);
+      const held = pool.analyze(randomMatrix(40, 64, 6), 40, 64); // handed to the same thread at once
+      expect(threads()).toBe(1);
+      const [slowErr, heldErr] = await Promise.all([slow, held].map((p) => p.then(() => null, (e: unknown) => e)));
+      expect((slowErr as ComputeError).causeName).toBe('LayerTimeout');
+      expect(heldErr).toBeInstanceOf(ComputeError);
+      expect((heldErr as ComputeError).causeName).toBe(DISPLACED);
+      expect(isDisplaced(heldErr)).toBe(true);
+      expect(isDisplaced(slowErr)).toBe(false);
+      expect((heldErr as Error).message).toMatch(/40x64 matrix was replaced/);
+      // not the matrix's fault: retried, never stored as a skipped layer
+      expect(classifyError(heldErr)).toMatchObject({ kind: 'internal', permanent: false });
+      // submitted again, it is analysed on the fresh thread
+      const again = await pool.analyze(randomMatrix(40, 64, 6), 40, 64);
+      expect(again.metrics.M).toBe(40);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('with two tasks per thread, the second task\'s budget starts when the first one settles', { timeout: 60_000 }, async () => {
+    // The first task (thread start-up included) takes longer than the second one's whole budget; the second one
+    // waits behind it on the thread's kernels and must not be charged for that wait.
+    const SECOND_BUDGET_MS = 250;
+    const pool = new ComputePool(1, { tasksPerThread: 2, budgetMs: (rows) => (rows === 40 ? SECOND_BUDGET_MS : 60_000) });
+    try {
+      const t0 = performance.now();
+      const first = pool.analyze(randomMatrix(1000, 1500, 11), 1000, 1500).then((r) => ({ r, at: performance.now() - t0 }));
+      const second = pool.analyze(randomMatrix(40, 64, 12), 40, 64).then((r) => ({ r, at: performance.now() - t0 }));
+      const [a, b] = await Promise.all([first, second]);
+      // counted from its submission, the second task would have been over its budget
+      expect(b.at).toBeGreaterThan(SECOND_BUDGET_MS);
+      expect(a.r.metrics.M).toBe(1000);
+      expect(b.r.metrics.M).toBe(40);
     } finally {
       await pool.close();
     }

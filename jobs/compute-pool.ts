@@ -12,14 +12,27 @@ import type { analyzeMatrix } from '@/lib/spectral/analyze-matrix';
  * the TypeScript entry; both are addressed by absolute paths from `process.cwd()`, because inside `next start` the
  * bundled module has no usable `import.meta.url` for our sources. (`execArgv: ['--import', 'tsx']` does not reach
  * a worker thread's module loading on Node 20.)
- * A thread that dies (OOM, crash) rejects its task and is replaced; tasks beyond the pool size wait in FIFO order.
+ * A thread that dies (OOM, crash) rejects its tasks and is replaced; tasks beyond what the threads take wait in FIFO
+ * order.
  *
- * Time budget: each task gets `budgetMs(rows, cols)` from the moment it is handed to a thread (default
- * `layerBudgetMs`: LAYER_BUDGET_SECONDS + N·M·min(N, M) / LAYER_BUDGET_FLOPS_PER_SECOND, i.e. a base plus the
- * eigen-solve's scale). A task over budget is rejected with ComputeError(causeName 'LayerTimeout', naming the
- * budget and the shape), its thread is terminated (a thread busy in a tight loop cannot be interrupted any other
- * way) and a fresh one takes the next task. classifyError treats that like any other per-matrix analysis error
- * (kind 'bad_tensor'), so the pipeline stores the layer as skipped with the reason and goes on with the next one.
+ * Two tasks per thread (`tasksPerThread`, 2 in the process-wide pool): a thread holding one task takes a second, whose
+ * eigen-solve then queues on the thread's kernel pool (lib/spectral/wasm/pool.ts serialises its jobs). The kernels
+ * release their threads once a job's reduction is done and run its QL on the calling thread, so the second task's
+ * Gram runs on the kernel threads while the first one's QL and power-law fit run: both cores busy instead of one
+ * idle. Each held task's matrix is resident in the thread, so callers bound how many they submit (the pipeline holds
+ * at most two decoded tensors, jobs/analyze-model.ts).
+ *
+ * Time budget: each task gets `budgetMs(rows, cols)` (default `layerBudgetMs`: LAYER_BUDGET_SECONDS +
+ * N·M·min(N, M) / LAYER_BUDGET_FLOPS_PER_SECOND, i.e. a base plus the eigen-solve's scale), counted from the moment it
+ * is the oldest task on its thread: when it is handed to a thread with nothing else on it, or else when the task
+ * before it there settles. (Before that it mostly waits for the kernels behind the earlier task, whose own budget
+ * already bounds that wait; its outlier scan and first Gram slab run meanwhile, which only shortens what is left.)
+ * A task over budget is rejected with ComputeError(causeName 'LayerTimeout', naming the budget and the shape), its
+ * thread is terminated (a thread busy in a tight loop cannot be interrupted any other way) and a fresh one takes the
+ * next task. classifyError treats that like any other per-matrix analysis error (kind 'bad_tensor'), so the pipeline
+ * stores the layer as skipped with the reason and goes on with the next one. The other task held by that thread is
+ * lost with it (its matrix was transferred there): it is rejected with ComputeError(causeName 'Displaced'), which is
+ * not the matrix's fault — classifyError makes it retriable, and the pipeline reads that layer again and resubmits it.
  * The spectral core bounds all its iterations, so this is a backstop, not the expected path.
  */
 
@@ -47,6 +60,14 @@ interface Task {
   resolve(r: MatrixAnalysis): void;
   reject(e: Error): void;
   timer?: ReturnType<typeof setTimeout>;
+}
+
+/** causeName of the ComputeError of a task lost because another task on its thread ran over its budget. */
+export const DISPLACED = 'Displaced';
+
+/** Whether `err` is a task lost with a thread terminated for another task (retriable: resubmit the matrix). */
+export function isDisplaced(err: unknown): boolean {
+  return err instanceof ComputeError && err.causeName === DISPLACED;
 }
 
 /** Default base of the per-layer budget, seconds (LAYER_BUDGET_SECONDS). */
@@ -82,6 +103,8 @@ export function layerBudgetMs(rows: number, cols: number, env: Record<string, st
 export interface ComputePoolOptions {
   /** Milliseconds a rows × cols task may run in its thread (default `layerBudgetMs` from the environment). */
   budgetMs?: (rows: number, cols: number) => number;
+  /** Tasks a thread holds at once (default 1; see the module comment for 2). */
+  tasksPerThread?: number;
 }
 
 export class ComputeError extends Error {
@@ -100,14 +123,15 @@ const WORKER_BOOT = path.resolve(process.cwd(), 'jobs/compute-worker.boot.mjs');
 const WORKER_ENTRY = pathToFileURL(path.resolve(process.cwd(), 'jobs/compute-worker.ts')).href;
 
 export class ComputePool {
-  private idle: Worker[] = [];
-  private busy = new Map<Worker, Task>();
+  /** Tasks posted to each live thread, oldest first (the first one's budget is running). */
+  private running = new Map<Worker, Task[]>();
   private waiting: Task[] = [];
   private nextId = 1;
   private closed = false;
   private all = new Set<Worker>();
 
   private readonly budgetMs: (rows: number, cols: number) => number;
+  readonly tasksPerThread: number;
 
   constructor(
     private readonly size = 1,
@@ -119,6 +143,7 @@ export class ComputePool {
       layerBudgetMs(1, 1); // an invalid LAYER_BUDGET_* fails here, when the pool is made, not in a callback
       this.budgetMs = (rows, cols) => layerBudgetMs(rows, cols);
     }
+    this.tasksPerThread = Math.max(1, Math.floor(options.tasksPerThread ?? 1));
   }
 
   /** Analyse one matrix in a thread. The buffer of `data` is transferred (unusable afterwards here). */
@@ -140,20 +165,21 @@ export class ComputePool {
   warm(): void {
     if (this.closed || this.all.size > 0) return;
     const w = this.spawn();
-    this.idle.push(w);
     w.postMessage({ warm: true } satisfies ComputeWarmUp);
   }
 
   private spawn(): Worker {
     const w = new Worker(WORKER_BOOT, { workerData: { entry: WORKER_ENTRY } });
     this.all.add(w);
+    this.running.set(w, []);
     w.on('message', (res: ComputeResponse) => {
       if (!this.all.has(w)) return; // a thread already given up on (over budget) and being terminated
-      const task = this.busy.get(w);
-      this.busy.delete(w);
-      this.idle.push(w);
-      if (task) {
+      const tasks = this.running.get(w)!;
+      const at = tasks.findIndex((t) => t.req.id === res.id);
+      if (at >= 0) {
+        const [task] = tasks.splice(at, 1);
         clearTimeout(task.timer);
+        if (at === 0 && tasks.length > 0) this.startBudget(w, tasks[0]); // the next one is the oldest now
         if (res.ok) task.resolve(res.result);
         else task.reject(new ComputeError(res.error.message, res.error.name));
       }
@@ -161,11 +187,12 @@ export class ComputePool {
     });
     const onDeath = (err: Error) => {
       this.all.delete(w);
-      this.idle = this.idle.filter((x) => x !== w);
-      const task = this.busy.get(w);
-      this.busy.delete(w);
-      if (task) clearTimeout(task.timer);
-      task?.reject(new ComputeError(`compute thread died: ${err.message}`, 'WorkerDied'));
+      const tasks = this.running.get(w) ?? [];
+      this.running.delete(w);
+      for (const task of tasks) {
+        clearTimeout(task.timer);
+        task.reject(new ComputeError(`compute thread died: ${err.message}`, 'WorkerDied'));
+      }
       if (!this.closed) this.pump();
     };
     w.on('error', onDeath);
@@ -175,27 +202,45 @@ export class ComputePool {
     return w;
   }
 
+  /** The thread with the fewest tasks that can take one more (a new one while under the pool size), or null. */
+  private pickThread(): Worker | null {
+    let best: Worker | null = null;
+    let load = Infinity;
+    for (const w of this.all) {
+      const n = this.running.get(w)!.length;
+      if (n < load) [best, load] = [w, n];
+    }
+    if (load > 0 && this.all.size < this.size) return this.spawn();
+    return load < this.tasksPerThread ? best : null;
+  }
+
   private pump(): void {
     while (this.waiting.length > 0) {
-      let w = this.idle.pop();
-      if (!w && this.all.size < this.size) w = this.spawn();
+      const w = this.pickThread();
       if (!w) return;
       const task = this.waiting.shift()!;
-      this.busy.set(w, task);
-      const { rows, cols } = task.req;
-      const budget = this.budgetMs(rows, cols);
-      if (Number.isFinite(budget)) {
-        const worker = w;
-        task.timer = setTimeout(() => this.overBudget(worker, task, budget), Math.max(0, budget));
-      }
+      const tasks = this.running.get(w)!;
+      tasks.push(task);
+      if (tasks.length === 1) this.startBudget(w, task);
       w.postMessage(task.req, [task.req.data.buffer as ArrayBuffer]);
     }
   }
 
-  /** A task ran past its budget: reject it, terminate its thread (the only way to stop a busy one), go on. */
+  /** Starts `task`'s budget: it is the oldest task on thread `w` now. */
+  private startBudget(w: Worker, task: Task): void {
+    const { rows, cols } = task.req;
+    const budget = this.budgetMs(rows, cols);
+    if (Number.isFinite(budget)) task.timer = setTimeout(() => this.overBudget(w, task, budget), Math.max(0, budget));
+  }
+
+  /**
+   * A task ran past its budget: reject it, terminate its thread (the only way to stop a busy one), reject the other
+   * task that thread held as displaced (retriable), go on.
+   */
   private overBudget(w: Worker, task: Task, budgetMs: number): void {
-    if (this.busy.get(w) !== task) return;
-    this.busy.delete(w);
+    const tasks = this.running.get(w);
+    if (!tasks || tasks[0] !== task) return;
+    this.running.delete(w);
     this.all.delete(w); // its exit is expected now: the exit handler leaves it alone
     const { rows, cols } = task.req;
     task.reject(
@@ -205,6 +250,16 @@ export class ComputePool {
         'LayerTimeout',
       ),
     );
+    for (const other of tasks.slice(1)) {
+      clearTimeout(other.timer);
+      other.reject(
+        new ComputeError(
+          `the compute thread holding this ${other.req.rows}x${other.req.cols} matrix was replaced (another matrix ` +
+            'on it ran over its time budget): submit it again',
+          DISPLACED,
+        ),
+      );
+    }
     void w.terminate().catch(() => {});
     if (!this.closed) this.pump();
   }
@@ -212,7 +267,8 @@ export class ComputePool {
   async close(): Promise<void> {
     this.closed = true;
     for (const t of this.waiting.splice(0)) t.reject(new Error('compute pool closed'));
-    for (const t of this.busy.values()) clearTimeout(t.timer);
+    for (const tasks of this.running.values()) for (const t of tasks) clearTimeout(t.timer);
+    this.running.clear();
     const workers = [...this.all];
     this.all.clear();
     await Promise.all(workers.map((w) => w.terminate()));
@@ -222,9 +278,12 @@ export class ComputePool {
 const KEY = Symbol.for('alphaboard.computePool');
 const g = globalThis as { [KEY]?: ComputePool };
 
-/** The process-wide pool (size from COMPUTE_THREADS). */
+/**
+ * The process-wide pool (size from COMPUTE_THREADS), two tasks per thread: the pipeline's next layer waits in the
+ * thread, its Gram overlapping the current layer's QL and fit (see the module comment).
+ */
 export function getComputePool(size = Number(process.env.COMPUTE_THREADS ?? 1)): ComputePool {
-  return (g[KEY] ??= new ComputePool(Math.max(1, size)));
+  return (g[KEY] ??= new ComputePool(Math.max(1, size), { tasksPerThread: 2 }));
 }
 
 export async function closeComputePool(): Promise<void> {

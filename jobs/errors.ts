@@ -1,7 +1,7 @@
 import { CheckpointError } from '@/lib/checkpoint/errors';
 import { NoCheckpointError } from '@/lib/checkpoint/open';
 import { NonFiniteTensorError, UnsupportedDtypeError } from '@/lib/safetensors';
-import { ComputeError } from './compute-pool';
+import { ComputeError, DISPLACED } from './compute-pool';
 
 /**
  * Which failures end an analysis and which are retried.
@@ -12,7 +12,8 @@ import { ComputeError } from './compute-pool';
  * Per layer (`bad_tensor`: the layer is stored as skipped with the reason and the rest goes on): NaN/Inf weights,
  * a dtype the spectral core cannot read, a matrix the spectral core rejects.
  * Transient (thrown, so pg-boss retries with backoff): network failures, 5xx/429 after the client's own retries,
- * truncated bodies, database connection loss, a crashed compute thread.
+ * truncated bodies, database connection loss, a crashed compute thread (or a task lost with a thread replaced for
+ * another task's overrun; the pipeline resubmits that one itself).
  */
 
 export class PermanentJobError extends Error {
@@ -40,7 +41,8 @@ export function classifyError(err: unknown): Classified {
     return { kind: 'bad_tensor', permanent: false, message };
   }
   if (err instanceof ComputeError) {
-    return err.causeName === 'WorkerDied'
+    // A dead thread, or one replaced while it held this matrix for another's overrun (DISPLACED): not the matrix's fault.
+    return err.causeName === 'WorkerDied' || err.causeName === DISPLACED
       ? { kind: 'internal', permanent: false, message }
       : { kind: 'bad_tensor', permanent: false, message: `analysis error: ${message}` };
   }

@@ -1,7 +1,8 @@
 /**
- * Analyses every matrix of a checkpoint (any format, through lib/checkpoint), one at a time, in the checkpoint's
- * tensor order, and returns the CLI's layer list plus the model summary. The next analysable tensor is read and decoded
- * while the current one is analysed (the kernels run on their own threads), so at most two decoded tensors are alive.
+ * Analyses every matrix of a checkpoint (any format, through lib/checkpoint) in the checkpoint's tensor order, and
+ * returns the CLI's layer list plus the model summary. Two are in flight: the next analysable tensor is read, decoded
+ * and its analysis started while the current one is analysed, so its Gram (on the kernel threads) overlaps the
+ * current one's QL and fit (on this thread), and at most two decoded tensors are alive.
  *
  * Per layer unit (a 2-D tensor, or one expert's slice of a 3-D expert stack; lib/checkpoint/layer-units):
  * WeightWatcher's selection (`layerSkipReason`) from the header alone; analysed tensors are decoded
@@ -53,22 +54,38 @@ export async function analyzeCheckpoint(
   let errors = 0;
   const units = layerUnits(source.tensors, options);
   const total = units.length;
-  type Unit = (typeof units)[number];
-  const read = (unit: Unit) => {
-    const readStart = performance.now();
-    const pending = source
-      .read(unit.tensor, unit.slice ? { expert: unit.expert! } : {})
-      .then((decoded) => ({ decoded, read_s: (performance.now() - readStart) / 1000 }));
-    pending.catch(() => {}); // awaited in its turn, where its error is reported
-    return pending;
+  // Two layers in flight: when a layer's turn comes, the next analysable one is read and handed to `analyzeMatrix`
+  // as soon as its read is done (its read waits for this one's), so its Gram runs on the kernel threads while this
+  // one's QL and fit run here (lib/spectral/wasm/pool.ts). At most two decoded tensors are alive; results are
+  // reported in the checkpoint's order, each layer's error with that layer.
+  interface Started {
+    index: number;
+    /** Settles when the tensor is read and decoded (or its read failed). */
+    read: Promise<unknown>;
+    result: Promise<{ result: Awaited<ReturnType<typeof analyzeMatrix>>; read_s: number }>;
+  }
+  const start = (index: number, after: Started | null): Started => {
+    const unit = units[index];
+    const gate = after ? after.read.then(() => undefined, () => undefined) : Promise.resolve();
+    let readStart = 0;
+    const read = gate.then(() => {
+      readStart = performance.now();
+      return source.read(unit.tensor, unit.slice ? { expert: unit.expert! } : {});
+    });
+    const result = read.then(async (decoded) => {
+      const read_s = (performance.now() - readStart) / 1000;
+      const analysed = await analyzeMatrix(decoded.data, decoded.rows, decoded.cols, { ...options, subject: unit.name });
+      return { result: analysed, read_s };
+    });
+    read.catch(() => {});
+    result.catch(() => {}); // awaited in its turn, where its error is reported
+    return { index, read, result };
   };
   const nextAnalysable = (from: number) => {
     for (let i = from; i < total; i++) if (!units[i].skipReason) return i;
     return -1;
   };
-  let ahead: { index: number; pending: ReturnType<typeof read> } | null = null;
-  const first = nextAnalysable(0);
-  if (first >= 0) ahead = { index: first, pending: read(units[first]) };
+  let ahead: Started | null = null;
   for (let index = 0; index < total; index++) {
     const unit = units[index];
     const entry = unit.tensor;
@@ -85,12 +102,11 @@ export async function analyzeCheckpoint(
     if (unit.skipReason) {
       layer = { ...base, status: 'skipped', skip_reason: unit.skipReason, phase: null };
     } else {
-      const pending = ahead?.index === index ? ahead.pending : read(unit);
+      const current: Started = ahead?.index === index ? ahead : start(index, null);
       const following = nextAnalysable(index + 1);
-      ahead = following >= 0 ? { index: following, pending: read(units[following]) } : null;
+      ahead = following >= 0 ? start(following, current) : null;
       try {
-        const { decoded, read_s } = await pending;
-        const result = await analyzeMatrix(decoded.data, decoded.rows, decoded.cols, { ...options, subject: unit.name });
+        const { result, read_s } = await current.result;
         const { status, ...metrics } = result.metrics;
         layer = {
           ...base,

@@ -2,7 +2,8 @@ import { and, desc, eq, getTableColumns, inArray, ne, sql, type SQL } from 'driz
 import { analyses, layers, models, revisions, type Analysis, type AnalysisStatus, type CheckpointRead, type Model, type Revision } from '@/db/schema';
 import type { AnalysisOptions, ModelStats } from '@/lib/types';
 import { isClaimStale } from '@/jobs/claims';
-import { identicalTo, type RoleAggregate } from './layer-aggregates';
+import type { RoleAggregate } from './layer-aggregates';
+import { loadLayerAggregates, storedFactsOfModel, type PageFacts } from './page-facts';
 import { derivedModelsOf, type DerivedModel, type DerivedRun } from './delta';
 import { BoardCache } from './board-cache';
 import { iso, readDb, selectRows } from './read-db';
@@ -190,6 +191,8 @@ interface DetailRows {
   derivedRuns: DerivedRun[] | null;
   hasAdapter: boolean;
   baseOnBoard: boolean;
+  /** Stored page facts of the model's done analyses, by analysis id (page-facts.ts). */
+  facts: Record<string, PageFacts> | null;
 }
 
 /** Everything a model's detail is built from, in one statement (one round trip; ~10 indexed lookups). */
@@ -210,13 +213,20 @@ async function loadDetailRows(id: string): Promise<DetailRows | null> {
         WHERE a.kind IN ('delta', 'adapter')
           AND a.model_id IN (${DERIVED_IDS})),
       'hasAdapter', EXISTS (SELECT 1 FROM analyses a WHERE a.model_id = ${id} AND a.kind = 'adapter'),
-      'baseOnBoard', EXISTS (SELECT 1 FROM models b WHERE b.id = (SELECT base_model FROM models WHERE id = ${id}))
+      'baseOnBoard', EXISTS (SELECT 1 FROM models b WHERE b.id = (SELECT base_model FROM models WHERE id = ${id})),
+      'facts', ${storedFactsOfModel(id)}
     ) AS detail`);
   const d = row?.detail;
   return d?.model ? d : null;
 }
 
-async function loadModelDetail(id: string, revision?: string): Promise<ModelDetail | null> {
+/** A model's detail and, when its shown analysis is done and they are stored, that analysis' page facts. */
+export interface ModelPageData {
+  detail: ModelDetail;
+  facts: PageFacts | null;
+}
+
+async function loadModelDetail(id: string, revision?: string): Promise<ModelPageData | null> {
   const rows = await loadDetailRows(id);
   if (!rows) return null;
   const model = rows.model!;
@@ -245,9 +255,11 @@ async function loadModelDetail(id: string, revision?: string): Promise<ModelDeta
   const shownRevision = shown ? revisionInfos.find((r) => r.id === shown.revisionId) : undefined;
   const latest = infos[0] ?? null;
 
-  const extras = shown ? await loadLayerAggregates(shown.id, id) : null;
+  // A done analysis' aggregates are stored with its page facts; anything else's are computed from its rows now.
+  const facts = shown?.status === 'done' ? (rows.facts?.[String(shown.id)] ?? null) : null;
+  const extras = facts ?? (shown ? await loadLayerAggregates(shown.id, id) : null);
   const base: ModelDetail['base'] = model.baseModel ? { id: model.baseModel, onBoard: rows.baseOnBoard } : null;
-  return {
+  const detail: ModelDetail = {
     model: toModelInfo(model),
     revisions: revisionInfos,
     analysis: shown && shownRevision
@@ -266,39 +278,10 @@ async function loadModelDetail(id: string, revision?: string): Promise<ModelDeta
     fine_tunes: derived.filter((d) => d.type === 'fine-tune'),
     adapters: derived.filter((d) => d.type === 'adapter'),
   };
+  return { detail, facts };
 }
 
-/**
- * Per-role alpha aggregates (SQL group by over the stored rows) and the model all analysed rows were reused from.
- * Analysed = status success with a positive alpha (failed fits store alpha -1), as in the summary.
- */
-async function loadLayerAggregates(analysisId: number, self: string): Promise<{ summaryByRole: Record<string, RoleAggregate>; identicalTo: string | null }> {
-  const [row] = await selectRows<{
-    roles: { role: string; layers: number; mean: number; median: number; min: number; max: number; first: number }[] | null;
-    sources: { source: string | null; n: number }[] | null;
-  }>(sql`
-    SELECT
-      (SELECT json_agg(r) FROM (
-         SELECT role, count(*)::int AS layers, avg(alpha)::float8 AS mean,
-                (percentile_cont(0.5) WITHIN GROUP (ORDER BY alpha))::float8 AS median,
-                min(alpha)::float8 AS min, max(alpha)::float8 AS max, min(ordinal)::int AS first
-         FROM layers WHERE analysis_id = ${analysisId} AND status = 'success' AND alpha > 0 GROUP BY role) r) AS roles,
-      (SELECT json_agg(s) FROM (
-         SELECT split_part(reused_from, ' ', 1) AS source, count(*)::int AS n
-         FROM layers WHERE analysis_id = ${analysisId} AND status <> 'skipped' GROUP BY 1) s) AS sources`);
-  const roles = row?.roles ?? [];
-  const sources = row?.sources ?? [];
-  const summaryByRole: Record<string, RoleAggregate> = {};
-  for (const r of [...roles].sort((x, y) => Number(x.first) - Number(y.first))) {
-    summaryByRole[r.role] = {
-      layers: Number(r.layers), alpha_mean: Number(r.mean), alpha_median: Number(r.median), alpha_min: Number(r.min), alpha_max: Number(r.max),
-    };
-  }
-  const reused = identicalTo(sources.map((s) => ({ status: 'success', reused_from: s.source || null })), self);
-  return { summaryByRole, identicalTo: reused };
-}
-
-const details = new BoardCache<ModelDetail | null>('model-detail', 0.1);
+const details = new BoardCache<ModelPageData | null>('model-detail', 0.1);
 
 /** The model ids a detail shows data of: any change to one of them makes it stale. */
 function detailDeps(id: string, d: ModelDetail | null): string[] {
@@ -307,19 +290,26 @@ function detailDeps(id: string, d: ModelDetail | null): string[] {
 }
 
 /**
- * A model page's data, or null when the model (or the asked revision) is unknown. Cached until the model or one it
- * lists changes (board-cache.ts); never while one of its analyses is queued or running (ETA, "waiting to resume").
+ * A model page's data (the detail, and the shown analysis' stored page facts when it is done), or null when the
+ * model (or the asked revision) is unknown. Cached until the model or one it lists changes (board-cache.ts); never
+ * while one of its analyses is queued or running (ETA, "waiting to resume").
  */
-export function getModelDetail({ id, revision }: { id: string; revision?: string }): Promise<ModelDetail | null> {
+export function getModelPageData({ id, revision }: { id: string; revision?: string }): Promise<ModelPageData | null> {
   return details.get(
     `${id}@${revision ?? ''}`,
     async () => {
       const value = await loadModelDetail(id, revision);
-      const settled = !value || value.revisions.every((r) => r.analyses.every((a) => a.status === 'done' || a.status === 'failed'));
-      return { value, deps: detailDeps(id, value), keep: settled, bytes: value ? JSON.stringify(value).length : 64 };
+      const d = value?.detail ?? null;
+      const settled = !d || d.revisions.every((r) => r.analyses.every((a) => a.status === 'done' || a.status === 'failed'));
+      return { value, deps: detailDeps(id, d), keep: settled, bytes: value ? JSON.stringify(value).length : 64 };
     },
     ['models', `model:${id}`],
   );
+}
+
+/** A model's detail (the API's model resource), or null when the model (or the asked revision) is unknown. */
+export async function getModelDetail(params: { id: string; revision?: string }): Promise<ModelDetail | null> {
+  return (await getModelPageData(params))?.detail ?? null;
 }
 
 /** The shown analysis of each of several models (compare page), keyed by model id. */

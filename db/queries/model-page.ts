@@ -138,9 +138,10 @@ async function computePageView(ref: AnalysisRef & { modelId: string }, layersJso
 }
 
 /** Compute and store the page view of a settled analysis (the pipeline calls this when an analysis is done). */
-export async function storeModelPageView(ref: { analysisId: number; modelId: string }, layersJson?: string): Promise<void> {
+export async function storeModelPageView(ref: { analysisId: number; modelId: string }, layersJson?: string): Promise<ModelPageView> {
   const view = await computePageView({ ...ref, status: 'done' }, layersJson);
   await writeStoredView(ref.analysisId, VIEW_KIND, VIEW_VERSION, { data: JSON.stringify(view), blob: null });
+  return view;
 }
 
 const views = new BoardCache<ModelPageView>('model-page', 0.2);

@@ -2,8 +2,9 @@ import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { getCheckpointSeries } from '@/db/queries/layers';
-import { getModelPageView, pageViewUrl, round } from '@/db/queries/model-page';
-import { getModelDetail } from '@/db/queries/model-detail';
+import { pageViewUrl, round } from '@/db/queries/model-page';
+import { getModelPageData } from '@/db/queries/model-detail';
+import { getPageFacts } from '@/db/queries/page-facts';
 import { getDeltaAnalysis, getDeltaMeans } from '@/db/queries/delta';
 import { DerivedModels, TrainingDelta } from '@/app/_components/TrainingDelta';
 import { describeCheckpointFormat } from '@/db/queries/layer-aggregates';
@@ -48,24 +49,24 @@ export default async function ModelPage({ params, searchParams }: Props) {
   const id = `${decodeURIComponent(owner)}/${decodeURIComponent(name)}`;
   const sp = await searchParams;
   const revision = Array.isArray(sp.revision) ? sp.revision[0] : sp.revision;
-  const detail = await getModelDetail({ id, revision: revision || undefined });
-  if (!detail) notFound();
+  const data = await getModelPageData({ id, revision: revision || undefined });
+  if (!data) notFound();
+  const { detail } = data;
   const { model, analysis } = detail;
   const derived = [...detail.fine_tunes, ...detail.adapters];
   const hasSteps = detail.revisions.some((r) => r.step != null);
-  const [view, series, delta, deltaMeans] = await Promise.all([
-    analysis ? getModelPageView({ analysisId: analysis.id, modelId: model.id, status: analysis.status }) : Promise.resolve(null),
+  const [facts, series, delta, deltaMeans] = await Promise.all([
+    // A done analysis' facts came with the detail's statement; any other's are derived from its page view now.
+    analysis ? (data.facts ?? getPageFacts(analysis, model.id)) : Promise.resolve(null),
     hasSteps ? getCheckpointSeries({ modelId: id }) : Promise.resolve(null),
     // A fine-tune's delta analysis (also a failed one, e.g. a base_model naming the model itself) or an adapter's.
     model.baseModel || detail.type === 'adapter' ? getDeltaAnalysis({ modelId: id }) : Promise.resolve(null),
     getDeltaMeans({ analysisIds: derived.flatMap((d) => (d.analysis ? [d.analysis.id] : [])) }),
   ]);
-  // MoE: routed experts are drawn as one band per block and projection (median, min–max) in the depth chart.
-  const firstEsd = view?.firstEsd ?? null;
   // The charts, the ESD viewer and the layer table fetch the view's data by this URL; the page sends none of it.
   const viewUrl = analysis ? pageViewUrl(analysis) : '';
-  const hasCharts = view ? view.columns.fitted.includes(1) : false;
-  const layerCount = view?.layerCount ?? 0;
+  const hasCharts = facts?.charted ?? false;
+  const layerCount = facts?.layerCount ?? 0;
   const summary = analysis?.summary;
   const checkpoint = analysis?.checkpoint ?? null;
   const byRole = Object.entries(analysis?.summary_by_role ?? {});
@@ -223,14 +224,14 @@ export default async function ModelPage({ params, searchParams }: Props) {
         </section>
       )}
 
-      {view && hasCharts && (
+      {facts && hasCharts && (
         <section aria-labelledby="charts-h">
           <h2 id="charts-h">Layers</h2>
           <ModelLayerCharts viewUrl={viewUrl} />
         </section>
       )}
 
-      {view && view.phases.length > 0 && (
+      {facts && facts.phases.length > 0 && (
         <section aria-labelledby="phase-h">
           <h2 id="phase-h">Phase labels</h2>
           <p className="small muted">
@@ -238,7 +239,7 @@ export default async function ModelPage({ params, searchParams }: Props) {
             WeightWatcher output.
           </p>
           <ul data-testid="phases">
-            {view.phases.map(([p, n]) => (
+            {facts.phases.map(([p, n]) => (
               <li key={p}>
                 <strong>{p}</strong>: {n} layer{n === 1 ? '' : 's'} <span className="muted small">— {PHASE_HELP[p] ?? ''}</span>
               </li>
@@ -247,7 +248,7 @@ export default async function ModelPage({ params, searchParams }: Props) {
         </section>
       )}
 
-      {view && view.traps.length > 0 && (
+      {facts && facts.traps.length > 0 && (
         <section aria-labelledby="traps-h">
           <h2 id="traps-h">Correlation traps</h2>
           <p className="small muted">Layers whose randomised weights still show eigenvalues above the MP bulk (rand_num_spikes &gt; 0).</p>
@@ -255,7 +256,7 @@ export default async function ModelPage({ params, searchParams }: Props) {
             <table data-testid="traps-table">
               <thead><tr><th>layer</th><th className="num">rand_num_spikes</th><th className="num">max_rand_eval</th><th className="num">rand_distance</th></tr></thead>
               <tbody>
-                {view.traps.map((l) => (
+                {facts.traps.map((l) => (
                   <tr key={l.ordinal}><td className="tensor">{l.tensor}</td><td className="num">{l.rand_num_spikes}</td><td className="num">{fmt(l.max_rand_eval)}</td><td className="num">{fmt(l.rand_distance)}</td></tr>
                 ))}
               </tbody>
@@ -264,7 +265,7 @@ export default async function ModelPage({ params, searchParams }: Props) {
         </section>
       )}
 
-      {analysis && view && view.columns.ordinal.length > 0 && !(detail.type === 'adapter' && !firstEsd) && (
+      {analysis && facts && facts.listedLayers > 0 && !(detail.type === 'adapter' && !facts.firstEsd) && (
         <EsdViewer
           modelId={model.id}
           revision={analysis.revision.sha}
@@ -283,7 +284,7 @@ export default async function ModelPage({ params, searchParams }: Props) {
         </section>
       )}
 
-      {view && layerCount > 0 && (
+      {facts && layerCount > 0 && (
         <section aria-labelledby="table-h">
           <h2 id="table-h">All layers ({layerCount})</h2>
           <p className="small muted">Full tensor names and every stored WeightWatcher column. Click a header to sort.</p>

@@ -30,10 +30,15 @@ describe('long-tail bench URLs', () => {
     expect(benchModelId(12345, 20_000)).toBe('bench/model-12345');
   });
 
-  it('gives four targets of 1,000 distinct paths', () => {
-    for (const t of longTailTargets(1000)) {
+  it('gives four targets and the 404 floor of 1,000 distinct paths; the floor names no seeded model', () => {
+    const targets = longTailTargets(1000);
+    expect(targets.map((t) => t.maxP99 === Infinity)).toEqual([false, false, false, false, true]);
+    for (const t of targets) {
       expect(t.paths).toHaveLength(1000);
       expect(new Set(t.paths).size).toBe(1000);
     }
+    const floor = targets[4];
+    expect(floor.status).toBe(404);
+    expect(floor.paths.every((p) => /^\/models\/bench\/absent-\d{4}$/.test(p))).toBe(true);
   });
 });

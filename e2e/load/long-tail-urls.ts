@@ -72,9 +72,11 @@ export interface LongTailTarget {
   name: string;
   /** The distinct paths, walked in turn by all connections together. */
   paths: string[];
-  /** Targets: at least this many requests/s (0: none) and a p99 below this many ms. */
+  /** Targets: at least this many requests/s (0: none) and a p99 below this many ms (Infinity: a reference row). */
   minReqs: number;
   maxP99: number;
+  /** The status every answer must have (default: any 2xx). */
+  status?: number;
 }
 
 /** The four long-tail targets for a database of `models` bench models, `count` distinct URLs each. */
@@ -85,6 +87,9 @@ export function longTailTargets(models: number, count = 1000, seed = 20240601, m
     { name: '/api/v1/models/{id}/layers', paths: spreadModelIds(count, seed + 1, models).map((id) => `/api/v1/models/${id}/layers`), minReqs: 200, maxP99: 150 },
     { name: '/?<query>', paths: leaderboardQueries(count, seed + 2, models).map((q) => withQuery('/', q)), minReqs: 0, maxP99: 300 },
     { name: '/models/{id}', paths: spreadModelIds(count, seed + 3, models).map((id) => `/models/${id}`), minReqs: 0, maxP99: 300 },
+    // Reference, no target: a page of an unknown model (one indexed lookup, then the not-found page in the same layout,
+    // behind the same proxy): what Next's render of a near-empty page costs on this machine.
+    { name: '/models/{unknown}: floor', paths: spreadModelIds(count, seed + 4, models).map((id) => `/models/${id.replace('/model-', '/absent-')}`), minReqs: 0, maxP99: Infinity, status: 404 },
     ...(moeModels > 0
       ? [{ name: `/models/{MoE, ${MOE_LAYERS} rows}`, paths: Array.from({ length: moeModels }, (_, i) => `/models/${benchMoeId(i + 1)}`), minReqs: 0, maxP99: 300 }]
       : []),

@@ -142,4 +142,20 @@ describe('compute pool time budget', () => {
       await pool.close();
     }
   });
+
+  it('a second task on a thread counts its eigen time from when the first one settled, not its wait behind it', { timeout: 60_000 }, async () => {
+    const pool = new ComputePool(1, { tasksPerThread: 2 });
+    try {
+      const t0 = performance.now();
+      const first = pool.analyze(randomMatrix(1000, 1500, 13), 1000, 1500).then((r) => ({ r, at: performance.now() - t0 }));
+      const second = pool.analyze(randomMatrix(300, 400, 14), 300, 400).then((r) => ({ r, at: performance.now() - t0 }));
+      const [a, b] = await Promise.all([first, second]);
+      expect(b.at).toBeGreaterThan(a.at);
+      // its own share: what it took after the first one was back (plus the hand-off), not the first one's time
+      expect(b.r.timings.eigen_s).toBeLessThanOrEqual((b.at - a.at) / 1000 + 0.05);
+      expect(a.r.timings.eigen_s).toBeGreaterThan(b.r.timings.eigen_s);
+    } finally {
+      await pool.close();
+    }
+  });
 });

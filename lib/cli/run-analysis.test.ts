@@ -92,11 +92,16 @@ describe.skipIf(!wasmAvailable())('analyzeCheckpoint: two layers in flight', () 
       return runOnAll.call(this, job);
     };
     let report: Awaited<ReturnType<typeof analyzeCheckpoint>>;
+    const t0 = performance.now();
     try {
       report = await analyzeCheckpoint(source, {}, (e) => log.push(`done ${e.layer.shape.join('x')}`));
     } finally {
       pool.runOnAll = runOnAll;
     }
+    const wall_s = (performance.now() - t0) / 1000;
+    // a layer's wait behind the one before it is not counted in its eigen time: the layers' times add up to the wall
+    const counted = report.layers.reduce((sum, l) => sum + (l.timings ? l.timings.eigen_s + l.timings.fit_s : 0), 0);
+    expect(counted).toBeLessThanOrEqual(wall_s);
     expect(report.errors).toBe(0);
     expect(report.layers.map((l) => l.tensor)).toEqual(shaped.map((t) => t.name));
     for (let i = 0; i + 1 < shaped.length; i++) {

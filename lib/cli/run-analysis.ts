@@ -64,6 +64,7 @@ export async function analyzeCheckpoint(
     read: Promise<unknown>;
     result: Promise<{ result: Awaited<ReturnType<typeof analyzeMatrix>>; read_s: number }>;
   }
+  let lastSettled = 0;
   const start = (index: number, after: Started | null): Started => {
     const unit = units[index];
     const gate = after ? after.read.then(() => undefined, () => undefined) : Promise.resolve();
@@ -74,9 +75,17 @@ export async function analyzeCheckpoint(
     });
     const result = read.then(async (decoded) => {
       const read_s = (performance.now() - readStart) / 1000;
+      const began = performance.now();
       const analysed = await analyzeMatrix(decoded.data, decoded.rows, decoded.cols, { ...options, subject: unit.name });
+      // eigen time counted from when the layer before settled (until then this one waited behind it for the kernels)
+      const waited = Math.max(0, lastSettled - began) / 1000;
+      if (waited > 0) analysed.timings = { ...analysed.timings, eigen_s: Math.max(0, analysed.timings.eigen_s - waited) };
       return { result: analysed, read_s };
     });
+    result.then(
+      () => (lastSettled = performance.now()),
+      () => (lastSettled = performance.now()),
+    );
     read.catch(() => {});
     result.catch(() => {}); // awaited in its turn, where its error is reported
     return { index, read, result };

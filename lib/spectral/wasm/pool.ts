@@ -234,7 +234,7 @@ function planLayout(rows: number, cols: number, bytesPerElement: number, slab: n
   const wp = take(ld * 2 * pw * 8);
   const vc = take(ld * bw * 8);
   const vpk = take(ld * bw * 8);
-  const ys = take(ld * bw * 8);
+  const ys = take(threads * ld * bw * 8); // one copy of Y = A22·V per thread (dense-band.ts)
   const ws = take(ld * bw * 8);
   const small = take(((5 + threads) * bw * bw + bw) * 8);
   const tb = take(threads * Y_TRANSPOSE_BYTES);

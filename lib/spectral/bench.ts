@@ -42,7 +42,9 @@
  *       column as in the one-stage dsytrd, whose symmetric matrix-vector products were memory-bound).
  *       Only the lower triangle is kept: Y from lower row strips plus transposed column strips, the
  *       update without mirrored stores (which had made it the costliest phase: 2.9 -> 1.1-1.3 s at
- *       4096² in A/B runs); the next panel is factored while the others finish the update (look-ahead);
+ *       4096² in A/B runs); the next panel is factored while the others finish the update (look-ahead),
+ *       and the update is fused with the next panel's Y (each block of A is updated and multiplied
+ *       into Y while in cache: A is read from memory once per panel, not three times);
  *    b. band -> tridiagonal by Householder bulge chasing (band-tridiag.ts, the band kept compact in
  *       L2, sweeps pipelined over both threads: O(b·n²) flops, ~0.25 s at n = 4096).
  *    The blocked one-stage reduction (tridiag.ts, --one-stage) gives the same eigenvalues to rounding.

@@ -22,15 +22,18 @@
 // Storage: A column-major, leading dimension ld (ld >= n + 4, multiple of 4, rows/columns >= n zero).
 // Only the LOWER triangle is read and written, plus the upper halves of the 4x4 tiles on the
 // diagonal (filled from the lower halves at the start, then updated whole). Y = A22·V is formed
-// from the lower triangle alone, in blocks of column strips x T_ROWS rows: each block is read from
-// memory once and used twice while it is in cache, for Y(its rows) += block·V (the row part, read
-// in place) and Y(its columns) += blockᵀ·V (the column part, from a transposed copy). Reading each
-// element once instead of in two separate passes took this phase from 1.65 to 1.3 s at n = 4096 (2
-// threads; it is bound by reading A22 from memory, not by the flops). Every thread owns whole column
-// blocks (equal triangle area) and sums into its own copy of Y; the copies are then added row strip
-// by row strip, in thread order, so the result does not depend on timing. The update then writes
-// lower tiles only: no mirrored stores into the
-// upper triangle (which scattered over a page per column and were the costliest part of the
+// from the lower triangle alone, in blocks of column strips x T_ROWS rows, each block used twice while
+// it is in cache: Y(its rows) += block·V (the row part, read in place) and Y(its columns) += blockᵀ·V
+// (the column part, from a transposed copy). For every panel but the first, Y is formed DURING the
+// previous panel's update (updateFusedY): each block of the trailing matrix is updated and, still in
+// cache, multiplied into the next Y, so A22 is read from memory once per panel instead of three times
+// (the update, then Y's row and column parts in separate passes). These passes are bound by reading
+// A22 from memory, not by the flops: at n = 4096 on one thread, update + Y took 5.9 s with Y's row and
+// column parts in separate passes, 4.8 s with them merged, 4.3 s fused with the update; the floor at
+// this machine's SIMD peak is 3.9 s.
+// Every thread owns whole column blocks (equal triangle area) and sums into its own copy of Y; the
+// copies are then added row strip by row strip, in thread order, so the result does not depend on
+// timing. The update writes lower tiles only: no mirrored stores into the upper triangle (which scattered over a page per column and were the costliest part of the
 // update). On return the lower band (0 <= r - c <= b) holds the band matrix, the lower triangle
 // below it is zero, the upper triangle is scratch.
 //
@@ -197,11 +200,6 @@ function formVT(
 /** Rows per block of Y's column part; `tb` holds T_ROWS x 4 f64 per thread (pool.ts: Y_TRANSPOSE_BYTES). */
 const T_ROWS: i32 = 256;
 
-/** Byte offset in the control block of the update's shared tile counter (after the barrier words). */
-const CLAIM_OFFSET: usize = 8;
-/** Column strips per claimed unit of the update (with one block of IBLOCK_STRIPS row strips). */
-const CLAIM_STRIPS: i32 = 8;
-
 /**
  * A22 -= X·Y'ᵀ on the lower tiles in column strips [jsLo, jsHi) and row strips [isLo, isHi) (is >= js; diagonal
  * tiles whole). X, Y' packed as 4-row strips of w2 columns.
@@ -220,30 +218,6 @@ function updateTiles(xp: usize, yp: usize, stripBytes: usize, w2: i32, a22: usiz
 }
 
 /**
- * The update's tiles in column strips [jsFirst, strips), claimed in units (a block of IBLOCK_STRIPS row strips x
- * CLAIM_STRIPS column strips, row blocks in order) from the counter at ctrl + CLAIM_OFFSET until none is left.
- */
-function claimUpdates(ctrl: usize, xp: usize, yp: usize, stripBytes: usize, w2: i32, a22: usize, ldb: usize, jsFirst: i32, strips: i32): void {
-  while (true) {
-    let u = atomic.add<i32>(ctrl, 1, CLAIM_OFFSET);
-    let ib = 0;
-    let found = false;
-    for (; ib < strips; ib += IBLOCK_STRIPS) {
-      const ie = min(ib + IBLOCK_STRIPS, strips);
-      const units = ie > jsFirst ? (ie - jsFirst + CLAIM_STRIPS - 1) / CLAIM_STRIPS : 0;
-      if (u < units) {
-        found = true;
-        break;
-      }
-      u -= units;
-    }
-    if (!found) return;
-    const js = jsFirst + u * CLAIM_STRIPS;
-    updateTiles(xp, yp, stripBytes, w2, a22, ldb, js, js + CLAIM_STRIPS, ib, min(ib + IBLOCK_STRIPS, strips));
-  }
-}
-
-/**
  * Y += A22·V over the column strips [j0, j1) of A22's lower triangle, in blocks of `jStrips` column strips x T_ROWS
  * rows. Each block is read from memory once and used twice while it is in cache: Y(block's columns) += block ᵀ·V(its
  * rows) (the column part, from a transposed copy of each strip's segment, strictly below the strip's diagonal tile)
@@ -251,30 +225,120 @@ function claimUpdates(ctrl: usize, xp: usize, yp: usize, stripBytes: usize, w2: 
  * whose upper half is filled). V is packed [cs][row][4] (`vpk`, ntp rows per column strip).
  */
 function productY(a22: usize, ldb: usize, vpk: usize, ntp: i32, cstrips: i32, y: usize, j0: i32, j1: i32, jStrips: i32, tbuf: usize): void {
-  const strips = ntp >> 2;
   for (let jb = j0; jb < j1; jb += jStrips) {
     const je = min(jb + jStrips, j1);
-    const c0 = jb << 2;
-    for (let rb = c0; rb < ntp; rb += T_ROWS) {
-      const re = min(rb + T_ROWS, ntp);
-      for (let js = jb; js < je; js++) {
-        const rs = max(rb, (js + 1) << 2);
-        if (rs >= re) break;
-        transposeStrip(a22 + <usize>(js * 4) * ldb, ldb, rs, re, tbuf);
-        for (let cs = 0; cs < cstrips; cs++) {
-          micro4x4(tbuf, vpk + ((<usize>(cs * ntp + rs) * 4) << 3), re - rs, y + <usize>(cs * 4) * ldb + ((<usize>js) << 5), ldb, false);
-        }
-      }
-      const isEnd = min(re >> 2, strips);
-      for (let is = rb >> 2; is < isEnd; is++) {
-        const kq = min(je << 2, (is + 1) << 2) - c0;
-        const pi = a22 + <usize>c0 * ldb + ((<usize>is) << 5);
-        for (let cs = 0; cs < cstrips; cs++) {
-          micro4x4Strided(pi, ldb, vpk + ((<usize>(cs * ntp + c0) * 4) << 3), kq, y + <usize>(cs * 4) * ldb + ((<usize>is) << 5), ldb);
+    for (let rb = jb << 2; rb < ntp; rb += T_ROWS) productYBlock(a22, ldb, vpk, ntp, cstrips, y, jb, je, rb, min(rb + T_ROWS, ntp), tbuf);
+  }
+}
+
+/** productY's work on one block: column strips [jb, je), rows [rb, re) (rb >= 4·jb, a multiple of 4). */
+function productYBlock(a22: usize, ldb: usize, vpk: usize, ntp: i32, cstrips: i32, y: usize, jb: i32, je: i32, rb: i32, re: i32, tbuf: usize): void {
+  const c0 = jb << 2;
+  for (let js = jb; js < je; js++) {
+    const rs = max(rb, (js + 1) << 2);
+    if (rs >= re) break;
+    transposeStrip(a22 + <usize>(js * 4) * ldb, ldb, rs, re, tbuf);
+    for (let cs = 0; cs < cstrips; cs++) {
+      micro4x4(tbuf, vpk + ((<usize>(cs * ntp + rs) * 4) << 3), re - rs, y + <usize>(cs * 4) * ldb + ((<usize>js) << 5), ldb, false);
+    }
+  }
+  const isEnd = re >> 2;
+  for (let is = rb >> 2; is < isEnd; is++) {
+    const kq = min(je << 2, (is + 1) << 2) - c0;
+    const pi = a22 + <usize>c0 * ldb + ((<usize>is) << 5);
+    for (let cs = 0; cs < cstrips; cs++) {
+      micro4x4Strided(pi, ldb, vpk + ((<usize>(cs * ntp + c0) * 4) << 3), kq, y + <usize>(cs * 4) * ldb + ((<usize>is) << 5), ldb);
+    }
+  }
+}
+
+/** V (vc, column-major) packed [cs][j][4] into vpk (ntp rows per column strip), row strips [s0, s1). */
+function packV(vc: usize, ldb: usize, vpk: usize, ntp: i32, cstrips: i32, s0: i32, s1: i32): void {
+  for (let st = s0; st < s1; st++) {
+    for (let cs = 0; cs < cstrips; cs++) {
+      const dst = vpk + ((<usize>(cs * ntp + st * 4) * 4) << 3);
+      for (let jj = 0; jj < 4; jj++) {
+        for (let q = 0; q < 4; q++) {
+          store<f64>(dst + ((<usize>(jj * 4 + q)) << 3), load<f64>(at(vc + <usize>(cs * 4 + q) * ldb, st * 4 + jj)));
         }
       }
     }
   }
+}
+
+/**
+ * Thread 0's look-ahead (updating the next panel's column strips, factoring it, packing V) in tiles of A22' (each
+ * updated and multiplied into Y'), per tile of the look-ahead's update: the head start the other threads get.
+ */
+const HEAD_TILES: f64 = 1.0;
+
+/** Byte offset in the control block (after the barrier words) of the flag that says the next panel's V is packed. */
+const READY_OFFSET: usize = 8;
+
+/**
+ * The rank-2b update of A22 fused with the NEXT panel's Y = A22'·V', over this thread's column strips [j0, j1) of
+ * A22' (A22 without its first b rows and columns; thread 0 updates those itself before it factors the next panel).
+ * Blocks of jStrips column strips x T_ROWS rows, in order: each block's tiles are updated and, while the block is
+ * in cache, its contribution to Y' is added (productYBlock). V' exists only once thread 0 has factored the next
+ * panel and set the flag at ctrl + READY_OFFSET to `ready`: until then the blocks are only updated, and their Y'
+ * is added as soon as the flag is seen, in block order, so the sums are the same whatever the timing.
+ */
+function updateFusedY(
+  tid: i32, ctrl: usize, ready: i32, xp: usize, yp: usize, stripBytes: usize, w2: i32, a22: usize, ldb: usize, cstrips: i32,
+  a22n: usize, vpk: usize, ntpn: i32, y: usize, j0: i32, j1: i32, jStrips: i32, tbuf: usize,
+): void {
+  let flagged = tid == 0;
+  let done = 0; // blocks whose Y' has been added
+  let index = 0;
+  for (let jb = j0; jb < j1; jb += jStrips) {
+    const je = min(jb + jStrips, j1);
+    for (let rb = jb << 2; rb < ntpn; rb += T_ROWS) {
+      const re = min(rb + T_ROWS, ntpn);
+      updateTiles(xp, yp, stripBytes, w2, a22, ldb, jb + cstrips, je + cstrips, (rb >> 2) + cstrips, (re >> 2) + cstrips);
+      if (!flagged) flagged = atomic.load<i32>(ctrl, READY_OFFSET) == ready;
+      if (flagged) {
+        if (done < index) done = catchUpY(a22n, ldb, vpk, ntpn, cstrips, y, j0, j1, jStrips, tbuf, done, index);
+        productYBlock(a22n, ldb, vpk, ntpn, cstrips, y, jb, je, rb, re, tbuf);
+        done = index + 1;
+      }
+      index++;
+    }
+  }
+  if (done < index) {
+    while (atomic.load<i32>(ctrl, READY_OFFSET) != ready) atomic.wait<i32>(ctrl + READY_OFFSET, atomic.load<i32>(ctrl, READY_OFFSET), 1000000);
+    catchUpY(a22n, ldb, vpk, ntpn, cstrips, y, j0, j1, jStrips, tbuf, done, index);
+  }
+}
+
+/** productYBlock on the blocks numbered [from, to) of updateFusedY's order; returns `to`. */
+function catchUpY(a22n: usize, ldb: usize, vpk: usize, ntpn: i32, cstrips: i32, y: usize, j0: i32, j1: i32, jStrips: i32, tbuf: usize, from: i32, to: i32): i32 {
+  let index = 0;
+  for (let jb = j0; jb < j1 && index < to; jb += jStrips) {
+    const je = min(jb + jStrips, j1);
+    for (let rb = jb << 2; rb < ntpn && index < to; rb += T_ROWS) {
+      if (index >= from) productYBlock(a22n, ldb, vpk, ntpn, cstrips, y, jb, je, rb, min(rb + T_ROWS, ntpn), tbuf);
+      index++;
+    }
+  }
+  return to;
+}
+
+/**
+ * Start of thread t's column strips of a triangle of `strips` strips (column j holds strips - j tiles) when thread
+ * 0 also has `head` tiles' worth of other work: every thread gets about the same total. Rounded to `align`.
+ */
+function splitWithHead(strips: i32, head: f64, t: i32, nthreads: i32, align: i32): i32 {
+  if (t <= 0) return 0;
+  if (t >= nthreads) return strips;
+  const m = <f64>strips;
+  const total = m * (m + 1.0) * 0.5;
+  const target = Math.max(0.0, (total + head) * (<f64>t / <f64>nthreads) - head);
+  const bq = m + 0.5;
+  const u = bq - Math.sqrt(Math.max(0.0, bq * bq - 2.0 * target));
+  let x = <i32>Math.round(u / <f64>align) * align;
+  if (x < 0) x = 0;
+  if (x > strips) x = strips;
+  return x;
 }
 
 /**
@@ -297,6 +361,7 @@ export function denseToBand(
   const prof = tid == 0;
   let clock = prof ? now() : 0.0;
   let factoredAhead = false;
+  let yReady = false; // this panel's Y was formed during the previous panel's update
   fillDiagonalTiles(tid, nthreads, a, n, ldb);
 
   for (let k = 0; k + b + 2 <= n; k += b) {
@@ -308,40 +373,32 @@ export function denseToBand(
     const s0 = evenSplit(0, strips, tid, nthreads, 1), s1 = evenSplit(0, strips, tid + 1, nthreads, 1);
     const a22 = a + <usize>r0 * ldb + ((<usize>r0) << 3);
 
-    if (tid == 0 && !factoredAhead) {
-      factorPanel(a, ldb, k, r0, nt, b, nr, tau);
-      formVT(a, ldb, k, r0, nt, ntp, b, nr, tau, vc, t, vtv);
-      clock = lap(ctrl, 0, clock);
-    }
-    barrier(ctrl, nthreads);
-    if (prof) clock = lap(ctrl, 4, clock);
-
-    // V packed [cs][j][4] (the broadcast operand of Y = A22·V), over our strips.
-    for (let st = s0; st < s1; st++) {
-      for (let cs = 0; cs < cstrips; cs++) {
-        const dst = vpk + ((<usize>(cs * ntp + st * 4) * 4) << 3);
-        for (let jj = 0; jj < 4; jj++) {
-          for (let q = 0; q < 4; q++) {
-            store<f64>(dst + ((<usize>(jj * 4 + q)) << 3), load<f64>(at(vc + <usize>(cs * 4 + q) * ldb, st * 4 + jj)));
-          }
-        }
-      }
-    }
-    // Y = A22·V from the lower triangle, each element of A22 read from memory once (see productY); every thread
-    // sums into its own copy of Y, then adds the other copies into rows [s0, s1) of the first.
     const yBytes = (<usize>b) * ldb;
     const yMine = y + <usize>tid * yBytes;
-    for (let c = 0; c < b; c++) memory.fill(yMine + <usize>c * ldb, 0, (<usize>ntp) << 3);
-    if (prof) clock = lap(ctrl, 2, clock);
-    barrier(ctrl, nthreads);
-    if (prof) clock = lap(ctrl, 4, clock);
     const jStrips = max(1, kcs >> 2);
-    const j0 = triangleSplit(0, strips, strips, tid, nthreads, jStrips);
-    const j1 = triangleSplit(0, strips, strips, tid + 1, nthreads, jStrips);
-    productY(a22, ldb, vpk, ntp, cstrips, yMine, j0, j1, jStrips, tb + <usize>tid * <usize>T_ROWS * 32);
-    if (prof) clock = lap(ctrl, 1, clock);
+    const tbuf = tb + <usize>tid * <usize>T_ROWS * 32;
+    if (!yReady) {
+      if (tid == 0 && !factoredAhead) {
+        factorPanel(a, ldb, k, r0, nt, b, nr, tau);
+        formVT(a, ldb, k, r0, nt, ntp, b, nr, tau, vc, t, vtv);
+        clock = lap(ctrl, 0, clock);
+      }
+      barrier(ctrl, nthreads);
+      if (prof) clock = lap(ctrl, 4, clock);
+      // V packed [cs][j][4] (the broadcast operand of Y = A22·V) over our strips, and our copy of Y zeroed.
+      packV(vc, ldb, vpk, ntp, cstrips, s0, s1);
+      for (let c = 0; c < b; c++) memory.fill(yMine + <usize>c * ldb, 0, (<usize>ntp) << 3);
+      if (prof) clock = lap(ctrl, 2, clock);
+      barrier(ctrl, nthreads);
+      if (prof) clock = lap(ctrl, 4, clock);
+      // Y = A22·V (the first panel; later panels' Y is formed during the previous update, see updateFusedY).
+      productY(a22, ldb, vpk, ntp, cstrips, yMine, triangleSplit(0, strips, strips, tid, nthreads, jStrips),
+        triangleSplit(0, strips, strips, tid + 1, nthreads, jStrips), jStrips, tbuf);
+      if (prof) clock = lap(ctrl, 1, clock);
+    }
     barrier(ctrl, nthreads);
     if (prof) clock = lap(ctrl, 4, clock);
+    // every thread summed into its own copy of Y: add the others into rows [s0, s1) of the first
     if (nthreads > 1) {
       const rowOff = (<usize>(s0 * 4)) << 3;
       const rowBytes = (<usize>((s1 - s0) * 4)) << 3;
@@ -364,7 +421,6 @@ export function denseToBand(
     if (prof) clock = lap(ctrl, 4, clock);
 
     if (tid == 0) {
-      atomic.store<i32>(ctrl, 0, CLAIM_OFFSET); // the update's shared tile counter (claimed after the next barrier)
       // S = Σ partial S; U = S·T into mp (scratch); M = Tᵀ·U; pack T and -½M as [cs][p][4].
       for (let i = 0; i < b * b; i++) {
         let s: f64 = 0.0;
@@ -431,21 +487,31 @@ export function denseToBand(
     const stripBytes = (<usize>(w2 * 4)) << 3;
     const kn = k + b;
     factoredAhead = kn + b + 2 <= n;
+    yReady = factoredAhead;
     if (factoredAhead) {
       // Look-ahead: the next panel is A's columns r0..r0+b-1 below the band, i.e. the first `cstrips` column strips
-      // of A22. Thread 0 updates those strips first and factors the next panel while the other threads update the
-      // rest of A22; then it joins them. The rest is handed out in units from a shared counter, so nobody waits for
-      // the panel. Each tile is computed exactly as before, whoever computes it: the result is bitwise the same.
+      // of A22. Thread 0 updates those strips first, factors the next panel and packs its V while the other threads
+      // update the rest of A22, which is the next panel's A22' (updateFusedY: each block of A22' is updated and, in
+      // cache, added to the next Y = A22'·V'). Static shares of A22' (thread 0's smaller by its look-ahead work)
+      // and a fixed order per thread, so the result does not depend on timing.
+      const ntn = nt - b, ntpn = ntp - b, stripsn = strips - cstrips;
+      const a22n = a22 + <usize>b * ldb + ((<usize>b) << 3);
+      for (let c = 0; c < b; c++) memory.fill(yMine + <usize>c * ldb, 0, (<usize>ntpn) << 3);
       if (tid == 0) {
         updateTiles(xp, yp, stripBytes, w2, a22, ldb, 0, cstrips, 0, strips);
         if (prof) clock = lap(ctrl, 3, clock);
-        const r0n = kn + b, ntn = n - r0n;
+        const r0n = kn + b;
         const nrn = min(b, ntn - 1);
         factorPanel(a, ldb, kn, r0n, ntn, b, nrn, tau);
-        formVT(a, ldb, kn, r0n, ntn, (ntn + 3) & ~3, b, nrn, tau, vc, t, vtv);
+        formVT(a, ldb, kn, r0n, ntn, ntpn, b, nrn, tau, vc, t, vtv);
+        packV(vc, ldb, vpk, ntpn, cstrips, 0, stripsn);
+        atomic.store<i32>(ctrl, kn + 1, READY_OFFSET);
+        atomic.notify(ctrl + READY_OFFSET, -1);
         if (prof) clock = lap(ctrl, 0, clock);
       }
-      claimUpdates(ctrl, xp, yp, stripBytes, w2, a22, ldb, cstrips, strips);
+      const head = HEAD_TILES * <f64>(cstrips * stripsn);
+      const j0 = splitWithHead(stripsn, head, tid, nthreads, jStrips), j1 = splitWithHead(stripsn, head, tid + 1, nthreads, jStrips);
+      updateFusedY(tid, ctrl, kn + 1, xp, yp, stripBytes, w2, a22, ldb, cstrips, a22n, vpk, ntpn, yMine, j0, j1, jStrips, tbuf);
     } else {
       const js0 = triangleSplit(0, strips, strips, tid, nthreads, 1);
       const js1 = triangleSplit(0, strips, strips, tid + 1, nthreads, 1);

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { getDb, getDbHandle } from '@/db/client';
+import { getDb } from '@/db/client';
 import { selectRows } from './read-db';
 
 /**
@@ -14,15 +14,6 @@ export interface StoredView {
 }
 
 export async function readStoredView(analysisId: number, kind: string, version: number): Promise<StoredView | null> {
-  if (process.env.EXP_EXEC === '1' && Number.isSafeInteger(analysisId) && Number.isSafeInteger(version) && /^[a-z-]+$/.test(kind)) {
-    const handle = await getDbHandle();
-    if (handle.kind === 'pglite') {
-      const [res] = await handle.sql.exec(`SELECT data, encode(blob, 'base64') AS blob64 FROM analysis_views WHERE analysis_id = ${analysisId} AND kind = '${kind}' AND version = ${version}`);
-      const r = res.rows[0] as { data: string | null; blob64: string | null } | undefined;
-      if (!r) return null;
-      return { data: r.data, blob: r.blob64 === null ? null : Buffer.from(r.blob64, 'base64') };
-    }
-  }
   // Bytes travel as base64 text: PGlite decodes bytea's hex text form several times slower (5-8 ms for 80 kB).
   const [row] = await selectRows<{ data: string | null; blob64: string | null }>(sql`
     SELECT data, encode(blob, 'base64') AS blob64 FROM analysis_views

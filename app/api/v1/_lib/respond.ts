@@ -69,12 +69,7 @@ async function sendGzipJson(req: Request, p: { gzip: Buffer; etag: string }): Pr
   const headers: Record<string, string> = { etag: p.etag, 'cache-control': READ_CACHE_CONTROL, vary: 'accept-encoding' };
   if (matches(req, p.etag)) return new Response(null, { status: 304, headers });
   headers['content-type'] = 'application/json; charset=utf-8';
-  const body = await inflateStored(p.gzip);
-  if (process.env.EXP_STREAM === '1') {
-    const stream = new ReadableStream<Uint8Array>({ start(c) { c.enqueue(body); c.close(); } });
-    return new Response(stream, { status: 200, headers });
-  }
-  return new Response(body as unknown as BodyInit, { status: 200, headers });
+  return new Response((await inflateStored(p.gzip)) as unknown as BodyInit, { status: 200, headers });
 }
 
 /**

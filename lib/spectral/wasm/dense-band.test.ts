@@ -49,7 +49,7 @@ function reduceToBand(variant: 'plain' | 'fma', a: Float64Array, n: number, b: n
   const [vc, vpk, y, w] = [0, 1, 2, 3].map(() => k.alloc(ld * b));
   const xp = k.alloc(ld * 2 * b);
   const yp = k.alloc(ld * 2 * b);
-  const small = k.alloc(6 * b * b + b);
+  const small = k.alloc(6 * b * b + b + 3);
   const tb = k.alloc(256 * 4);
   const G = k.f64(g, ld * ld);
   for (let c = 0; c < n; c++) for (let r = c; r < n; r++) G[c * ld + r] = a[r * n + c];

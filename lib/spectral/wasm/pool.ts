@@ -236,7 +236,7 @@ function planLayout(rows: number, cols: number, bytesPerElement: number, slab: n
   const vpk = take(ld * bw * 8);
   const ys = take(threads * ld * bw * 8); // one copy of Y = A22·V per thread (dense-band.ts)
   const ws = take(ld * bw * 8);
-  const small = take(((5 + threads) * bw * bw + bw) * 8);
+  const small = take(((5 + threads) * bw * bw + bw + 3 * threads) * 8);
   const tb = take(threads * Y_TRANSPOSE_BYTES);
   const bandWork = take((ld * (3 * bw + 8) + 64 + 5 * threads * (bw + 4)) * 8);
   const bandCtrl = take(16 + 8 * threads);

@@ -32,8 +32,12 @@
 // column parts in separate passes, 4.8 s with them merged, 4.3 s fused with the update; the floor at
 // this machine's SIMD peak is 3.9 s.
 // Every thread owns whole column blocks (equal triangle area) and sums into its own copy of Y; the
-// copies are then added row strip by row strip, in thread order, so the result does not depend on
-// timing. The update writes lower tiles only: no mirrored stores into the upper triangle (which scattered over a page per column and were the costliest part of the
+// copies are then added row strip by row strip, in thread order. A thread that finishes early takes
+// blocks from the end of another's share and only updates them; the owner still adds their Y, in
+// order. So the result does not depend on timing, and a thread the host deschedules for a while (the
+// next layer's download and decode share the two cores) no longer holds the other one at the barrier:
+// at 4096² with a busy loop taking half a core, the reduction took 3.65-4.09 s against 4.01-4.39 s
+// with fixed shares (alternating runs; level without the load). The update writes lower tiles only: no mirrored stores into the upper triangle (which scattered over a page per column and were the costliest part of the
 // update). On return the lower band (0 <= r - c <= b) holds the band matrix, the lower triangle
 // below it is zero, the upper triangle is scratch.
 //
@@ -277,52 +281,105 @@ const HEAD_TILES: f64 = 2.0;
 /** Byte offset in the control block (after the barrier words) of the flag that says the next panel's V is packed. */
 const READY_OFFSET: usize = 8;
 
-/**
- * The rank-2b update of A22 fused with the NEXT panel's Y = A22'·V', over this thread's column strips [j0, j1) of
- * A22' (A22 without its first b rows and columns; thread 0 updates those itself before it factors the next panel).
- * Blocks of jStrips column strips x T_ROWS rows, in order: each block's tiles are updated and, while the block is
- * in cache, its contribution to Y' is added (productYBlock). V' exists only once thread 0 has factored the next
- * panel and set the flag at ctrl + READY_OFFSET to `ready`: until then the blocks are only updated, and their Y'
- * is added as soon as the flag is seen, in block order, so the sums are the same whatever the timing.
- */
-function updateFusedY(
-  tid: i32, ctrl: usize, ready: i32, xp: usize, yp: usize, stripBytes: usize, w2: i32, a22: usize, ldb: usize, cstrips: i32,
-  a22n: usize, vpk: usize, ntpn: i32, y: usize, j0: i32, j1: i32, jStrips: i32, tbuf: usize,
-): void {
-  let flagged = tid == 0;
-  let done = 0; // blocks whose Y' has been added
-  let index = 0;
+/** Blocks (jStrips column strips x T_ROWS rows) of the column strips [j0, j1) of a lower triangle of ntp rows. */
+function blockCount(j0: i32, j1: i32, jStrips: i32, ntp: i32): i32 {
+  let count = 0;
+  for (let jb = j0; jb < j1; jb += jStrips) count += (ntp - (jb << 2) + T_ROWS - 1) / T_ROWS;
+  return count;
+}
+
+/** Block `index` of [j0, j1) in column-block-major order: (first column strip) << 16 | row block. */
+function blockAt(j0: i32, j1: i32, jStrips: i32, ntp: i32, index: i32): i32 {
   for (let jb = j0; jb < j1; jb += jStrips) {
-    const je = min(jb + jStrips, j1);
-    for (let rb = jb << 2; rb < ntpn; rb += T_ROWS) {
-      const re = min(rb + T_ROWS, ntpn);
-      updateTiles(xp, yp, stripBytes, w2, a22, ldb, jb + cstrips, je + cstrips, (rb >> 2) + cstrips, (re >> 2) + cstrips);
-      if (!flagged) flagged = atomic.load<i32>(ctrl, READY_OFFSET) == ready;
-      if (flagged) {
-        if (done < index) done = catchUpY(a22n, ldb, vpk, ntpn, cstrips, y, j0, j1, jStrips, tbuf, done, index);
-        productYBlock(a22n, ldb, vpk, ntpn, cstrips, y, jb, je, rb, re, tbuf);
-        done = index + 1;
-      }
-      index++;
-    }
+    const count = (ntp - (jb << 2) + T_ROWS - 1) / T_ROWS;
+    if (index < count) return (jb << 16) | index;
+    index -= count;
   }
-  if (done < index) {
-    while (atomic.load<i32>(ctrl, READY_OFFSET) != ready) atomic.wait<i32>(ctrl + READY_OFFSET, atomic.load<i32>(ctrl, READY_OFFSET), 1000000);
-    catchUpY(a22n, ldb, vpk, ntpn, cstrips, y, j0, j1, jStrips, tbuf, done, index);
+  return -1;
+}
+
+/**
+ * A thread's share of the fused update and Y: the column strips [j0, j1) of A22' (as updateFusedY's arguments), and
+ * where its work-sharing words are: at `words`, the claim word (next block to update from the front << 16 | end of
+ * the blocks not taken from the back) and the count of its blocks other threads have updated.
+ */
+@unmanaged class Share {
+  j0: i32 = 0;
+  j1: i32 = 0;
+  words: usize = 0;
+}
+
+/** Updates the tiles of block `index` of a share (A22 coordinates: A22' is offset by cstrips strips). */
+function updateBlock(xp: usize, yp: usize, stripBytes: usize, w2: i32, a22: usize, ldb: usize, cstrips: i32, ntpn: i32, jStrips: i32, j0: i32, j1: i32, index: i32): void {
+  const at = blockAt(j0, j1, jStrips, ntpn, index);
+  const jb = at >> 16;
+  const je = min(jb + jStrips, j1);
+  const rb = (jb << 2) + (at & 0xffff) * T_ROWS;
+  const re = min(rb + T_ROWS, ntpn);
+  updateTiles(xp, yp, stripBytes, w2, a22, ldb, jb + cstrips, je + cstrips, (rb >> 2) + cstrips, (re >> 2) + cstrips);
+}
+
+/** Y' of the blocks [from, to) of a share, in order. */
+function productYBlocks(a22n: usize, ldb: usize, vpk: usize, ntpn: i32, cstrips: i32, y: usize, j0: i32, j1: i32, jStrips: i32, tbuf: usize, from: i32, to: i32): void {
+  for (let index = from; index < to; index++) {
+    const at = blockAt(j0, j1, jStrips, ntpn, index);
+    const jb = at >> 16;
+    const rb = (jb << 2) + (at & 0xffff) * T_ROWS;
+    productYBlock(a22n, ldb, vpk, ntpn, cstrips, y, jb, min(jb + jStrips, j1), rb, min(rb + T_ROWS, ntpn), tbuf);
   }
 }
 
-/** productYBlock on the blocks numbered [from, to) of updateFusedY's order; returns `to`. */
-function catchUpY(a22n: usize, ldb: usize, vpk: usize, ntpn: i32, cstrips: i32, y: usize, j0: i32, j1: i32, jStrips: i32, tbuf: usize, from: i32, to: i32): i32 {
-  let index = 0;
-  for (let jb = j0; jb < j1 && index < to; jb += jStrips) {
-    const je = min(jb + jStrips, j1);
-    for (let rb = jb << 2; rb < ntpn && index < to; rb += T_ROWS) {
-      if (index >= from) productYBlock(a22n, ldb, vpk, ntpn, cstrips, y, jb, je, rb, min(rb + T_ROWS, ntpn), tbuf);
-      index++;
+/**
+ * The rank-2b update of A22 fused with the NEXT panel's Y = A22'·V', over this thread's share of A22' (A22 without
+ * its first b rows and columns; thread 0 updates those itself before it factors the next panel). Blocks of jStrips
+ * column strips x T_ROWS rows, in order: each block is updated and, while it is in cache, its contribution to Y' is
+ * added (productYBlock) into this thread's copy of Y'.
+ * V' exists only once thread 0 has factored the next panel and set the flag at ctrl + READY_OFFSET to `ready`: until
+ * then the blocks are only updated, and their Y' is added as soon as the flag is seen. A thread that has finished its
+ * share takes blocks from the END of the others' shares and only updates them (a thread slowed down by the host
+ * does not hold the rest back); their owner adds their Y' once they are done. Every thread adds Y' for exactly its
+ * own blocks, in their order, and a tile's update is the same whoever computes it, so the result never depends on
+ * timing.
+ */
+function updateFusedY(
+  tid: i32, nthreads: i32, ctrl: usize, ready: i32, xp: usize, yp: usize, stripBytes: usize, w2: i32, a22: usize, ldb: usize,
+  cstrips: i32, a22n: usize, vpk: usize, ntpn: i32, y: usize, shares: usize, jStrips: i32, tbuf: usize,
+): void {
+  const mine = changetype<Share>(shares + <usize>tid * offsetof<Share>());
+  const j0 = mine.j0, j1 = mine.j1;
+  const total = blockCount(j0, j1, jStrips, ntpn);
+  let flagged = tid == 0;
+  let done = 0; // blocks whose Y' has been added
+  let front = 0;
+  while (true) {
+    const word = atomic.load<i32>(mine.words);
+    front = word >>> 16;
+    if (front >= (word & 0xffff)) break;
+    if (atomic.cmpxchg<i32>(mine.words, word, word + 0x10000) != word) continue;
+    updateBlock(xp, yp, stripBytes, w2, a22, ldb, cstrips, ntpn, jStrips, j0, j1, front);
+    if (!flagged) flagged = atomic.load<i32>(ctrl, READY_OFFSET) == ready;
+    if (flagged) {
+      productYBlocks(a22n, ldb, vpk, ntpn, cstrips, y, j0, j1, jStrips, tbuf, done, front + 1);
+      done = front + 1;
     }
   }
-  return to;
+  // blocks [front, total) were taken by other threads: wait for their updates, and for V', then add their Y'
+  while (atomic.load<i32>(mine.words, 4) < total - front) atomic.wait<i32>(mine.words + 4, atomic.load<i32>(mine.words, 4), 100000);
+  while (atomic.load<i32>(ctrl, READY_OFFSET) != ready) atomic.wait<i32>(ctrl + READY_OFFSET, atomic.load<i32>(ctrl, READY_OFFSET), 1000000);
+  productYBlocks(a22n, ldb, vpk, ntpn, cstrips, y, j0, j1, jStrips, tbuf, done, total);
+  // then help the others: their last blocks not yet started, update only
+  for (let k = 1; k < nthreads; k++) {
+    const other = changetype<Share>(shares + <usize>((tid + k) % nthreads) * offsetof<Share>());
+    while (true) {
+      const word = atomic.load<i32>(other.words);
+      const end = word & 0xffff;
+      if ((word >>> 16) >= end) break;
+      if (atomic.cmpxchg<i32>(other.words, word, word - 1) != word) continue;
+      updateBlock(xp, yp, stripBytes, w2, a22, ldb, cstrips, ntpn, jStrips, other.j0, other.j1, end - 1);
+      atomic.add<i32>(other.words, 1, 4);
+      atomic.notify(other.words + 4, -1);
+    }
+  }
 }
 
 /**
@@ -346,7 +403,7 @@ function splitWithHead(strips: i32, head: f64, t: i32, nthreads: i32, align: i32
 /**
  * Reduces the symmetric n x n matrix in `a` (full storage, see above) to lower band form of
  * half-bandwidth b (a multiple of 4). Work areas (f64): vc, vpk, w: ld·b each, y: ld·b per thread; xp, yp: ld·2b
- * each; small: (5 + nthreads)·b² + b; tb: T_ROWS·4 per thread. `kcs`: inner blocking of Y = A22·V.
+ * each; small: (5 + nthreads)·b² + b + 3·nthreads; tb: T_ROWS·4 per thread. `kcs`: inner blocking of Y = A22·V.
  */
 export function denseToBand(
   tid: i32, nthreads: i32, ctrl: usize,
@@ -359,6 +416,8 @@ export function denseToBand(
   const vtv = small + 4 * bbBytes;
   const sPart = small + 5 * bbBytes; // nthreads blocks of b x b
   const tau = sPart + <usize>nthreads * bbBytes;
+  const shares = tau + ((<usize>b) << 3); // nthreads Shares (12 bytes each), then their words (8 bytes each)
+  const shareWords = shares + <usize>nthreads * 16;
   const cstrips = b >> 2;
   const prof = tid == 0;
   let clock = prof ? now() : 0.0;
@@ -481,22 +540,34 @@ export function denseToBand(
         }
       }
     }
+    const kn = k + b;
+    factoredAhead = kn + b + 2 <= n;
+    const ntpn = ntp - b, stripsn = strips - cstrips;
+    if (factoredAhead) {
+      // our share of the fused update (see updateFusedY), published before the barrier
+      const mine = changetype<Share>(shares + <usize>tid * offsetof<Share>());
+      const head = HEAD_TILES * <f64>(cstrips * stripsn);
+      mine.j0 = splitWithHead(stripsn, head, tid, nthreads, jStrips);
+      mine.j1 = splitWithHead(stripsn, head, tid + 1, nthreads, jStrips);
+      mine.words = shareWords + (<usize>tid << 3);
+      atomic.store<i32>(mine.words, blockCount(mine.j0, mine.j1, jStrips, ntpn));
+      atomic.store<i32>(mine.words, 0, 4);
+    }
     if (prof) clock = lap(ctrl, 2, clock);
     barrier(ctrl, nthreads);
     if (prof) clock = lap(ctrl, 4, clock);
 
     // A22 -= X·Y'ᵀ on the lower 4x4 tiles (diagonal tiles whole).
     const stripBytes = (<usize>(w2 * 4)) << 3;
-    const kn = k + b;
-    factoredAhead = kn + b + 2 <= n;
     yReady = factoredAhead;
     if (factoredAhead) {
       // Look-ahead: the next panel is A's columns r0..r0+b-1 below the band, i.e. the first `cstrips` column strips
       // of A22. Thread 0 updates those strips first, factors the next panel and packs its V while the other threads
       // update the rest of A22, which is the next panel's A22' (updateFusedY: each block of A22' is updated and, in
-      // cache, added to the next Y = A22'·V'). Static shares of A22' (thread 0's smaller by its look-ahead work)
-      // and a fixed order per thread, so the result does not depend on timing.
-      const ntn = nt - b, ntpn = ntp - b, stripsn = strips - cstrips;
+      // cache, added to the next Y = A22'·V'). Shares of A22' (thread 0's smaller by its look-ahead work), blocks
+      // taken from their ends by threads that finish early, Y' always added by the share's owner in block order,
+      // so the result does not depend on timing.
+      const ntn = nt - b;
       const a22n = a22 + <usize>b * ldb + ((<usize>b) << 3);
       for (let c = 0; c < b; c++) memory.fill(yMine + <usize>c * ldb, 0, (<usize>ntpn) << 3);
       if (tid == 0) {
@@ -511,9 +582,7 @@ export function denseToBand(
         atomic.notify(ctrl + READY_OFFSET, -1);
         if (prof) clock = lap(ctrl, 0, clock);
       }
-      const head = HEAD_TILES * <f64>(cstrips * stripsn);
-      const j0 = splitWithHead(stripsn, head, tid, nthreads, jStrips), j1 = splitWithHead(stripsn, head, tid + 1, nthreads, jStrips);
-      updateFusedY(tid, ctrl, kn + 1, xp, yp, stripBytes, w2, a22, ldb, cstrips, a22n, vpk, ntpn, yMine, j0, j1, jStrips, tbuf);
+      updateFusedY(tid, nthreads, ctrl, kn + 1, xp, yp, stripBytes, w2, a22, ldb, cstrips, a22n, vpk, ntpn, yMine, shares, jStrips, tbuf);
     } else {
       const js0 = triangleSplit(0, strips, strips, tid, nthreads, 1);
       const js1 = triangleSplit(0, strips, strips, tid + 1, nthreads, 1);

@@ -12,7 +12,8 @@
  * 1. Detection and the large right singular directions, in JS on W itself (findSpikes): block power iteration with
  *    Rayleigh–Ritz, p = 2 columns to start (one more each time the last one still looks like a spike, up to 8), one
  *    fused pass over W per iteration (row i: y = W_i·X, then Z += W_iᵀ·y while the row is in cache), so G·X costs
- *    one read of W. After the first pass, a layer whose one-step estimate x_tᵀG²x_t / x_tᵀGx_t is below
+ *    one read of W (for float32 W with p = 2, the WebAssembly kernels' pass on the calling thread when they run:
+ *    wasm/assembly/scan.ts, bit for bit the same numbers in half the time). After the first pass, a layer whose one-step estimate x_tᵀG²x_t / x_tᵀGx_t is below
  *    DETECT_RATIO × the mean of the other eigenvalues ((‖W‖_F² − est)/(n − 1)) stops: no outlier (one pass over W,
  *    ~1-2 % of the layer's time). Otherwise the iteration runs until the residual block of the top k Ritz pairs
  *    (those above DETECT_RATIO × the mean of the rest) satisfies ‖R‖²/θ_k ≤ 0.01·ε·μ (μ: the next Ritz value or the
@@ -224,9 +225,16 @@ function orthonormalize(x: Float64Array, m: number, p: number, refill: () => num
 }
 
 /**
- * One read of W: Y = W·X (rows × p) and Z = Wᵀ·Y = G·X (cols × p), row by row; returns ‖W‖_F² when asked.
+ * A faster implementation of fusedPass for p = 2 and float32 W, with the same results bit for bit (the WebAssembly
+ * kernels' `scanPassF32`, eigen-wasm.ts): findSpikes runs it for its passes when given one.
  */
-function fusedPass(data: Matrix, rows: number, cols: number, x: Float64Array, p: number, y: Float64Array, z: Float64Array, wantFro: boolean): number {
+export type ScanPass = (data: Float32Array, rows: number, cols: number, x: Float64Array, y: Float64Array, z: Float64Array, wantFro: boolean) => number;
+
+/**
+ * One read of W: Y = W·X (rows × p) and Z = Wᵀ·Y = G·X (cols × p), row by row; returns ‖W‖_F² when asked (else 0).
+ * X, Y and Z hold their p columns interleaved.
+ */
+export function fusedPass(data: Matrix, rows: number, cols: number, x: Float64Array, p: number, y: Float64Array, z: Float64Array, wantFro: boolean): number {
   z.fill(0);
   let fro = 0;
   if (p === 2) {
@@ -290,8 +298,9 @@ function countOutliers(theta: Float64Array, fro2: number, n: number): number {
  * Deterministic (seeded start vectors). `onNonFinite` runs
  * when the first pass finds the sum of squares of the entries not finite (a NaN or ±Infinity entry, or an overflow);
  * it may throw (eigen.ts reports the first offending entry from there), else no deflation is attempted.
+ * `scanPass` replaces the JS passes with two columns over a float32 W (same results).
  */
-export function findSpikes(data: Matrix, rows: number, cols: number, onNonFinite?: () => void): SpikeBasis | null {
+export function findSpikes(data: Matrix, rows: number, cols: number, onNonFinite?: () => void, scanPass?: ScanPass): SpikeBasis | null {
   const n = Math.min(rows, cols);
   if (n < MIN_EVALS) return null;
   const rng = createRng(0x5eed + rows * 31 + cols);
@@ -304,7 +313,9 @@ export function findSpikes(data: Matrix, rows: number, cols: number, onNonFinite
   for (let it = 0; it < MAX_ITERATIONS; it++) {
     const y = new Float64Array(rows * p);
     const z = new Float64Array(cols * p);
-    const f = fusedPass(data, rows, cols, x, p, y, z, it === 0);
+    const f = scanPass && p === 2 && data instanceof Float32Array
+      ? scanPass(data, rows, cols, x, y, z, it === 0)
+      : fusedPass(data, rows, cols, x, p, y, z, it === 0);
     if (it === 0) {
       fro2 = f;
       if (!Number.isFinite(fro2)) onNonFinite?.();

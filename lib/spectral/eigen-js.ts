@@ -47,7 +47,7 @@
  * sweeps throws SpectralError('no_convergence') (never observed on finite input); inputs are assumed finite
  * (analyzeMatrix guards them).
  */
-import { deflatedSpectrum, deflationNeedsSvd, findSpikes, type DeflationInfo } from './deflate';
+import { deflatedSpectrum, deflationNeedsSvd, findSpikes, type DeflationInfo, type ScanPass } from './deflate';
 import { SpectralError } from './errors';
 import { deflatedMatrix, type LowRank } from './low-rank';
 
@@ -675,6 +675,8 @@ export interface SpectrumOptions {
   speculate?: boolean;
   /** Runs when the outlier scan finds a non-finite sum of squares (findSpikes' `onNonFinite`). */
   onNonFinite?: () => void;
+  /** The outlier scan's pass in the WebAssembly kernels (findSpikes' `scanPass`: the same numbers, faster). */
+  scanPass?: ScanPass;
 }
 
 /** σ² of ascending singular values. */
@@ -712,7 +714,7 @@ export async function spectrum(
     }
     let basis: ReturnType<typeof findSpikes>;
     try {
-      basis = findSpikes(data, rows, cols, options.onNonFinite);
+      basis = findSpikes(data, rows, cols, options.onNonFinite, options.scanPass);
     } catch (err) {
       speculative?.abort.abort();
       throw err;

@@ -15,6 +15,9 @@
 import type { LowRank } from './low-rank';
 import { getPool, loadKernelModule, shutdown, type EigenJobTimings } from './wasm/pool';
 
+/** The outlier scan's pass (deflate.ts) in the kernels, on the calling thread; see wasm/pool.ts. */
+export { scanPassF32 } from './wasm/pool';
+
 export type { EigenJobTimings, WasmVariant } from './wasm/pool';
 export { wasmVariant } from './wasm/pool';
 

@@ -10,6 +10,9 @@
  * Gram route cannot resolve — see eigen-js.ts) is the same whichever backend runs, so every backend gives the same
  * numbers to the documented tolerances.
  *
+ * With the WASM backend, the outlier scan's passes over a float32 W run in its kernels too (`scanPassF32`, checked
+ * bit for bit against deflate.ts's JS pass on the self-check matrix before it is used).
+ *
  * Layers with outlier directions (a few singular values far above the rest) take the deflated route (deflate.ts):
  * the backend then receives a low-rank correction and returns the eigenvalues of (W − L·Rᵀ)ᵀ(W − L·Rᵀ).
  *
@@ -23,7 +26,7 @@
  */
 import { gramEigenvalues, spectrum as jsSpectrum, type Spectrum, type SpectrumOptions } from './eigen-js';
 import { assertFinite, assertMatrixShape } from './guards';
-import { spikeScanReadsEveryEntry } from './deflate';
+import { fusedPass, spikeScanReadsEveryEntry, type ScanPass } from './deflate';
 import { deflatedMatrix, type LowRank } from './low-rank';
 
 type Matrix = Float32Array | Float64Array;
@@ -31,7 +34,14 @@ type GramEigen = (data: Matrix, rows: number, cols: number, lowRank?: LowRank, s
 
 export type { Spectrum, EigenRoute } from './eigen-js';
 
-let backendPromise: Promise<{ name: string; gramEigen: GramEigen | null }> | null = null;
+interface Backend {
+  name: string;
+  gramEigen: GramEigen | null;
+  /** the outlier scan's pass in the kernels, when it agrees bit for bit with deflate.ts's on the self-check matrix */
+  scanPass?: ScanPass;
+}
+
+let backendPromise: Promise<Backend> | null = null;
 
 /** Deterministic test matrix for the backend self-check (a mildly heavy-tailed spectrum, 48 × 80). */
 function selfCheckMatrix(): { data: Float64Array; rows: number; cols: number } {
@@ -47,7 +57,7 @@ function selfCheckMatrix(): { data: Float64Array; rows: number; cols: number } {
   return { data, rows, cols };
 }
 
-type WasmModule = { eigenvaluesWasm?: GramEigen; eigenvaluesWasmFiniteInput?: GramEigen; wasmAvailable?: () => boolean };
+type WasmModule = { eigenvaluesWasm?: GramEigen; eigenvaluesWasmFiniteInput?: GramEigen; wasmAvailable?: () => boolean; scanPassF32?: ScanPass };
 let providedWasm: WasmModule | null = null;
 
 /**
@@ -59,7 +69,7 @@ export function provideWasmBackend(mod: WasmModule): void {
   providedWasm = mod;
 }
 
-async function loadBackend(): Promise<{ name: string; gramEigen: GramEigen | null }> {
+async function loadBackend(): Promise<Backend> {
   if (process.env.ALPHABOARD_EIGEN === 'js') return { name: 'js', gramEigen: null };
   let mod: WasmModule | null = providedWasm;
   if (!mod) {
@@ -84,9 +94,27 @@ async function loadBackend(): Promise<{ name: string; gramEigen: GramEigen | nul
     for (let i = 0; i < expected.length; i++) {
       if (!(Math.abs(got[i] - expected[i]) <= 1e-10 * lmax)) return { name: 'js', gramEigen: null };
     }
-    return { name: 'wasm', gramEigen: trusted };
+    return { name: 'wasm', gramEigen: trusted, ...(scanPassAgrees(mod?.scanPassF32) ? { scanPass: mod!.scanPassF32 } : {}) };
   } catch {
     return { name: 'js', gramEigen: null };
+  }
+}
+
+/** Whether `scanPass` gives fusedPass's results bit for bit on the self-check matrix (as float32, odd row count). */
+function scanPassAgrees(scanPass: ScanPass | undefined): scanPass is ScanPass {
+  if (typeof scanPass !== 'function') return false;
+  try {
+    const { data, cols } = selfCheckMatrix();
+    const rows = 47;
+    const w = Float32Array.from(data.subarray(0, rows * cols));
+    const x = Float64Array.from({ length: 2 * cols }, (_, i) => Math.sin(i + 1));
+    const [y0, z0, y1, z1] = [rows, cols, rows, cols].map((m) => new Float64Array(2 * m));
+    const f0 = fusedPass(w, rows, cols, x, 2, y0, z0, true);
+    const f1 = scanPass(w, rows, cols, x, y1, z1, true);
+    const same = (a: Float64Array, b: Float64Array) => a.every((v, i) => Object.is(v, b[i]));
+    return Object.is(f0, f1) && same(y0, y1) && same(z0, z1);
+  } catch {
+    return false;
   }
 }
 
@@ -129,7 +157,7 @@ export async function computeSpectrum(
     }
   };
   // The kernels run on their own threads: the outlier scan runs here meanwhile (speculate).
-  return jsSpectrum(data, rows, cols, { route: options.route, gramEigen, speculate: true, onNonFinite });
+  return jsSpectrum(data, rows, cols, { route: options.route, gramEigen, speculate: true, onNonFinite, scanPass: backend.scanPass });
 }
 
 /** All min(rows, cols) eigenvalues of WᵀW, ascending, float64. */

@@ -10,7 +10,8 @@
  * (2n numbers) is then copied out and the pool takes the next job at once, while the root-free QL of
  * this one runs on the calling thread (the same kernel code on a small private memory: bitwise the
  * result it had on a worker), so a caller with the next layer queued keeps both cores busy instead of
- * leaving one idle during QL. A job given an AbortSignal stops at its next round (the speculative
+ * leaving one idle during QL. The outlier scan's pass over W (deflate.ts) runs on that private memory
+ * too (`scanPassF32`). A job given an AbortSignal stops at its next round (the speculative
  * solve of eigen-js.ts).
  * N = min(2, availableParallelism()) workers (override with ALPHABOARD_WASM_THREADS or
  * `configurePool`) are spawned lazily, `unref()`ed so they never keep a process alive, and run each
@@ -267,33 +268,93 @@ interface KernelJobResult {
   timings: EigenJobTimings;
 }
 
+/** Bytes of W's rows copied into the calling thread's kernel memory at a time by the outlier scan's pass. */
+const SCAN_BLOCK_BYTES = 8 << 20;
+
 /**
- * The kernels' root-free QL (tql.ts) on the calling thread: the same compiled module instantiated on a small shared
- * memory of its own, so the result is bitwise what a worker computed before.
+ * Kernels that run on the calling thread, on a small shared memory of their own (the same compiled module as the
+ * workers'): the root-free QL of a job's tridiagonal (tql.ts; bitwise what a worker would compute) and the outlier
+ * scan's pass over W (scan.ts; bitwise what deflate.ts's JS pass computes).
  */
-class LocalQl {
+class LocalKernels {
   private readonly memory = new WebAssembly.Memory({ initial: 64, maximum: MAX_PAGES, shared: true });
   private readonly tql: (n: number, d: number, e: number) => number;
+  private readonly scanRows: (src: number, rows: number, cols: number, x: number, y: number, z: number, wantFro: number, fro: number) => number;
 
   constructor(module: WebAssembly.Module) {
     const instance = new WebAssembly.Instance(module, { env: { memory: this.memory, now: () => performance.now() } });
-    this.tql = instance.exports.tqlRootFree as (n: number, d: number, e: number) => number;
+    this.tql = instance.exports.tqlRootFree as LocalKernels['tql'];
+    this.scanRows = instance.exports.scanRowsF32 as LocalKernels['scanRows'];
+  }
+
+  private reserve(bytes: number): ArrayBuffer {
+    const need = RESERVED + bytes;
+    const have = this.memory.buffer.byteLength;
+    if (need > have) this.memory.grow(Math.ceil((need - have) / PAGE));
+    return this.memory.buffer as ArrayBuffer;
   }
 
   /** Ascending eigenvalues of the tridiagonal (d, e); e[n-1] is ignored. */
   eigenvalues(d: Float64Array, e: Float64Array): Float64Array {
     const n = d.length;
-    const need = RESERVED + 16 * n + 64;
-    const have = this.memory.buffer.byteLength;
-    if (need > have) this.memory.grow(Math.ceil((need - have) / PAGE));
+    const buffer = this.reserve(16 * n + 64);
     const dAt = RESERVED;
     const eAt = RESERVED + 8 * n;
-    new Float64Array(this.memory.buffer, dAt, n).set(d);
-    new Float64Array(this.memory.buffer, eAt, n).set(e);
+    new Float64Array(buffer, dAt, n).set(d);
+    new Float64Array(buffer, eAt, n).set(e);
     const failed = this.tql(n, dAt, eAt);
     if (failed) throw new Error(`tridiagonal QL did not converge (eigenvalue ${failed - 1} of ${n})`);
     return new Float64Array(this.memory.buffer, dAt, n).slice().sort();
   }
+
+  /**
+   * One pass of the outlier scan over a float32 W (rows x cols): y = W·X (rows x 2), z = Wᵀ·y (cols x 2), both
+   * interleaved as X, and the sum of squares of W's entries when `wantFro` (else 0). W enters the kernel memory
+   * SCAN_BLOCK_BYTES of rows at a time.
+   */
+  scanPass(data: Float32Array, rows: number, cols: number, x: Float64Array, y: Float64Array, z: Float64Array, wantFro: boolean): number {
+    const block = Math.max(4, Math.floor(SCAN_BLOCK_BYTES / (4 * cols)));
+    const xAt = RESERVED;
+    const zAt = xAt + 16 * cols;
+    const yAt = zAt + 16 * cols;
+    const wAt = yAt + 16 * block;
+    const buffer = this.reserve(wAt - RESERVED + 4 * block * cols);
+    new Float64Array(buffer, xAt, 2 * cols).set(x.subarray(0, 2 * cols));
+    new Float64Array(buffer, zAt, 2 * cols).fill(0);
+    let fro = 0;
+    for (let i0 = 0; i0 < rows; i0 += block) {
+      const count = Math.min(block, rows - i0);
+      new Float32Array(buffer, wAt, count * cols).set(data.subarray(i0 * cols, (i0 + count) * cols));
+      fro = this.scanRows(wAt, count, cols, xAt, yAt, zAt, wantFro ? 1 : 0, fro);
+      y.set(new Float64Array(buffer, yAt, 2 * count), 2 * i0);
+    }
+    z.set(new Float64Array(buffer, zAt, 2 * cols));
+    return fro;
+  }
+}
+
+const callerKernels = new Map<WasmVariant, LocalKernels>();
+
+/** This thread's LocalKernels of a build (one per build and thread; null where the kernels do not run here). */
+function localKernels(variant: WasmVariant | null = wasmVariant()): LocalKernels | null {
+  if (!variant) return null;
+  const known = callerKernels.get(variant);
+  if (known) return known;
+  const module = loadKernelModule(variant);
+  if (!module) return null;
+  const kernels = new LocalKernels(module);
+  callerKernels.set(variant, kernels);
+  return kernels;
+}
+
+/**
+ * deflate.ts's scan pass (two columns) over a float32 W in WebAssembly SIMD on the calling thread: the same numbers
+ * bit for bit. Throws where the kernels do not run (eigen-wasm.ts offers it only beside the kernels).
+ */
+export function scanPassF32(data: Float32Array, rows: number, cols: number, x: Float64Array, y: Float64Array, z: Float64Array, wantFro: boolean): number {
+  const kernels = localKernels();
+  if (!kernels) throw new Error('WebAssembly kernels unavailable');
+  return kernels.scanPass(data, rows, cols, x, y, z, wantFro);
 }
 
 export class KernelPool {
@@ -310,7 +371,6 @@ export class KernelPool {
   private pending = new Map<string, Pending>();
   private nextId = 1;
   private queue: Promise<unknown> = Promise.resolve();
-  private localQl: LocalQl | null = null;
 
   constructor(options: PoolOptions = {}) {
     const envThreads = Number(process.env.ALPHABOARD_WASM_THREADS);
@@ -408,8 +468,7 @@ export class KernelPool {
   /** Root-free QL of a job's tridiagonal on this thread (the next job already has the workers). */
   private finishWithQl(job: KernelJobResult): { values: Float64Array; timings: EigenJobTimings } {
     const t0 = performance.now();
-    this.localQl ??= new LocalQl(loadKernelModule(this.variant)!);
-    const values = this.localQl.eigenvalues(job.d, job.e);
+    const values = localKernels(this.variant)!.eigenvalues(job.d, job.e);
     return { values, timings: { ...job.timings, tql_s: (performance.now() - t0) / 1000 } };
   }
 

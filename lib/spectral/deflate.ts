@@ -13,8 +13,9 @@
  *    Rayleigh–Ritz, p = 2 columns to start (one more each time the last one still looks like a spike, up to 8), one
  *    fused pass over W per iteration (row i: y = W_i·X, then Z += W_iᵀ·y while the row is in cache), so G·X costs
  *    one read of W (for float32 W with p = 2, the WebAssembly kernels' pass on the calling thread when they run:
- *    wasm/assembly/scan.ts, bit for bit the same numbers in half the time). After the first pass, a layer whose one-step estimate x_tᵀG²x_t / x_tᵀGx_t is below
- *    DETECT_RATIO × the mean of the other eigenvalues ((‖W‖_F² − est)/(n − 1)) stops: no outlier (one pass over W,
+ *    wasm/assembly/scan.ts, bit for bit the same numbers in half the time). After the first pass, a layer whose
+ *    one-step estimate x_tᵀG²x_t / x_tᵀGx_t is below DETECT_RATIO × the mean of the other eigenvalues
+ *    ((‖W‖_F² − est)/(n − 1)) stops: no outlier (one pass over W,
  *    ~1-2 % of the layer's time). Otherwise the iteration runs until the residual block of the top k Ritz pairs
  *    (those above DETECT_RATIO × the mean of the rest) satisfies ‖R‖²/θ_k ≤ 0.01·ε·μ (μ: the next Ritz value or the
  *    mean of the rest), or gives up (no deflation) after MAX_ITERATIONS or when the residual stops falling.

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDataDir, removeFreshDataDirs } from '@/jobs/testing/fresh-db';
+import { findPostgresBin, startPostgresCluster } from '@/jobs/testing/postgres-cluster';
 import { closeDb, getDbHandle } from './client';
 
 /** Runs `node --import tsx -e <code>` in the repo with extra env; resolves with its exit code and output. */
@@ -141,4 +142,35 @@ describe('embedded database (PGlite)', () => {
     expect(code).toBe(1);
     expect(out).toMatch(/database folder .*pglite is in use by process \d+; stop it or set DATA_DIR \/ DATABASE_URL/);
   });
+});
+
+describe.skipIf(!findPostgresBin())('PostgreSQL: a connection the server ends inside a transaction', () => {
+  let cluster: Awaited<ReturnType<typeof startPostgresCluster>>;
+  beforeAll(async () => {
+    await closeDb();
+    cluster = await startPostgresCluster();
+    process.env.DATABASE_URL = cluster.url;
+  }, 120_000);
+  afterAll(async () => {
+    await closeDb();
+    delete process.env.DATABASE_URL;
+    await cluster?.stop();
+  });
+
+  it('fails that transaction, does not crash the process, and the next query runs on a fresh connection', async () => {
+    // A worker stopped mid-transaction (SIGSTOP, a long pause) has its session ended by the server
+    // (idle_in_transaction_session_timeout); the server's FATAL message then arrives on a checked-out client while no
+    // query is running. Ended here from another session, the same message.
+    const { db, sql } = await getDbHandle();
+    const { sql: q } = await import('drizzle-orm');
+    const outcome = db.transaction(async (tx) => {
+      const { rows } = (await tx.execute(q`select pg_backend_pid() as pid`)) as unknown as { rows: Array<{ pid: number }> };
+      await sql.query('select pg_terminate_backend($1)', [rows[0].pid]);
+      await new Promise((resolve) => setTimeout(resolve, 300)); // idle in the transaction as the FATAL arrives
+      await tx.execute(q`select 1`);
+    });
+    await expect(outcome).rejects.toThrow();
+    const { rows } = await sql.query('select 41 + 1 as answer');
+    expect(Number((rows[0] as { answer: number }).answer)).toBe(42);
+  }, 60_000);
 });

@@ -127,6 +127,12 @@ async function openPostgres(url: string): Promise<DbHandle> {
   // A server restart breaks idle clients; pg emits 'error' on the pool for them. Without a listener that would
   // crash the process. The pool drops the broken client and the next query opens a fresh connection.
   pool.on('error', (err) => console.error(`database connection lost (${maskUrl(url)}): ${err.message}`));
+  // A checked-out client has no pool listener: the server ending its session between two statements of a transaction
+  // (the idle-in-transaction timeout above, a restart) would crash the process with an unhandled 'error' event. With
+  // this one the transaction's next statement fails instead, and pg-pool discards the broken client on release.
+  pool.on('connect', (client) => {
+    client.on('error', (err) => console.error(`database connection lost in use (${maskUrl(url)}): ${err.message}`));
+  });
   const db = drizzle({ client: pool, schema }) as unknown as Db;
   const sql: RawSql = {
     query: (text, values) => pool.query(text, values as any[]),

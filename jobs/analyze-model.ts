@@ -144,7 +144,8 @@ async function runAnalysis(
   // Each read ends with a garbage collection, so its body chunks and raw bytes do not stay resident.
   const read = (p: (typeof todo)[number]) => {
     const t0 = performance.now();
-    return checkpoint.read(p.tensor, p.unit.slice ? { expert: p.unit.expert! } : {}).then((d) => {
+    // BF16 stays as its bits: the kernels convert it as they load it (lib/spectral/bf16-matrix.ts)
+    return checkpoint.read(p.tensor, { keepBf16: true, ...(p.unit.slice ? { expert: p.unit.expert! } : {}) }).then((d) => {
       const read_s = (performance.now() - t0) / 1000;
       collectGarbage();
       return { ...d, read_s };

@@ -195,7 +195,7 @@ async function baselinePass(repo: string, sha: string, options: import('@/lib/ty
     pool.warm();
     for (const t of source.tensors.filter((x) => x.name.startsWith('model.layers.0.') && x.shape.length === 2)) {
       const r0 = performance.now();
-      const d = await source.read(t);
+      const d = await source.read(t, { keepBf16: true }); // as the pipeline reads it
       collectGarbage();
       const r1 = performance.now();
       const a = await pool.analyze(d.data, d.rows, d.cols, options);

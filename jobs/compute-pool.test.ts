@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { analyzeMatrix } from '@/lib/spectral';
+import { analyzeMatrix, Bf16Matrix } from '@/lib/spectral';
 import { ComputeError, ComputePool, DEFAULT_LAYER_BUDGET_SECONDS, DISPLACED, isDisplaced, layerBudgetMs } from './compute-pool';
 import { classifyError } from './errors';
 
@@ -26,6 +26,17 @@ describe('compute pool (worker threads)', () => {
       expect(got[i].metrics).toEqual(expected[i].metrics);
       expect(got[i].esd.evals).toEqual(expected[i].esd.evals);
     }
+  });
+
+  it('takes a BF16 matrix as its bits (transferred) and gives the numbers of its decoded values', async () => {
+    const [rows, cols] = [72, 130];
+    const bits = Uint16Array.from(new Uint32Array(randomMatrix(rows, cols, 9).buffer), (u) => u >>> 16);
+    const decoded = Float32Array.from(new Bf16Matrix(bits.slice()).toFloat32());
+    const expected = await analyzeMatrix(decoded, rows, cols);
+    const got = await pool.analyze(new Bf16Matrix(bits), rows, cols);
+    expect(bits.length).toBe(0); // transferred, not copied
+    expect(got.metrics).toEqual(expected.metrics);
+    expect(got.esd.evals).toEqual(expected.esd.evals);
   });
 
   it('copies a view of a larger buffer instead of transferring (and detaching) the whole buffer', async () => {

@@ -3,6 +3,7 @@ import { pathToFileURL } from 'node:url';
 import type { Worker as WorkerType } from 'node:worker_threads';
 import type { AnalysisOptions } from '@/lib/types';
 import type { analyzeMatrix } from '@/lib/spectral/analyze-matrix';
+import { Bf16Matrix, type WeightMatrix } from '@/lib/spectral/bf16-matrix';
 
 /**
  * A small pool of worker threads running the spectral core's `analyzeMatrix`, so the eigen-solve (seconds per
@@ -40,7 +41,8 @@ export type MatrixAnalysis = Awaited<ReturnType<typeof analyzeMatrix>>;
 
 export interface ComputeRequest {
   id: number;
-  data: Float32Array | Float64Array;
+  /** W's entries; a Uint16Array holds a BF16 tensor's bits (a Bf16Matrix on the other side). */
+  data: Float32Array | Float64Array | Uint16Array;
   rows: number;
   cols: number;
   options?: AnalysisOptions;
@@ -147,8 +149,9 @@ export class ComputePool {
   }
 
   /** Analyse one matrix in a thread. The buffer of `data` is transferred (unusable afterwards here). */
-  analyze(data: Float32Array | Float64Array, rows: number, cols: number, options?: AnalysisOptions): Promise<MatrixAnalysis> {
+  analyze(matrix: WeightMatrix, rows: number, cols: number, options?: AnalysisOptions): Promise<MatrixAnalysis> {
     if (this.closed) return Promise.reject(new Error('compute pool is closed'));
+    const data = matrix instanceof Bf16Matrix ? matrix.bits : matrix;
     // Transfer moves the whole underlying ArrayBuffer: copy views of larger buffers first.
     const own = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
     return new Promise((resolve, reject) => {

@@ -1,6 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import { analyzeMatrix } from '@/lib/spectral';
 import { eigenBackend } from '@/lib/spectral/eigen';
+import { Bf16Matrix } from '@/lib/spectral/bf16-matrix';
 import type { ComputeRequest, ComputeResponse, ComputeWarmUp } from './compute-pool';
 import { collectGarbage } from './memory';
 
@@ -25,7 +26,8 @@ port.on('message', async (req: ComputeRequest | ComputeWarmUp) => {
   let res: ComputeResponse;
   const started = performance.now();
   try {
-    const result = await analyzeMatrix(req.data, req.rows, req.cols, req.options);
+    const data = req.data instanceof Uint16Array ? new Bf16Matrix(req.data) : req.data;
+    const result = await analyzeMatrix(data, req.rows, req.cols, req.options);
     // A task that arrived while another one ran here (the pool's second task per thread) counts its eigen time from
     // when that one settled: until then it waited behind it for the kernels, or ran beside that one's QL and fit (time
     // already counted there), so the layers' eigen_s still add up to the thread's busy time.

@@ -41,7 +41,11 @@ export function collectGarbage(): void {
 /** Float dtypes whose decoded values alias the raw bytes (no second copy is made). */
 const DECODED_IN_PLACE = new Set(['F32', 'F64']);
 
-/** Bytes a read of `unit` holds once decoded: the raw bytes plus, for narrower dtypes, the float32 values. */
+/**
+ * Bytes a read of `unit` holds once decoded: the raw bytes plus, for narrower dtypes, the float32 values. An upper
+ * bound for BF16, which safetensors reads for analysis keep as its bits (lib/spectral/bf16-matrix.ts) while PyTorch
+ * storages are decoded.
+ */
 export function decodedBytes(unit: Pick<LayerUnit, 'bytes' | 'shape'>, dtype: string): number {
   if (DECODED_IN_PLACE.has(dtype)) return unit.bytes;
   const numel = unit.shape.reduce((a, b) => a * b, 1);

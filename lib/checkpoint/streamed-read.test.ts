@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeSafetensors } from '@/lib/safetensors';
 import { NonFiniteTensorError } from '@/lib/safetensors/errors';
 import { syntheticFile } from '@/lib/hub-stand-in/synthetic';
+import { asFloat, Bf16Matrix } from '@/lib/spectral/bf16-matrix';
 import { setStreamedReadBytes } from './formats/safetensors';
 import { openLocalSource } from './open';
 import type { TensorSource } from './types';
@@ -17,11 +18,12 @@ import type { TensorSource } from './types';
 
 let dir: string;
 
-async function readAll(source: TensorSource) {
+async function readAll(source: TensorSource, keepBf16 = false) {
   const out: Record<string, { data: number[]; rows: number; cols: number; contentHash: string }> = {};
   for (const t of source.tensors) {
-    const r = await source.read(t);
-    out[t.name] = { data: Array.from(r.data), rows: r.rows, cols: r.cols, contentHash: r.contentHash };
+    const r = await source.read(t, { keepBf16 });
+    expect(r.data instanceof Bf16Matrix, t.name).toBe(keepBf16 && t.dtype === 'BF16');
+    out[t.name] = { data: Array.from(asFloat(r.data)), rows: r.rows, cols: r.cols, contentHash: r.contentHash };
   }
   return out;
 }
@@ -46,33 +48,42 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe('streamed BF16 reads', () => {
-  it('give the same values and content hashes as one read', async () => {
+  it('give the same values and content hashes as one read, decoded or kept as BF16 bits', async () => {
     const whole = await readAll(await openLocalSource(path.join(dir, 'model.safetensors')));
+    const wholeBits = await readAll(await openLocalSource(path.join(dir, 'model.safetensors')), true);
     const previous = setStreamedReadBytes(1000);
     try {
-      const streamed = await readAll(await openLocalSource(path.join(dir, 'model.safetensors')));
-      expect(Object.keys(streamed)).toEqual(Object.keys(whole));
-      for (const name of Object.keys(whole)) expect(streamed[name], name).toEqual(whole[name]);
+      for (const keepBf16 of [false, true]) {
+        const streamed = await readAll(await openLocalSource(path.join(dir, 'model.safetensors')), keepBf16);
+        expect(Object.keys(streamed)).toEqual(Object.keys(whole));
+        for (const name of Object.keys(whole)) {
+          expect(streamed[name], name).toEqual(whole[name]);
+          expect(wholeBits[name], name).toEqual(whole[name]);
+        }
+      }
     } finally {
       setStreamedReadBytes(previous);
     }
   });
 
-  it('count NaN/Inf over all pieces, as one read does', async () => {
-    const errorOf = async () => {
+  it('count NaN/Inf over all pieces, as one read does, decoded or kept as BF16 bits', async () => {
+    const errorOf = async (keepBf16: boolean) => {
       const source = await openLocalSource(path.join(dir, 'bad', 'model.safetensors'));
-      return source.read(source.tensors[0]).then(
+      return source.read(source.tensors[0], { keepBf16 }).then(
         () => null,
         (e: unknown) => e,
       );
     };
-    const whole = await errorOf();
+    const whole = await errorOf(false);
+    expect((await errorOf(true) as Error).message).toBe((whole as Error).message);
     const previous = setStreamedReadBytes(1000);
     try {
-      const streamed = await errorOf();
-      expect(streamed).toBeInstanceOf(NonFiniteTensorError);
-      expect((streamed as NonFiniteTensorError).count).toBe(2);
-      expect((streamed as Error).message).toBe((whole as Error).message);
+      for (const keepBf16 of [false, true]) {
+        const streamed = await errorOf(keepBf16);
+        expect(streamed).toBeInstanceOf(NonFiniteTensorError);
+        expect((streamed as NonFiniteTensorError).count).toBe(2);
+        expect((streamed as Error).message).toBe((whole as Error).message);
+      }
     } finally {
       setStreamedReadBytes(previous);
     }

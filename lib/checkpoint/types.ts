@@ -10,6 +10,7 @@
  * A new format is a new file in ./formats registered in ./formats/index.ts; nothing else changes.
  */
 import type { ByteSource } from '@/lib/safetensors/byte-source';
+import type { WeightMatrix } from '@/lib/spectral/bf16-matrix';
 
 export type CheckpointFormatName = 'safetensors' | 'pytorch-zip' | 'pytorch-legacy';
 
@@ -51,8 +52,9 @@ export interface SourceTensor {
   scaleTensor?: string;
 }
 
-export interface DecodedMatrix {
-  data: Float32Array | Float64Array;
+export interface DecodedMatrix<D extends WeightMatrix = Float32Array | Float64Array> {
+  /** Float values, or a BF16 tensor's bits (lib/spectral/bf16-matrix.ts) when read with `keepBf16`. */
+  data: D;
   rows: number;
   cols: number;
   /** Hex digest of the raw stored bytes read (xxhash64), for recognising identical tensors across models. */
@@ -63,6 +65,11 @@ export interface ReadOptions {
   signal?: AbortSignal;
   /** For a 3-D expert stack: the 0-based expert whose 2-D slice `W[e]` to read (only its bytes are fetched). */
   expert?: number;
+  /**
+   * A BF16 tensor without a scale may come back as its bits (a Bf16Matrix, checked finite) instead of float32: for the
+   * spectral core, whose kernels convert BF16 as they load it. Formats that cannot keep the bits decode as usual.
+   */
+  keepBf16?: boolean;
 }
 
 export interface TensorSource {
@@ -73,7 +80,8 @@ export interface TensorSource {
   tensors: SourceTensor[];
   /** config.json beside the weights, when present. */
   config: Record<string, unknown> | null;
-  read(tensor: SourceTensor, options?: ReadOptions): Promise<DecodedMatrix>;
+  read(tensor: SourceTensor, options?: ReadOptions & { keepBf16?: false }): Promise<DecodedMatrix>;
+  read(tensor: SourceTensor, options: ReadOptions): Promise<DecodedMatrix<WeightMatrix>>;
 }
 
 export interface CheckpointFormat {

@@ -71,7 +71,8 @@ export async function analyzeCheckpoint(
     let readStart = 0;
     const read = gate.then(() => {
       readStart = performance.now();
-      return source.read(unit.tensor, unit.slice ? { expert: unit.expert! } : {});
+      // BF16 stays as its bits: the kernels convert it as they load it (lib/spectral/bf16-matrix.ts)
+      return source.read(unit.tensor, { keepBf16: true, ...(unit.slice ? { expert: unit.expert! } : {}) });
     });
     const result = read.then(async (decoded) => {
       const read_s = (performance.now() - readStart) / 1000;

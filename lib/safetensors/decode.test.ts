@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 
-import { decodeTensor, inferBlockSize } from './decode';
+import { Bf16Matrix } from '@/lib/spectral/bf16-matrix';
+import { countNonFinite, decodeTensor, decodeTensorForAnalysis, inferBlockSize } from './decode';
+import { countNonFiniteBf16 } from './dtype';
 import { NonFiniteTensorError, SafetensorsError } from './errors';
 import type { TensorEntry } from './header';
 import { encodeTensorData } from './write';
@@ -126,5 +128,73 @@ describe('BF16 decoding (one pass: values and the NaN/Inf count)', () => {
       const got = decodeTensor(buf2.subarray(offset), entry);
       expect(Buffer.from(got.buffer, got.byteOffset, got.byteLength).equals(Buffer.from(Uint32Array.from(finite, (c) => c << 16).buffer))).toBe(true);
     }
+  });
+});
+
+describe('BF16 kept as its bits for the spectral core (decodeTensorForAnalysis)', () => {
+  const codes = Uint16Array.from({ length: 4097 }, (_, i) => (i * 40503) & 0xffff); // every kind of code, odd count
+  const finite = Uint16Array.from(codes, (c) => ((c & 0x7f80) === 0x7f80 ? c & 0x807f : c));
+  const entry = (n: number): TensorEntry => ({ name: 'w', dtype: 'BF16', shape: [n], start: 0, end: 2 * n, file: 'm.safetensors' });
+  const at = (values: Uint16Array, offset: number) => {
+    const buf = new Uint8Array(offset + values.length * 2);
+    buf.set(new Uint8Array(values.buffer), offset);
+    return buf.subarray(offset);
+  };
+
+  it('returns the bits (any alignment, odd ones copied) whose decoding is decodeTensor\'s result', () => {
+    for (const offset of [0, 1, 2, 3, 4]) {
+      const bytes = at(finite, offset);
+      const got = decodeTensorForAnalysis(bytes, entry(finite.length));
+      expect(got).toBeInstanceOf(Bf16Matrix);
+      const m = got as Bf16Matrix;
+      expect(Array.from(m.bits), `offset ${offset}`).toEqual(Array.from(finite));
+      expect(m.bits.buffer === bytes.buffer, `offset ${offset}`).toBe(offset % 2 === 0); // a view unless misaligned
+      expect(Array.from(m.toFloat32())).toEqual(Array.from(decodeTensor(bytes, entry(finite.length))));
+    }
+  });
+
+  it('counts NaN/Inf from the bits and throws what decodeTensor throws', () => {
+    const nonFinite = Array.from(codes).filter((c) => (c & 0x7f80) === 0x7f80).length;
+    expect(nonFinite).toBeGreaterThan(0);
+    for (const offset of [0, 1, 2, 3]) {
+      const bytes = at(codes, offset);
+      expect(countNonFiniteBf16(bytes), `offset ${offset}`).toBe(nonFinite);
+      const message = (f: () => unknown) => {
+        try {
+          f();
+        } catch (e) {
+          expect(e).toBeInstanceOf(NonFiniteTensorError);
+          return (e as Error).message;
+        }
+        return null;
+      };
+      const expected = message(() => decodeTensor(bytes, entry(codes.length)));
+      expect(expected).toContain(`contains ${nonFinite} non-finite values`);
+      expect(message(() => decodeTensorForAnalysis(bytes, entry(codes.length)))).toBe(expected);
+    }
+  });
+
+  it('decodes every other tensor as decodeTensor does (other dtypes, BF16 with a scale), and checks byte counts', () => {
+    const f32 = encodeTensorData({ name: 'w', dtype: 'F32', shape: [3], data: [1, -2, 0.5] });
+    expect(decodeTensorForAnalysis(f32, { name: 'w', dtype: 'F32', shape: [3], start: 0, end: 12 })).toEqual(new Float32Array([1, -2, 0.5]));
+    const bf = encodeTensorData({ name: 'w', dtype: 'BF16', shape: [2], data: [1, 2] });
+    const scaled = decodeTensorForAnalysis(bf, { name: 'w', dtype: 'BF16', shape: [2], start: 0, end: 4 }, { data: new Float32Array([3]), shape: [] });
+    expect(scaled).toEqual(new Float32Array([3, 6]));
+    expect(() => decodeTensorForAnalysis(new Uint8Array(6), entry(4))).toThrow('m.safetensors: tensor "w": read 6 bytes, expected 8 (truncated read?)');
+  });
+});
+
+describe('countNonFinite', () => {
+  it('counts NaN and ±Inf, and nothing else, in float32, float64 (views at an offset too) and plain arrays', () => {
+    const values = [Number.NaN, 1, Infinity, -0, -Infinity, 5e-324, 1.7976931348623157e308, -2.5, 1e-45, 3.4028234663852886e38];
+    const f64 = Float64Array.from(values);
+    expect(countNonFinite(f64)).toBe(3);
+    expect(countNonFinite(values)).toBe(3);
+    const f32 = Float32Array.from(values); // 5e-324 -> 0, 1.8e308 -> Infinity
+    expect(countNonFinite(f32)).toBe(4);
+    expect(countNonFinite(f64.subarray(1))).toBe(2);
+    expect(countNonFinite(f32.subarray(3, 9))).toBe(2);
+    const payload = new Float32Array(new Uint32Array([0x7f800001, 0xffc00000, 0x7f7fffff, 0x00000001]).buffer);
+    expect(countNonFinite(payload)).toBe(2); // NaNs with payloads; the largest finite; the smallest subnormal
   });
 });

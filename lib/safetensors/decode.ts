@@ -3,7 +3,8 @@
  * dequantisation by its scale tensor, and a finiteness check (a NaN/Inf weight makes every spectral metric
  * meaningless, so it is an error naming the tensor rather than a silent NaN downstream).
  */
-import { decodeBf16Counting, decodeElements, isDecodableDtype, isFp8Dtype, byteLength } from './dtype';
+import { Bf16Matrix } from '@/lib/spectral/bf16-matrix';
+import { countNonFiniteBf16, decodeBf16Counting, decodeElements, isDecodableDtype, isFp8Dtype, byteLength } from './dtype';
 import { NonFiniteTensorError, SafetensorsError, UnsupportedDtypeError } from './errors';
 import { numel, type TensorEntry } from './header';
 
@@ -36,19 +37,8 @@ export function decodeTensor(
   entry: Pick<TensorEntry, 'name' | 'dtype' | 'shape' | 'start' | 'end' | 'file'>,
   scale?: TensorScale | null,
 ): Float32Array | Float64Array {
-  const where: Where = { file: entry.file ?? 'safetensors', tensor: entry.name };
-  const expected = entry.end - entry.start;
-  if (bytes.length !== expected) {
-    throw new SafetensorsError({ ...where, problem: `read ${bytes.length} bytes, expected ${expected} (truncated read?)` });
-  }
+  const where = checkEncoding(bytes, entry);
   const count = numel(entry.shape);
-  if (byteLength(entry.dtype, count) !== expected) {
-    throw new SafetensorsError({
-      ...where,
-      problem: `${expected} bytes do not match ${entry.dtype} x ${JSON.stringify(entry.shape)}`,
-    });
-  }
-  if (!isDecodableDtype(entry.dtype)) throw new UnsupportedDtypeError({ ...where, dtype: entry.dtype });
   if (entry.dtype === 'BF16' && !scale) {
     // The common case of large checkpoints: decode and the NaN/Inf count in one pass over the bits.
     const { data, nonFinite } = decodeBf16Counting(bytes, count);
@@ -66,12 +56,69 @@ export function decodeTensor(
   return data;
 }
 
+/**
+ * decodeTensor for the spectral core, which reads BF16 in its kernels: a BF16 tensor without a scale comes back as
+ * its bits (a Bf16Matrix over `bytes`, or over an aligned copy when `bytes` starts at an odd offset), with the same
+ * checks and errors (non-finite values counted from the bits); every other tensor as decodeTensor returns it.
+ */
+export function decodeTensorForAnalysis(
+  bytes: Uint8Array,
+  entry: Pick<TensorEntry, 'name' | 'dtype' | 'shape' | 'start' | 'end' | 'file'>,
+  scale?: TensorScale | null,
+): Float32Array | Float64Array | Bf16Matrix {
+  if (entry.dtype !== 'BF16' || scale) return decodeTensor(bytes, entry, scale);
+  const where = checkEncoding(bytes, entry);
+  const count = numel(entry.shape);
+  const bad = countNonFiniteBf16(bytes);
+  if (bad > 0) throw new NonFiniteTensorError({ ...where, count: bad, total: count });
+  const even = bytes.byteOffset % 2 === 0 ? bytes : bytes.slice();
+  return new Bf16Matrix(new Uint16Array(even.buffer, even.byteOffset, count));
+}
+
+/** The byte-count and dtype checks of a tensor's raw bytes; returns where it is, for errors. */
+function checkEncoding(bytes: Uint8Array, entry: Pick<TensorEntry, 'name' | 'dtype' | 'shape' | 'start' | 'end' | 'file'>): Where {
+  const where: Where = { file: entry.file ?? 'safetensors', tensor: entry.name };
+  const expected = entry.end - entry.start;
+  if (bytes.length !== expected) {
+    throw new SafetensorsError({ ...where, problem: `read ${bytes.length} bytes, expected ${expected} (truncated read?)` });
+  }
+  const count = numel(entry.shape);
+  if (byteLength(entry.dtype, count) !== expected) {
+    throw new SafetensorsError({
+      ...where,
+      problem: `${expected} bytes do not match ${entry.dtype} x ${JSON.stringify(entry.shape)}`,
+    });
+  }
+  if (!isDecodableDtype(entry.dtype)) throw new UnsupportedDtypeError({ ...where, dtype: entry.dtype });
+  return where;
+}
+
+/**
+ * How many values are NaN or ±Inf. Float arrays are read as their bits (exponent all ones), one monomorphic loop per
+ * width, which V8 specialises better than a float test through one ArrayLike loop: the reader runs this on every
+ * float32 tensor before its analysis can start (a 4096x11008 layer: ~125 ms instead of ~165 ms here).
+ */
 export function countNonFinite(data: ArrayLike<number>): number {
+  if (data instanceof Float32Array) return countNonFiniteBits32(new Uint32Array(data.buffer, data.byteOffset, data.length));
+  if (data instanceof Float64Array) return countNonFiniteBits64(new Uint32Array(data.buffer, data.byteOffset, data.length * 2));
   let bad = 0;
   for (let i = 0; i < data.length; i++) {
     const v = data[i];
     if (v - v !== 0) bad++; // NaN and ±Inf give NaN
   }
+  return bad;
+}
+
+function countNonFiniteBits32(bits: Uint32Array): number {
+  let bad = 0;
+  for (let i = 0; i < bits.length; i++) if ((bits[i] & 0x7f800000) === 0x7f800000) bad++;
+  return bad;
+}
+
+/** `words` holds float64 values as (low, high) 32-bit pairs (little-endian host, checked by the decoders). */
+function countNonFiniteBits64(words: Uint32Array): number {
+  let bad = 0;
+  for (let i = 1; i < words.length; i += 2) if ((words[i] & 0x7ff00000) === 0x7ff00000) bad++;
   return bad;
 }
 

@@ -167,6 +167,27 @@ export function decodeBf16Into(bytes: Uint8Array, out: Float32Array, at: number)
 }
 
 /**
+ * How many of the BF16 values in `bytes` (an even byte count) are NaN or ±Inf: the check decodeBf16Into makes, for a
+ * tensor kept as its bits (lib/spectral/bf16-matrix.ts), two elements per 32-bit load.
+ */
+export function countNonFiniteBf16(bytes: Uint8Array): number {
+  const numel = bytes.length >>> 1;
+  let bad = 0;
+  if (bytes.byteOffset & 3) {
+    for (let i = 0; i < numel; i++) if ((bytes[2 * i + 1] & 0x7f) === 0x7f && (bytes[2 * i] & 0x80) === 0x80) bad++;
+    return bad;
+  }
+  const w = new Uint32Array(bytes.buffer, bytes.byteOffset, numel >>> 1);
+  for (let i = 0; i < w.length; i++) {
+    const x = w[i];
+    if ((x & 0x7f80) === 0x7f80) bad++;
+    if ((x & 0x7f800000) === 0x7f800000) bad++;
+  }
+  if (numel & 1 && (bytes[2 * numel - 1] & 0x7f) === 0x7f && (bytes[2 * numel - 2] & 0x80) === 0x80) bad++;
+  return bad;
+}
+
+/**
  * Decode `numel` little-endian elements of `dtype`. The result may share memory with `bytes` (F32/F64 when
  * aligned); it never reads past `numel` elements. The byte length must already have been checked.
  */

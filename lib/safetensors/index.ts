@@ -14,9 +14,10 @@ export {
   type DecodedTensor,
   type LocalCheckpoint,
 } from './checkpoint';
-export { applyScale, countNonFinite, decodeTensor, inferBlockSize, type TensorScale } from './decode';
+export { applyScale, countNonFinite, decodeTensor, decodeTensorForAnalysis, inferBlockSize, type TensorScale } from './decode';
 export {
   byteLength,
+  countNonFiniteBf16,
   DECODABLE_DTYPES,
   decodeBf16Into,
   decodeElements,

@@ -8,7 +8,7 @@
  * WeightWatcher output). None of the optional steps changes the eigenvalues or a default column: option columns are
  * only added.
  *
- * Input: row-major float32/float64 data with its shape, exactly as stored (no transposition, no normalisation —
+ * Input: row-major float32/float64 data (or a BF16 tensor's bits, bf16-matrix.ts) with its shape, exactly as stored (no transposition, no normalisation —
  * WeightWatcher's 2-D layers are not rescaled). Failure modes: a bad shape or any NaN/±Infinity entry throws
  * SpectralError naming `options.subject` (the tensor key); an unsupported option value throws
  * SpectralError('bad_option'); a degenerate spectrum is NOT an error — it is a failed fit with WeightWatcher's
@@ -29,8 +29,7 @@ import { classifyPhase } from './phase';
 import { fitPowerLaw, type PowerLawFit } from './powerlaw';
 import { randomizeColumns } from './randomize';
 import { fitTruncatedPowerLaw } from './tpl';
-
-type Matrix = Float32Array | Float64Array;
+import { asFloat, type WeightMatrix } from './bf16-matrix';
 
 export interface AnalyzeMatrixOptions extends AnalysisOptions {
   /** Names the matrix in errors (the tensor key). */
@@ -74,7 +73,7 @@ async function runFit(evals: Float64Array, options: AnalysisOptions): Promise<Fi
 
 /** WeightWatcher's default columns (+ option columns) for one matrix, its plot data, phase and timings. */
 export async function analyzeMatrix(
-  data: Matrix,
+  data: WeightMatrix,
   rows: number,
   cols: number,
   options: AnalyzeMatrixOptions = {},
@@ -130,7 +129,7 @@ async function finishFromSpectrum(
   rows: number,
   cols: number,
   options: AnalyzeMatrixOptions,
-  ctx: { data: Matrix | null; t0: number; t1: number; route: EigenRoute },
+  ctx: { data: WeightMatrix | null; t0: number; t1: number; route: EigenRoute },
 ): Promise<AnalyzeMatrixResult> {
   const { data, t0, t1 } = ctx;
   const esd = esdColumns(evals, rows, cols, sv);
@@ -146,7 +145,7 @@ async function finishFromSpectrum(
     Object.assign(extras, mp);
   }
   if (options.randomize && data) {
-    Object.assign(extras, await randomizeColumns(data, rows, cols, evals, { seed: options.seed }));
+    Object.assign(extras, await randomizeColumns(asFloat(data), rows, cols, evals, { seed: options.seed }));
   }
   if (options.detX) Object.assign(extras, detX(evals));
   const norms = normColumns(evals, fit.alpha, esd.N);

@@ -5,7 +5,7 @@
  * seconds for the eigenvalues (split: Gram / tridiagonal reduction / tridiagonal QL), for the power-law
  * fit, end to end through analyzeMatrix, the GFLOP/s of the Gram and of the reduction, and peak RSS;
  * then a 7B-shaped block (Llama: 4 x 4096x4096 + gate/up 11008x4096 + down 4096x11008, BF16) written to a
- * temporary safetensors file and analysed one tensor at a time through openLocalCheckpoint, in a child
+ * temporary safetensors file and analysed one tensor at a time as the CLI reads it (BF16 kept as its bits), in a child
  * process so its peak RSS is its own, with the projected time for 32 blocks (224 matrices).
  * Options: --quick (1024x4096 and 2048x2048 only, no block, no scipy), --no-big, --threads N, --reps N
  * (median of N, default 3), --no-block, --no-scipy, --one-stage (the blocked one-stage reduction),
@@ -90,7 +90,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { openLocalCheckpoint } from '@/lib/safetensors/checkpoint';
+import { openLocalSource } from '@/lib/checkpoint/open';
 import { writeSafetensorsFile } from '@/lib/safetensors/write';
 
 import { analyzeMatrix } from './analyze-matrix';
@@ -580,12 +580,12 @@ async function benchBlockChild(): Promise<void> {
     await writeBlock(file);
     const writeS = (performance.now() - tw) / 1000;
     const rssAfterWrite = peakRssMb();
-    const ckpt = await openLocalCheckpoint(file);
+    const source = await openLocalSource(file);
     const rows: (string | number)[][] = [];
     let total = 0;
-    for (const entry of ckpt.tensors) {
+    for (const entry of source.tensors) {
       const t0 = performance.now();
-      const tensor = await ckpt.read(entry);
+      const tensor = await source.read(entry, { keepBf16: true });
       const t1 = performance.now();
       const { timings, route } = await analyzeMatrix(tensor.data, tensor.rows, tensor.cols, { subject: entry.name });
       const { eigen_s: eigen, fit_s: fit } = timings;
@@ -594,7 +594,7 @@ async function benchBlockChild(): Promise<void> {
       total += s;
       rows.push([entry.name, `${tensor.rows}x${tensor.cols}`, fmt((t1 - t0) / 1000), fmt(eigen), fmt(fit, 3), route, fmt(s), fmt(peakRssMb(), 0)]);
     }
-    console.log(table(['tensor (BF16)', 'shape', 'read+decode s', 'eigen s', 'fit s', 'route', 'total s', 'peak RSS MB'], rows));
+    console.log(table(['tensor (BF16)', 'shape', 'read s', 'eigen s', 'fit s', 'route', 'total s', 'peak RSS MB'], rows));
     console.log(`  block total ${fmt(total)} s -> projected 32 blocks (224 matrices): ${fmt((total * 32) / 60, 1)} min`);
     console.log(`  peak RSS ${fmt(peakRssMb(), 0)} MB (after writing the ${fmt(writeS, 1)} s test file: ${fmt(rssAfterWrite, 0)} MB); bound 1536 MB`);
   } finally {

@@ -9,6 +9,7 @@ import { deflatedErrorBound, findSpikes } from './deflate';
 import { computeSpectrum } from './eigen';
 import { gramEigenvalues, singularValuesSvd, spectrum, squares } from './eigen-js';
 import { deflatedMatrix } from './low-rank';
+import { asFloat, type WeightMatrix } from './bf16-matrix';
 import { gaussianMatrix } from './testing/planted';
 import { createRng } from './rng';
 
@@ -151,10 +152,11 @@ describe('speculative Gram solve during the outlier scan', () => {
   /** A solver standing in for the kernels: records each call's signal and answers on a later turn of the event loop. */
   function recordingSolver() {
     const calls: { lowRank: boolean; signal?: AbortSignal }[] = [];
-    const solve = async (d: Float32Array | Float64Array, r: number, c: number, lowRank?: Parameters<typeof deflatedMatrix>[3], signal?: AbortSignal) => {
+    const solve = async (data: WeightMatrix, r: number, c: number, lowRank?: Parameters<typeof deflatedMatrix>[3], signal?: AbortSignal) => {
       calls.push({ lowRank: !!lowRank, signal });
       await new Promise((resolve) => setImmediate(resolve));
       signal?.throwIfAborted();
+      const d = asFloat(data);
       return gramEigenvalues(lowRank ? deflatedMatrix(d, r, c, lowRank) : d, r, c);
     };
     return { calls, solve };

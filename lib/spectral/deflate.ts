@@ -60,6 +60,7 @@
 import { GRAM_ERROR_CONSTANT, SVD_HELPS_BELOW, type EigenErrorModel } from './fit-stability';
 import type { LowRank } from './low-rank';
 import { createRng } from './rng';
+import { asFloat, Bf16Matrix, type WeightMatrix } from './bf16-matrix';
 
 type Matrix = Float32Array | Float64Array;
 
@@ -226,10 +227,11 @@ function orthonormalize(x: Float64Array, m: number, p: number, refill: () => num
 }
 
 /**
- * A faster implementation of fusedPass for p = 2 and float32 W, with the same results bit for bit (the WebAssembly
- * kernels' `scanPassF32`, eigen-wasm.ts): findSpikes runs it for its passes when given one.
+ * A faster implementation of fusedPass for p = 2 and a float32 or BF16 W, with the same results bit for bit (BF16:
+ * those of its float32 decoding; the WebAssembly kernels' `scanPassWasm`, eigen-wasm.ts): findSpikes runs it for its
+ * passes when given one.
  */
-export type ScanPass = (data: Float32Array, rows: number, cols: number, x: Float64Array, y: Float64Array, z: Float64Array, wantFro: boolean) => number;
+export type ScanPass = (data: Float32Array | Bf16Matrix, rows: number, cols: number, x: Float64Array, y: Float64Array, z: Float64Array, wantFro: boolean) => number;
 
 /**
  * One read of W: Y = W·X (rows × p) and Z = Wᵀ·Y = G·X (cols × p), row by row; returns ‖W‖_F² when asked (else 0).
@@ -301,7 +303,7 @@ function countOutliers(theta: Float64Array, fro2: number, n: number): number {
  * it may throw (eigen.ts reports the first offending entry from there), else no deflation is attempted.
  * `scanPass` replaces the JS passes with two columns over a float32 W (same results).
  */
-export function findSpikes(data: Matrix, rows: number, cols: number, onNonFinite?: () => void, scanPass?: ScanPass): SpikeBasis | null {
+export function findSpikes(data: WeightMatrix, rows: number, cols: number, onNonFinite?: () => void, scanPass?: ScanPass): SpikeBasis | null {
   const n = Math.min(rows, cols);
   if (n < MIN_EVALS) return null;
   const rng = createRng(0x5eed + rows * 31 + cols);
@@ -314,9 +316,9 @@ export function findSpikes(data: Matrix, rows: number, cols: number, onNonFinite
   for (let it = 0; it < MAX_ITERATIONS; it++) {
     const y = new Float64Array(rows * p);
     const z = new Float64Array(cols * p);
-    const f = scanPass && p === 2 && data instanceof Float32Array
+    const f = scanPass && p === 2 && !(data instanceof Float64Array)
       ? scanPass(data, rows, cols, x, y, z, it === 0)
-      : fusedPass(data, rows, cols, x, p, y, z, it === 0);
+      : fusedPass(asFloat(data), rows, cols, x, p, y, z, it === 0);
     if (it === 0) {
       fro2 = f;
       if (!Number.isFinite(fro2)) onNonFinite?.();
@@ -407,7 +409,7 @@ export function findSpikes(data: Matrix, rows: number, cols: number, onNonFinite
 }
 
 /** The backend that gives the ascending eigenvalues of (W − L·Rᵀ)ᵀ(W − L·Rᵀ) (all min(rows, cols) of them). */
-export type LowRankGramEigen = (data: Matrix, rows: number, cols: number, lowRank: LowRank) => Float64Array | Promise<Float64Array>;
+export type LowRankGramEigen = (data: WeightMatrix, rows: number, cols: number, lowRank: LowRank) => Float64Array | Promise<Float64Array>;
 
 export interface DeflatedSpectrum {
   /** ascending, all min(rows, cols) eigenvalues of WᵀW (negative rounding clamped to 0) */
@@ -420,7 +422,7 @@ export interface DeflatedSpectrum {
  * or the removed eigenvalues are not at noise level) — the caller then takes the plain route.
  */
 export async function deflatedSpectrum(
-  data: Matrix,
+  data: WeightMatrix,
   rows: number,
   cols: number,
   basis: SpikeBasis,

@@ -50,6 +50,7 @@
 import { deflatedSpectrum, deflationNeedsSvd, findSpikes, type DeflationInfo, type ScanPass } from './deflate';
 import { SpectralError } from './errors';
 import { deflatedMatrix, type LowRank } from './low-rank';
+import { asFloat, type WeightMatrix } from './bf16-matrix';
 
 const EPS = 2.220446049250313e-16;
 
@@ -666,7 +667,7 @@ export interface SpectrumOptions {
    * Replaces the Gram-route eigen solver (e.g. a WASM kernel); must return ascending eigenvalues of WᵀW, or of
    * W₁ᵀW₁ for W₁ = W − L·Rᵀ when `lowRank` is given (formed as low-rank.ts does).
    */
-  gramEigen?: (data: Matrix, rows: number, cols: number, lowRank?: LowRank, signal?: AbortSignal) => Float64Array | Promise<Float64Array>;
+  gramEigen?: (data: WeightMatrix, rows: number, cols: number, lowRank?: LowRank, signal?: AbortSignal) => Float64Array | Promise<Float64Array>;
   /**
    * Start `gramEigen` on W itself before the outlier scan (route 'auto' only): the scan runs on this thread while the
    * solver's own threads compute the Gram matrix, and the solve is aborted (through `signal`) when the scan finds
@@ -688,14 +689,14 @@ export function squares(sv: Float64Array): Float64Array {
 
 /** The spectrum of W by the route policy above (see the module comment). */
 export async function spectrum(
-  data: Matrix,
+  data: WeightMatrix,
   rows: number,
   cols: number,
   options: SpectrumOptions = {},
 ): Promise<Spectrum> {
   const route = options.route ?? 'auto';
   const svdSpectrum = (): Spectrum => {
-    const sv = singularValuesSvd(data, rows, cols);
+    const sv = singularValuesSvd(asFloat(data), rows, cols);
     return { evals: squares(sv), sv, route: 'svd' };
   };
   if (route === 'svd') return svdSpectrum();
@@ -722,8 +723,8 @@ export async function spectrum(
     if (basis) {
       speculative?.abort.abort();
       const lowRankEigen = options.gramEigen
-        ? (d: Matrix, r: number, c: number, lr: LowRank) => options.gramEigen!(d, r, c, lr)
-        : (d: Matrix, r: number, c: number, lr: LowRank) => gramEigenvalues(deflatedMatrix(d, r, c, lr), r, c);
+        ? (d: WeightMatrix, r: number, c: number, lr: LowRank) => options.gramEigen!(d, r, c, lr)
+        : (d: WeightMatrix, r: number, c: number, lr: LowRank) => gramEigenvalues(deflatedMatrix(asFloat(d), r, c, lr), r, c);
       const defl = await deflatedSpectrum(data, rows, cols, basis, lowRankEigen);
       if (defl) {
         if (route === 'auto' && deflationNeedsSvd(defl.evals, defl.info, rows, cols, ratio, ABSOLUTE_THRESHOLDS)) return svdSpectrum();
@@ -735,7 +736,7 @@ export async function spectrum(
     ? await speculative.evals
     : options.gramEigen
       ? await options.gramEigen(data, rows, cols)
-      : gramEigenvalues(data, rows, cols);
+      : gramEigenvalues(asFloat(data), rows, cols);
   if (route === 'auto' && gramNeedsSvd(evals, ratio)) return svdSpectrum();
   for (let i = 0; i < evals.length; i++) if (evals[i] < 0) evals[i] = 0;
   return { evals, sv: null, route: 'gram' };

@@ -13,10 +13,11 @@
  * condition number), so callers that need rank columns exactly must check λ_min/λ_max and switch
  * to an SVD (eigen.ts does). */
 import type { LowRank } from './low-rank';
+import { Bf16Matrix, type WeightMatrix } from './bf16-matrix';
 import { getPool, loadKernelModule, shutdown, type EigenJobTimings } from './wasm/pool';
 
 /** The outlier scan's pass (deflate.ts) in the kernels, on the calling thread; see wasm/pool.ts. */
-export { scanPassF32 } from './wasm/pool';
+export { scanPassWasm } from './wasm/pool';
 
 export type { EigenJobTimings, WasmVariant } from './wasm/pool';
 export { wasmVariant } from './wasm/pool';
@@ -29,7 +30,7 @@ export function wasmAvailable(): boolean {
   return loadKernelModule() !== null;
 }
 
-function assertInput(data: Float32Array | Float64Array, rows: number, cols: number, scan = true): void {
+function assertInput(data: WeightMatrix, rows: number, cols: number, scan = true): void {
   if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 1 || cols < 1) {
     throw new RangeError(`eigenvaluesWasm: bad shape ${rows}x${cols}`);
   }
@@ -37,6 +38,13 @@ function assertInput(data: Float32Array | Float64Array, rows: number, cols: numb
     throw new RangeError(`eigenvaluesWasm: ${data.length} values for a ${rows}x${cols} matrix`);
   }
   if (!scan) return;
+  if (data instanceof Bf16Matrix) {
+    const bits = data.bits;
+    for (let i = 0; i < bits.length; i++) {
+      if ((bits[i] & 0x7f80) === 0x7f80) throw new RangeError(`eigenvaluesWasm: non-finite value at index ${i}`);
+    }
+    return;
+  }
   for (let i = 0; i < data.length; i++) {
     const x = data[i];
     if (x - x !== 0) throw new RangeError(`eigenvaluesWasm: non-finite value ${x} at index ${i}`);
@@ -45,12 +53,12 @@ function assertInput(data: Float32Array | Float64Array, rows: number, cols: numb
 
 /**
  * Ascending float64 eigenvalues of WᵀW (all min(rows, cols) of them) with the time of each step.
- * `data` is W row-major; with `lowRank`, the eigenvalues of W₁ᵀW₁ for W₁ = W − L·Rᵀ (formed in
+ * `data` is W row-major (float32, float64 or BF16 bits); with `lowRank`, the eigenvalues of W₁ᵀW₁ for W₁ = W − L·Rᵀ (formed in
  * float64 slab by slab, low-rank.ts; the deflated route of deflate.ts). Throws RangeError on a bad shape or non-finite input, Error when the
  * kernels are unavailable or the QL iteration does not converge.
  */
 export async function eigenvaluesWasmDetailed(
-  data: Float32Array | Float64Array,
+  data: WeightMatrix,
   rows: number,
   cols: number,
   lowRank?: LowRank,
@@ -66,7 +74,7 @@ export async function eigenvaluesWasmDetailed(
  * an AbortError; the kernels are then free for the next solve.
  */
 export async function eigenvaluesWasmFiniteInput(
-  data: Float32Array | Float64Array,
+  data: WeightMatrix,
   rows: number,
   cols: number,
   lowRank?: LowRank,
@@ -77,6 +85,6 @@ export async function eigenvaluesWasmFiniteInput(
 }
 
 /** Ascending float64 eigenvalues of WᵀW (all min(rows, cols) of them); of (W − L·Rᵀ)ᵀ(W − L·Rᵀ) with `lowRank`. */
-export async function eigenvaluesWasm(data: Float32Array | Float64Array, rows: number, cols: number, lowRank?: LowRank): Promise<Float64Array> {
+export async function eigenvaluesWasm(data: WeightMatrix, rows: number, cols: number, lowRank?: LowRank): Promise<Float64Array> {
   return (await eigenvaluesWasmDetailed(data, rows, cols, lowRank)).values;
 }

@@ -10,8 +10,12 @@
  * Gram route cannot resolve — see eigen-js.ts) is the same whichever backend runs, so every backend gives the same
  * numbers to the documented tolerances.
  *
- * With the WASM backend, the outlier scan's passes over a float32 W run in its kernels too (`scanPassF32`, checked
+ * With the WASM backend, the outlier scan's passes over a float32 W run in its kernels too (`scanPassWasm`, checked
  * bit for bit against deflate.ts's JS pass on the self-check matrix before it is used).
+ *
+ * BF16 weights may arrive as their stored bits (a Bf16Matrix, bf16-matrix.ts): the WASM backend's Gram kernel and scan
+ * pass convert them as they load them, once the self-check shows both give bit for bit what they give on the decoded
+ * float32 matrix; every other route (and a backend without that check passed) decodes them first.
  *
  * Layers with outlier directions (a few singular values far above the rest) take the deflated route (deflate.ts):
  * the backend then receives a low-rank correction and returns the eigenvalues of (W − L·Rᵀ)ᵀ(W − L·Rᵀ).
@@ -28,9 +32,9 @@ import { gramEigenvalues, spectrum as jsSpectrum, type Spectrum, type SpectrumOp
 import { assertFinite, assertMatrixShape } from './guards';
 import { fusedPass, spikeScanReadsEveryEntry, type ScanPass } from './deflate';
 import { deflatedMatrix, type LowRank } from './low-rank';
+import { asFloat, Bf16Matrix, type WeightMatrix } from './bf16-matrix';
 
-type Matrix = Float32Array | Float64Array;
-type GramEigen = (data: Matrix, rows: number, cols: number, lowRank?: LowRank, signal?: AbortSignal) => Float64Array | Promise<Float64Array>;
+type GramEigen = (data: WeightMatrix, rows: number, cols: number, lowRank?: LowRank, signal?: AbortSignal) => Float64Array | Promise<Float64Array>;
 
 export type { Spectrum, EigenRoute } from './eigen-js';
 
@@ -39,6 +43,8 @@ interface Backend {
   gramEigen: GramEigen | null;
   /** the outlier scan's pass in the kernels, when it agrees bit for bit with deflate.ts's on the self-check matrix */
   scanPass?: ScanPass;
+  /** whether gramEigen (and scanPass, when offered) take BF16 bits, checked bit for bit against their decoding */
+  bf16?: boolean;
 }
 
 let backendPromise: Promise<Backend> | null = null;
@@ -57,7 +63,7 @@ function selfCheckMatrix(): { data: Float64Array; rows: number; cols: number } {
   return { data, rows, cols };
 }
 
-type WasmModule = { eigenvaluesWasm?: GramEigen; eigenvaluesWasmFiniteInput?: GramEigen; wasmAvailable?: () => boolean; scanPassF32?: ScanPass };
+type WasmModule = { eigenvaluesWasm?: GramEigen; eigenvaluesWasmFiniteInput?: GramEigen; wasmAvailable?: () => boolean; scanPassWasm?: ScanPass };
 let providedWasm: WasmModule | null = null;
 
 /**
@@ -94,9 +100,45 @@ async function loadBackend(): Promise<Backend> {
     for (let i = 0; i < expected.length; i++) {
       if (!(Math.abs(got[i] - expected[i]) <= 1e-10 * lmax)) return { name: 'js', gramEigen: null };
     }
-    return { name: 'wasm', gramEigen: trusted, ...(scanPassAgrees(mod?.scanPassF32) ? { scanPass: mod!.scanPassF32 } : {}) };
+    const scanPass = scanPassAgrees(mod?.scanPassWasm) ? mod!.scanPassWasm : undefined;
+    const bf16 = await bf16Agrees(candidate, scanPass);
+    return { name: 'wasm', gramEigen: trusted, ...(scanPass ? { scanPass } : {}), bf16 };
   } catch {
     return { name: 'js', gramEigen: null };
+  }
+}
+
+/** The self-check matrix rounded to BF16 (its bits, and their float32 decoding). */
+function selfCheckBf16(): { bits: Bf16Matrix; decoded: Float32Array; rows: number; cols: number } {
+  const { data, rows, cols } = selfCheckMatrix();
+  const f32 = Float32Array.from(data);
+  const bits = new Uint16Array(f32.length);
+  const u32 = new Uint32Array(f32.buffer);
+  for (let i = 0; i < bits.length; i++) bits[i] = u32[i] >>> 16;
+  const matrix = new Bf16Matrix(bits);
+  return { bits: matrix, decoded: Float32Array.from(matrix.toFloat32()), rows, cols };
+}
+
+/**
+ * Whether the kernels give BF16 bits exactly the eigenvalues (W and Wᵀ orientations) and scan pass of their float32
+ * decoding, so handing them the bits changes no number.
+ */
+async function bf16Agrees(gramEigen: GramEigen, scanPass: ScanPass | undefined): Promise<boolean> {
+  try {
+    const { bits, decoded, rows, cols } = selfCheckBf16();
+    const same = (a: Float64Array, b: Float64Array) => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
+    // rows x cols (A = W) and, read as cols x rows, its transpose's orientation (A = Wᵀ)
+    for (const [r, c] of [[rows, cols], [cols, rows]]) {
+      if (!same(await gramEigen(bits, r, c), await gramEigen(decoded, r, c))) return false;
+    }
+    if (!scanPass) return true;
+    const x = Float64Array.from({ length: 2 * cols }, (_, i) => Math.cos(i + 1));
+    const [y0, z0, y1, z1] = [rows, cols, rows, cols].map((m) => new Float64Array(2 * m));
+    const f0 = scanPass(decoded, rows, cols, x, y0, z0, true);
+    const f1 = scanPass(bits, rows, cols, x, y1, z1, true);
+    return Object.is(f0, f1) && same(y0, y1) && same(z0, z1);
+  } catch {
+    return false;
   }
 }
 
@@ -124,36 +166,44 @@ export async function eigenBackend(): Promise<string> {
   return (await backendPromise).name;
 }
 
+/** Whether the backend in use reads BF16 bits in its kernels (else they are decoded before any route). */
+export async function eigenBackendReadsBf16(): Promise<boolean> {
+  backendPromise ??= loadBackend();
+  return (await backendPromise).bf16 === true;
+}
+
 /**
  * The spectrum of W (row-major rows × cols) with the route used: eigenvalues ascending, singular values too when
  * the SVD route ran. Throws SpectralError for a bad shape or non-finite entries.
  */
 export async function computeSpectrum(
-  data: Matrix,
+  input: WeightMatrix,
   rows: number,
   cols: number,
   options: Pick<SpectrumOptions, 'route'> & { subject?: string; backend?: 'auto' | 'js' } = {},
 ): Promise<Spectrum> {
   const subject = options.subject ?? 'matrix';
-  assertMatrixShape(data, rows, cols, subject);
+  assertMatrixShape(input, rows, cols, subject);
   // Every entry must be finite. The automatic routes' outlier scan (deflate.ts) reads every entry first anyway and
   // sums their squares: a non-finite sum sends it here for the full report, so W is not read once more just to check.
   const route = options.route ?? 'auto';
   const scanChecks = (route === 'auto' || route === 'deflated') && spikeScanReadsEveryEntry(rows, cols);
-  const onNonFinite = () => assertFinite(data, subject, cols);
+  const onNonFinite = () => assertFinite(asFloat(input), subject, cols);
   if (!scanChecks) onNonFinite();
-  if (options.backend === 'js') return jsSpectrum(data, rows, cols, { route: options.route, onNonFinite });
+  if (options.backend === 'js') return jsSpectrum(asFloat(input), rows, cols, { route: options.route, onNonFinite });
   backendPromise ??= loadBackend();
   const backend = await backendPromise;
   const wasm = backend.gramEigen;
-  if (!wasm) return jsSpectrum(data, rows, cols, { route: options.route, onNonFinite });
+  if (!wasm) return jsSpectrum(asFloat(input), rows, cols, { route: options.route, onNonFinite });
+  const data = backend.bf16 ? input : asFloat(input);
   // A kernel that fails on this matrix (its QL reached its sweep bound) is replaced by the JS route for this call.
-  const gramEigen = async (d: Matrix, r: number, c: number, lowRank?: LowRank, signal?: AbortSignal): Promise<Float64Array> => {
+  const gramEigen = async (d: WeightMatrix, r: number, c: number, lowRank?: LowRank, signal?: AbortSignal): Promise<Float64Array> => {
     try {
       return await wasm(d, r, c, lowRank, signal);
     } catch (err) {
       if (signal?.aborted) throw err;
-      return gramEigenvalues(lowRank ? deflatedMatrix(d, r, c, lowRank) : d, r, c);
+      const w = asFloat(d);
+      return gramEigenvalues(lowRank ? deflatedMatrix(w, r, c, lowRank) : w, r, c);
     }
   };
   // The kernels run on their own threads: the outlier scan runs here meanwhile (speculate).
@@ -161,6 +211,6 @@ export async function computeSpectrum(
 }
 
 /** All min(rows, cols) eigenvalues of WᵀW, ascending, float64. */
-export async function eigenvalues(data: Matrix, rows: number, cols: number): Promise<Float64Array> {
+export async function eigenvalues(data: WeightMatrix, rows: number, cols: number): Promise<Float64Array> {
   return (await computeSpectrum(data, rows, cols)).evals;
 }

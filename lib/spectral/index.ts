@@ -4,6 +4,7 @@
  * ascending throughout.
  */
 export { analyzeMatrix, type AnalyzeMatrixOptions, type AnalyzeMatrixResult } from './analyze-matrix';
+export { asFloat, Bf16Matrix, type WeightMatrix } from './bf16-matrix';
 export { layerSkipReason, layerName, DEFAULT_MIN_EVALS, DEFAULT_MAX_EVALS, DEFAULT_MAX_N, type TensorDescriptor } from './select';
 export { summarize, pandasMean, median } from './summary';
 export { eigenvalues, computeSpectrum, eigenBackend, type Spectrum, type EigenRoute } from './eigen';

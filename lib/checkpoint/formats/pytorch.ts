@@ -11,7 +11,7 @@ import { contentHash } from '../content-hash';
 import { CheckpointError } from '../errors';
 import { mapLimit } from '../slices';
 import { naturalOrder, readShardIndex, weightsLayout, type LayoutNames } from './weights-layout';
-import type { CheckpointFileInfo, CheckpointFormat, CheckpointFormatName, SourceTensor, TensorSource } from '../types';
+import type { CheckpointFileInfo, CheckpointFormat, CheckpointFormatName, DecodedMatrix, ReadOptions, SourceTensor, TensorSource } from '../types';
 
 export const PYTORCH_INDEX_FILE = 'pytorch_model.bin.index.json';
 export const PYTORCH_SINGLE_FILE = 'pytorch_model.bin';
@@ -77,7 +77,8 @@ export const pytorchFormat: CheckpointFormat = {
       files: weights.map((p) => byFile.get(p) ?? { path: p, size: sources.get(p)!.size }),
       tensors,
       config,
-      async read(tensor, options = {}) {
+      // PyTorch storages are decoded to floats whatever `keepBf16` says (the option allows it).
+      read: (async (tensor: SourceTensor, options: ReadOptions = {}): Promise<DecodedMatrix> => {
         const stored = byName.get(tensor.name);
         if (!stored) throw new CheckpointError({ file: location.label, tensor: tensor.name, problem: 'not a tensor of this checkpoint' });
         const source = sources.get(stored.path)!;
@@ -88,7 +89,7 @@ export const pytorchFormat: CheckpointFormat = {
         // A view into a cached shared storage must not alias the cache.
         const data = m.data.buffer === bytes.buffer && spans.isShared(stored) ? m.data.slice() : m.data;
         return { data, rows: m.rows, cols: m.cols, contentHash: await contentHash(bytes) };
-      },
+      }) as TensorSource['read'],
     };
   },
 };

@@ -7,6 +7,7 @@
 import {
   checkpointFromSources,
   decodeTensor,
+  decodeTensorForAnalysis,
   INDEX_FILE,
   readExactly,
   readHeader,
@@ -17,11 +18,13 @@ import {
   type TensorScale,
 } from '@/lib/safetensors';
 import { NonFiniteTensorError, SafetensorsError } from '@/lib/safetensors/errors';
-import { countNonFinite, decodeBf16Into, decodeMxfp4, mxfp4DecodedShape } from '@/lib/safetensors';
+import { countNonFinite, countNonFiniteBf16, decodeBf16Into, decodeMxfp4, mxfp4DecodedShape } from '@/lib/safetensors';
+import { Bf16Matrix } from '@/lib/spectral/bf16-matrix';
 import { contentHash, contentHashOf, createContentHasher } from '../content-hash';
 import { expertSliceRange, mapLimit } from '../slices';
 import { readShardIndex, weightsLayout, type LayoutNames } from './weights-layout';
-import type { CheckpointFileInfo, CheckpointFormat, SourceTensor, TensorSource } from '../types';
+import type { CheckpointFileInfo, CheckpointFormat, DecodedMatrix, ReadOptions, SourceTensor, TensorSource } from '../types';
+import type { WeightMatrix } from '@/lib/spectral/bf16-matrix';
 
 const PARALLEL_HEADERS = 4;
 
@@ -84,14 +87,14 @@ export const safetensorsFormat: CheckpointFormat = {
       files: weights.map((p) => byFile.get(p) ?? { path: p, size: sources.get(p)!.size }),
       tensors,
       config,
-      async read(tensor, options = {}) {
+      read: (async (tensor: SourceTensor, options: ReadOptions = {}): Promise<DecodedMatrix<WeightMatrix>> => {
         if (tensor.dtype === 'MXFP4') return readMxfp4(byName.get(tensor.name)!, byName, rawOf, options.expert, options.signal);
         const entry = entries.get(tensor.name);
         if (!entry) throw new SafetensorsError({ file: location.label, tensor: tensor.name, problem: 'not a tensor of this checkpoint' });
         const source = sources.get(tensor.file)!;
         const slice = expertSliceRange(entry, options.expert);
         if (entry.dtype === 'BF16' && !entry.scaleTensor && slice.end - slice.start > streamedReadBytes) {
-          return readBf16Streamed(source, entry, slice, options.signal);
+          return readBf16Streamed(source, entry, slice, options.keepBf16 === true, options.signal);
         }
         const raw = await readExactly(source, slice.start, slice.end, options.signal);
         const hash = contentHash(raw);
@@ -101,9 +104,10 @@ export const safetensorsFormat: CheckpointFormat = {
           const sRaw = await readExactly(sources.get(pathOf.get(s.file)!)!, s.start, s.end, options.signal);
           scale = { data: decodeTensor(sRaw, s), shape: s.shape, name: s.name, blockSize };
         }
-        const data = decodeTensor(raw, { ...entry, shape: slice.shape, start: slice.start, end: slice.end }, scale);
+        const sliced = { ...entry, shape: slice.shape, start: slice.start, end: slice.end };
+        const data = options.keepBf16 ? decodeTensorForAnalysis(raw, sliced, scale) : decodeTensor(raw, sliced, scale);
         return { data, rows: slice.shape[0] ?? 1, cols: slice.shape.slice(1).reduce((a, b) => a * b, 1), contentHash: await hash };
-      },
+      }) as TensorSource['read'],
     };
   },
 };
@@ -123,26 +127,35 @@ export function setStreamedReadBytes(bytes: number): number {
  * A large BF16 tensor (a 32000x4096 embedding is 262 MB) read by range requests of `streamedReadBytes`, each piece
  * hashed and decoded into the float32 result as it arrives: the same values, content hash and errors as one read +
  * decodeTensor, but the raw bytes are never all held at once (one read held them twice, body chunks and the joined
- * copy, beside the 524 MB decoded: ~1 GB for one embedding).
+ * copy, beside the 524 MB decoded: ~1 GB for one embedding). With `keepBits` the pieces are copied into one array of
+ * BF16 bits instead (a Bf16Matrix, half the bytes of float32), their non-finite values counted from the bits.
  */
 async function readBf16Streamed(
   source: ByteSource,
   entry: CheckpointTensor,
   slice: { start: number; end: number; shape: number[] },
+  keepBits: boolean,
   signal?: AbortSignal,
-): Promise<{ data: Float32Array; rows: number; cols: number; contentHash: string }> {
+): Promise<{ data: Float32Array | Bf16Matrix; rows: number; cols: number; contentHash: string }> {
   const where = { file: entry.file ?? source.label, tensor: entry.name };
   const count = slice.shape.reduce((a, b) => a * b, 1);
   if (count * 2 !== slice.end - slice.start) {
     throw new SafetensorsError({ ...where, problem: `${slice.end - slice.start} bytes do not match BF16 x ${JSON.stringify(slice.shape)}` });
   }
-  const data = new Float32Array(count);
+  const bits = keepBits ? new Uint16Array(count) : null;
+  const data = bits ? new Bf16Matrix(bits) : new Float32Array(count);
   const hasher = await createContentHasher();
   let bad = 0;
   for (let at = slice.start; at < slice.end; at += streamedReadBytes) {
     const raw = await readExactly(source, at, Math.min(slice.end, at + streamedReadBytes), signal);
     hasher.update(raw);
-    bad += decodeBf16Into(raw, data, (at - slice.start) / 2);
+    const element = (at - slice.start) / 2;
+    if (bits) {
+      bad += countNonFiniteBf16(raw);
+      new Uint8Array(bits.buffer, element * 2, raw.length).set(raw);
+    } else {
+      bad += decodeBf16Into(raw, data as Float32Array, element);
+    }
   }
   if (bad > 0) throw new NonFiniteTensorError({ ...where, count: bad, total: count });
   return { data, rows: slice.shape[0] ?? 1, cols: slice.shape.slice(1).reduce((a, b) => a * b, 1), contentHash: hasher.digest() };

@@ -11,7 +11,7 @@
  * this one runs on the calling thread (the same kernel code on a small private memory: bitwise the
  * result it had on a worker), so a caller with the next layer queued keeps both cores busy instead of
  * leaving one idle during QL. The outlier scan's pass over W (deflate.ts) runs on that private memory
- * too (`scanPassF32`). A job given an AbortSignal stops at its next round (the speculative
+ * too (`scanPassWasm`). A job given an AbortSignal stops at its next round (the speculative
  * solve of eigen-js.ts).
  * N = min(2, availableParallelism()) workers (override with ALPHABOARD_WASM_THREADS or
  * `configurePool`) are spawned lazily, `unref()`ed so they never keep a process alive, and run each
@@ -31,6 +31,7 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import { fillDeflated, splitLowRank, type LowRank } from '../low-rank';
+import { asFloat, Bf16Matrix, type WeightMatrix } from '../bf16-matrix';
 
 const PAGE = 65536;
 const MAX_PAGES = 65536; // 4 GiB: wasm32 address space
@@ -195,12 +196,23 @@ function slabWidth(n: number, k: number, bpe: number, kc: number, slabBytes: num
   return Math.min(k, chunks * kc);
 }
 
+/** Element types of W in kernel memory (gram.ts's SRC_*). */
+const SRC_F32 = 0;
+const SRC_F64 = 1;
+const SRC_BF16 = 2;
+
+/** W's entries as the typed array the kernels read (BF16 as its bits) and its source type. */
+function kernelSource(data: WeightMatrix): { array: Float32Array | Float64Array | Uint16Array; srcType: number } {
+  if (data instanceof Bf16Matrix) return { array: data.bits, srcType: SRC_BF16 };
+  return { array: data, srcType: data instanceof Float64Array ? SRC_F64 : SRC_F32 };
+}
+
 /**
  * Copies the slab [kBegin, kEnd) of W's inner dimension to `at`: W's rows kBegin..kEnd-1 (contiguous)
  * when rows > cols (A = Wᵀ), else W's columns kBegin..kEnd-1 of every row, packed rows x width.
  */
-function copySlab(mem: WebAssembly.Memory, at: number, data: Float32Array | Float64Array, rows: number, cols: number, kBegin: number, kEnd: number): void {
-  const Ctor = data instanceof Float64Array ? Float64Array : Float32Array;
+function copySlab(mem: WebAssembly.Memory, at: number, data: Float32Array | Float64Array | Uint16Array, rows: number, cols: number, kBegin: number, kEnd: number): void {
+  const Ctor = data instanceof Float64Array ? Float64Array : data instanceof Uint16Array ? Uint16Array : Float32Array;
   const width = kEnd - kBegin;
   if (rows > cols) {
     new Ctor(mem.buffer, at, width * cols).set(data.subarray(kBegin * cols, kEnd * cols));
@@ -268,6 +280,8 @@ interface KernelJobResult {
   timings: EigenJobTimings;
 }
 
+type ScanRows = (src: number, rows: number, cols: number, x: number, y: number, z: number, wantFro: number, fro: number) => number;
+
 /** Bytes of W's rows copied into the calling thread's kernel memory at a time by the outlier scan's pass. */
 const SCAN_BLOCK_BYTES = 8 << 20;
 
@@ -279,12 +293,14 @@ const SCAN_BLOCK_BYTES = 8 << 20;
 class LocalKernels {
   private readonly memory = new WebAssembly.Memory({ initial: 64, maximum: MAX_PAGES, shared: true });
   private readonly tql: (n: number, d: number, e: number) => number;
-  private readonly scanRows: (src: number, rows: number, cols: number, x: number, y: number, z: number, wantFro: number, fro: number) => number;
+  private readonly scanRows: ScanRows;
+  private readonly scanRowsBf16: ScanRows;
 
   constructor(module: WebAssembly.Module) {
     const instance = new WebAssembly.Instance(module, { env: { memory: this.memory, now: () => performance.now() } });
     this.tql = instance.exports.tqlRootFree as LocalKernels['tql'];
-    this.scanRows = instance.exports.scanRowsF32 as LocalKernels['scanRows'];
+    this.scanRows = instance.exports.scanRowsF32 as ScanRows;
+    this.scanRowsBf16 = instance.exports.scanRowsBf16 as ScanRows;
   }
 
   private reserve(bytes: number): ArrayBuffer {
@@ -308,24 +324,28 @@ class LocalKernels {
   }
 
   /**
-   * One pass of the outlier scan over a float32 W (rows x cols): y = W·X (rows x 2), z = Wᵀ·y (cols x 2), both
-   * interleaved as X, and the sum of squares of W's entries when `wantFro` (else 0). W enters the kernel memory
-   * SCAN_BLOCK_BYTES of rows at a time.
+   * One pass of the outlier scan over a float32 or BF16 W (rows x cols): y = W·X (rows x 2), z = Wᵀ·y (cols x 2),
+   * both interleaved as X, and the sum of squares of W's entries when `wantFro` (else 0). W enters the kernel memory
+   * SCAN_BLOCK_BYTES of rows at a time (BF16 as its bits, converted in the kernel).
    */
-  scanPass(data: Float32Array, rows: number, cols: number, x: Float64Array, y: Float64Array, z: Float64Array, wantFro: boolean): number {
-    const block = Math.max(4, Math.floor(SCAN_BLOCK_BYTES / (4 * cols)));
+  scanPass(data: Float32Array | Bf16Matrix, rows: number, cols: number, x: Float64Array, y: Float64Array, z: Float64Array, wantFro: boolean): number {
+    const w = data instanceof Bf16Matrix ? data.bits : data;
+    const scanRows = data instanceof Bf16Matrix ? this.scanRowsBf16 : this.scanRows;
+    const Ctor = w instanceof Uint16Array ? Uint16Array : Float32Array;
+    const bpe = Ctor.BYTES_PER_ELEMENT;
+    const block = Math.max(4, Math.floor(SCAN_BLOCK_BYTES / (bpe * cols)));
     const xAt = RESERVED;
     const zAt = xAt + 16 * cols;
     const yAt = zAt + 16 * cols;
     const wAt = yAt + 16 * block;
-    const buffer = this.reserve(wAt - RESERVED + 4 * block * cols);
+    const buffer = this.reserve(wAt - RESERVED + bpe * block * cols);
     new Float64Array(buffer, xAt, 2 * cols).set(x.subarray(0, 2 * cols));
     new Float64Array(buffer, zAt, 2 * cols).fill(0);
     let fro = 0;
     for (let i0 = 0; i0 < rows; i0 += block) {
       const count = Math.min(block, rows - i0);
-      new Float32Array(buffer, wAt, count * cols).set(data.subarray(i0 * cols, (i0 + count) * cols));
-      fro = this.scanRows(wAt, count, cols, xAt, yAt, zAt, wantFro ? 1 : 0, fro);
+      new Ctor(buffer, wAt, count * cols).set(w.subarray(i0 * cols, (i0 + count) * cols));
+      fro = scanRows(wAt, count, cols, xAt, yAt, zAt, wantFro ? 1 : 0, fro);
       y.set(new Float64Array(buffer, yAt, 2 * count), 2 * i0);
     }
     z.set(new Float64Array(buffer, zAt, 2 * cols));
@@ -348,10 +368,11 @@ function localKernels(variant: WasmVariant | null = wasmVariant()): LocalKernels
 }
 
 /**
- * deflate.ts's scan pass (two columns) over a float32 W in WebAssembly SIMD on the calling thread: the same numbers
- * bit for bit. Throws where the kernels do not run (eigen-wasm.ts offers it only beside the kernels).
+ * deflate.ts's scan pass (two columns) over a float32 or BF16 W in WebAssembly SIMD on the calling thread: the same
+ * numbers bit for bit (BF16: those of its float32 decoding). Throws where the kernels do not run (eigen-wasm.ts offers
+ * it only beside the kernels).
  */
-export function scanPassF32(data: Float32Array, rows: number, cols: number, x: Float64Array, y: Float64Array, z: Float64Array, wantFro: boolean): number {
+export function scanPassWasm(data: Float32Array | Bf16Matrix, rows: number, cols: number, x: Float64Array, y: Float64Array, z: Float64Array, wantFro: boolean): number {
   const kernels = localKernels();
   if (!kernels) throw new Error('WebAssembly kernels unavailable');
   return kernels.scanPass(data, rows, cols, x, y, z, wantFro);
@@ -455,7 +476,7 @@ export class KernelPool {
    * float64 slab by slab as the slabs are copied in (low-rank.ts: each entry rounded once), so the
    * dense float64 matrix never exists.
    */
-  eigenvalues(data: Float32Array | Float64Array, rows: number, cols: number, lowRank?: LowRank, signal?: AbortSignal): Promise<{ values: Float64Array; timings: EigenJobTimings }> {
+  eigenvalues(data: WeightMatrix, rows: number, cols: number, lowRank?: LowRank, signal?: AbortSignal): Promise<{ values: Float64Array; timings: EigenJobTimings }> {
     const kernels = this.queue.then(() => this.runEigen(data, rows, cols, lowRank, signal));
     this.queue = kernels.catch(() => undefined);
     // QL waits one macrotask, so a job queued behind this one posts its first slab to the workers before it
@@ -494,12 +515,14 @@ export class KernelPool {
     return replies;
   }
 
-  private async runEigen(data: Float32Array | Float64Array, rows: number, cols: number, lowRank?: LowRank, signal?: AbortSignal) {
+  private async runEigen(data: WeightMatrix, rows: number, cols: number, lowRank?: LowRank, signal?: AbortSignal) {
     signal?.throwIfAborted();
     this.start();
     const split = lowRank && lowRank.k > 0 ? splitLowRank(lowRank) : null;
-    const isF64 = split !== null || data instanceof Float64Array;
-    const bpe = isF64 ? 8 : 4;
+    // W₁ = W − L·Rᵀ enters as float64; W itself as stored (float32, float64 or BF16 bits, converted in the kernels)
+    const source = split ? null : kernelSource(data);
+    const srcType = source ? source.srcType : SRC_F64;
+    const bpe = srcType === SRC_F64 ? 8 : srcType === SRC_BF16 ? 2 : 4;
     const n = Math.min(rows, cols);
     const k = Math.max(rows, cols);
     const slab = slabWidth(n, k, bpe, this.kc, this.slabBytes);
@@ -507,7 +530,7 @@ export class KernelPool {
     const mem = this.ensureMemory(layout.end);
     new Int32Array(mem.buffer, layout.ctrl, 16).fill(0);
     new Int32Array(mem.buffer, layout.bandCtrl, 4 + 2 * this.threads).fill(0);
-    const common = { layout, isF64, rows, cols, n, nthreads: this.threads };
+    const common = { layout, srcType, rows, cols, n, nthreads: this.threads };
 
     // The Gram matrix, one slab of the inner dimension at a time: W enters kernel memory slab by slab, the next slab
     // copied into the second buffer while the kernels work on the current one. Under a signal (a speculative solve,
@@ -524,10 +547,11 @@ export class KernelPool {
       const tc = performance.now();
       if (split) {
         const width = kEnd - kBegin;
-        if (rows > cols) fillDeflated(data, cols, split, kBegin, kEnd, 0, cols, new Float64Array(mem.buffer, at, width * cols), cols, 1);
-        else fillDeflated(data, cols, split, 0, rows, kBegin, kEnd, new Float64Array(mem.buffer, at, rows * width), width, 1);
+        const w = asFloat(data);
+        if (rows > cols) fillDeflated(w, cols, split, kBegin, kEnd, 0, cols, new Float64Array(mem.buffer, at, width * cols), cols, 1);
+        else fillDeflated(w, cols, split, 0, rows, kBegin, kEnd, new Float64Array(mem.buffer, at, rows * width), width, 1);
       } else {
-        copySlab(mem, at, data, rows, cols, kBegin, kEnd);
+        copySlab(mem, at, source!.array, rows, cols, kBegin, kEnd);
       }
       copyMs += performance.now() - tc;
     };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { findSpikes, fusedPass } from '../deflate';
 import { gaussianMatrix, seededRandom } from '../testing/planted';
-import { loadKernelModule, scanPassF32 } from './pool';
+import { loadKernelModule, scanPassWasm } from './pool';
 
 /** Runs the JS pass and the kernels' pass on the same input; every output must be the same number, bit for bit. */
 function bothPasses(w: Float32Array, rows: number, cols: number, wantFro: boolean, seed: number) {
@@ -10,7 +10,7 @@ function bothPasses(w: Float32Array, rows: number, cols: number, wantFro: boolea
   const js = { y: new Float64Array(2 * rows), z: new Float64Array(2 * cols), fro: 0 };
   const kernel = { y: new Float64Array(2 * rows), z: new Float64Array(2 * cols).fill(7), fro: 0 };
   js.fro = fusedPass(w, rows, cols, x, 2, js.y, js.z, wantFro);
-  kernel.fro = scanPassF32(w, rows, cols, x, kernel.y, kernel.z, wantFro);
+  kernel.fro = scanPassWasm(w, rows, cols, x, kernel.y, kernel.z, wantFro);
   return { js, kernel };
 }
 
@@ -62,7 +62,7 @@ describe.skipIf(!loadKernelModule())('the outlier scan pass in the kernels (scan
     const b = Float64Array.from({ length: cols }, () => rand() - 0.5);
     for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) w[i * cols + j] += 0.4 * a[i] * b[j];
     const plain = findSpikes(w, rows, cols);
-    const fast = findSpikes(w, rows, cols, undefined, scanPassF32);
+    const fast = findSpikes(w, rows, cols, undefined, scanPassWasm);
     expect(plain).not.toBeNull();
     expect(fast!.k).toBe(plain!.k);
     expect(fast!.iterations).toBe(plain!.iterations);

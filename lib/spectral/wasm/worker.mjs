@@ -29,9 +29,10 @@ parentPort.on('message', (job) => {
   try {
     const L = job.layout;
     if (job.op === 'gram') {
-      // one slab of W's inner dimension (at job.src), added to G (zeroed by the first slab)
+      // one slab of W's inner dimension (at job.src; element type job.srcType: 0 f32, 1 f64, 2 bf16), added to G
+      // (zeroed by the first slab)
       const t0 = performance.now();
-      k.gramLower(tid, job.nthreads, L.ctrl, job.src, job.isF64 ? 1 : 0, job.rows, job.cols, L.g, L.ld, L.pack0, L.pack1, job.kc, job.kBegin, job.kEnd);
+      k.gramLower(tid, job.nthreads, L.ctrl, job.src, job.srcType, job.rows, job.cols, L.g, L.ld, L.pack0, L.pack1, job.kc, job.kBegin, job.kEnd);
       parentPort.postMessage({ id: job.id, ok: true, timings: { gram_ms: performance.now() - t0 } });
       return;
     }

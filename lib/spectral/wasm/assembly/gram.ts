@@ -4,6 +4,9 @@
 // dimension k = max(rows, cols). Only the lower triangle of G is produced, stored column-major
 // with leading dimension `ld` (ld >= n, a multiple of 4, padding rows/columns are zero).
 //
+// Source types (SRC_*): W's slab is float32, float64 or bfloat16 (its stored bits, 2 bytes each: the
+// host need not decode a BF16 checkpoint first).
+//
 // Precision: every element of A is converted to float64 when it is packed (exact for f32/bf16/f16
 // input), products of two converted f32 values are exact in float64 (24 + 24 < 53 bits), and all
 // sums are float64. The result is therefore the float64 Gram of the stored matrix, as accurate as
@@ -29,16 +32,42 @@ import { micro4x4 } from './micro';
 
 const IBLOCK_STRIPS: i32 = 48;
 
-@inline function loadA(src: usize, isF64: bool, idx: usize): f64 {
-  return isF64 ? load<f64>(src + (idx << 3)) : <f64>load<f32>(src + (idx << 2));
+/** Source element types of W's slab (the host's `srcType`). */
+export const SRC_F32: i32 = 0;
+export const SRC_F64: i32 = 1;
+export const SRC_BF16: i32 = 2;
+
+/** A bfloat16 (its 16 stored bits) as the float32 it denotes, exactly: the bits are float32's upper half. */
+@inline export function bf16ToF32(bits: u32): f32 {
+  return reinterpret<f32>(bits << 16);
 }
+
+/** Element idx of the slab as float64; T = f32, f64 or u16 (bfloat16 bits). */
+@inline function loadA<T>(src: usize, idx: usize): f64 {
+  if (sizeof<T>() == 8) return load<f64>(src + (idx << 3));
+  if (sizeof<T>() == 2) return <f64>bf16ToF32(<u32>load<u16>(src + (idx << 1)));
+  return <f64>load<f32>(src + (idx << 2));
+}
+
+type PackStrips = (src: usize, trans: bool, cols: i32, sw: i32, n: i32, kk0: i32, kc: i32, s0: i32, s1: i32, pack: usize) => void;
 
 /**
  * Packs rows [4*s0, 4*s1) of A, slab-local inner range [kk0, kk0 + kc), into `pack` (strip s at
- * s*4*kc). The slab at `src` is W[:, slab] (rows x sw, row-major) when A = W, W[slab, :] when A = Wᵀ.
+ * s*4*kc). The slab at `src` is W[:, slab] (rows x sw, row-major) when A = W, W[slab, :] when A = Wᵀ,
+ * its elements of type T.
  */
-function packStrips(
-  src: usize, isF64: bool, trans: bool, cols: i32, sw: i32, n: i32,
+function packF32(src: usize, trans: bool, cols: i32, sw: i32, n: i32, kk0: i32, kc: i32, s0: i32, s1: i32, pack: usize): void {
+  packStripsOf<f32>(src, trans, cols, sw, n, kk0, kc, s0, s1, pack);
+}
+function packF64(src: usize, trans: bool, cols: i32, sw: i32, n: i32, kk0: i32, kc: i32, s0: i32, s1: i32, pack: usize): void {
+  packStripsOf<f64>(src, trans, cols, sw, n, kk0, kc, s0, s1, pack);
+}
+function packBf16(src: usize, trans: bool, cols: i32, sw: i32, n: i32, kk0: i32, kc: i32, s0: i32, s1: i32, pack: usize): void {
+  packStripsOf<u16>(src, trans, cols, sw, n, kk0, kc, s0, s1, pack);
+}
+
+@inline function packStripsOf<T>(
+  src: usize, trans: bool, cols: i32, sw: i32, n: i32,
   kk0: i32, kc: i32, s0: i32, s1: i32, pack: usize,
 ): void {
   if (!trans) {
@@ -50,7 +79,7 @@ function packStrips(
         if (i < n) {
           const base = <usize>i * sw + kk0;
           for (let kk = 0; kk < kc; kk++) {
-            store<f64>(dst + ((<usize>(kk * 4 + q)) << 3), loadA(src, isF64, base + kk));
+            store<f64>(dst + ((<usize>(kk * 4 + q)) << 3), loadA<T>(src, base + kk));
           }
         } else {
           for (let kk = 0; kk < kc; kk++) store<f64>(dst + ((<usize>(kk * 4 + q)) << 3), 0.0);
@@ -65,10 +94,15 @@ function packStrips(
         const dst = pack + ((<usize>s * 4 * kc + kk * 4) << 3);
         const i0 = s * 4;
         if (i0 + 4 <= n) {
-          if (isF64) {
+          if (sizeof<T>() == 8) {
             const p = src + ((rowBase + i0) << 3);
             v128.store(dst, v128.load(p));
             v128.store(dst, v128.load(p, 16), 16);
+          } else if (sizeof<T>() == 2) {
+            // 4 bfloat16 -> 4 float32 (the bits shifted to the upper half) -> 2 + 2 float64
+            const v = i32x4.shl(i32x4.extend_low_i16x8_u(v128.load64_zero(src + ((rowBase + i0) << 1))), 16);
+            v128.store(dst, f64x2.promote_low_f32x4(v));
+            v128.store(dst, f64x2.promote_low_f32x4(v128.shuffle<u32>(v, v, 2, 3, 0, 1)), 16);
           } else {
             const v = v128.load(src + ((rowBase + i0) << 2));
             v128.store(dst, f64x2.promote_low_f32x4(v));
@@ -77,7 +111,7 @@ function packStrips(
         } else {
           for (let q = 0; q < 4; q++) {
             const i = i0 + q;
-            store<f64>(dst + (<usize>q << 3), i < n ? loadA(src, isF64, rowBase + i) : 0.0);
+            store<f64>(dst + (<usize>q << 3), i < n ? loadA<T>(src, rowBase + i) : 0.0);
           }
         }
       }
@@ -87,12 +121,12 @@ function packStrips(
 
 /**
  * Thread `tid` of `nthreads` adds its share of the slab [kBegin, kEnd) to G (lower triangle) = A Aᵀ.
- * src: the slab of W (f32 or f64, see packStrips) for W of shape rows x cols; g: ld*ld f64, zeroed
+ * src: the slab of W (element type `srcType`: SRC_F32, SRC_F64 or SRC_BF16; see packStrips) for W of shape rows x cols; g: ld*ld f64, zeroed
  * here when kBegin = 0; pack0/pack1: ld*kc f64 each.
  */
 export function gramLower(
   tid: i32, nthreads: i32, ctrl: usize,
-  src: usize, isF64: bool, rows: i32, cols: i32,
+  src: usize, srcType: i32, rows: i32, cols: i32,
   g: usize, ld: i32, pack0: usize, pack1: usize, kc: i32,
   kBegin: i32, kEnd: i32,
 ): void {
@@ -112,11 +146,14 @@ export function gramLower(
   const js0 = triangleSplit(0, strips, strips, tid, nthreads, 1);
   const js1 = triangleSplit(0, strips, strips, tid + 1, nthreads, 1);
 
+  // one packing routine per source type, called through a table so that gramLower keeps one call site (the machine
+  // code V8 makes of its micro-kernel loop is sensitive to the shape of the function around it)
+  const packStrips: PackStrips = srcType == SRC_F64 ? packF64 : srcType == SRC_BF16 ? packBf16 : packF32;
   let chunk = 0;
   for (let kk0 = 0; kk0 < k; kk0 += kc) {
     const kcq = min(kc, k - kk0);
     const pack = (chunk & 1) ? pack1 : pack0;
-    packStrips(src, isF64, trans, cols, k, n, kk0, kcq, ps0, ps1, pack);
+    packStrips(src, trans, cols, k, n, kk0, kcq, ps0, ps1, pack);
     barrier(ctrl, nthreads);
     const stripBytes = (<usize>kcq * 4) << 3;
     for (let ib = js0; ib < strips; ib += IBLOCK_STRIPS) {

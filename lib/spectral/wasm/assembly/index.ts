@@ -5,4 +5,4 @@ export { tridiagLower } from './tridiag';
 export { tqlRootFree } from './tql';
 export { denseToBand } from './dense-band';
 export { bandToTridiag, bandToTridiagSpmd } from './band-tridiag';
-export { scanRowsF32 } from './scan';
+export { scanRowsF32, scanRowsBf16 } from './scan';

@@ -43,8 +43,8 @@ const DECODED_IN_PLACE = new Set(['F32', 'F64']);
 
 /**
  * Bytes a read of `unit` holds once decoded: the raw bytes plus, for narrower dtypes, the float32 values. An upper
- * bound for BF16, which safetensors reads for analysis keep as its bits (lib/spectral/bf16-matrix.ts) while PyTorch
- * storages are decoded.
+ * bound for BF16, which reads for analysis keep as its bits (lib/spectral/bf16-matrix.ts) unless it is a strided
+ * PyTorch view.
  */
 export function decodedBytes(unit: Pick<LayerUnit, 'bytes' | 'shape'>, dtype: string): number {
   if (DECODED_IN_PLACE.has(dtype)) return unit.bytes;

@@ -12,6 +12,7 @@ export {
 } from './pickle';
 export {
   decodePytorchTensor,
+  decodePytorchTensorForAnalysis,
   DEFAULT_MAX_PICKLE_BYTES,
   detectPytorchFormat,
   matrixDims,

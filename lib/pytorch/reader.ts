@@ -19,7 +19,8 @@
  */
 import type { ByteSource } from '@/lib/safetensors/byte-source';
 import { countNonFinite } from '@/lib/safetensors/decode';
-import { decodeElements, DTYPE_BITS, isDecodableDtype, isKnownDtype } from '@/lib/safetensors/dtype';
+import { countNonFiniteBf16, decodeElements, DTYPE_BITS, isDecodableDtype, isKnownDtype } from '@/lib/safetensors/dtype';
+import { Bf16Matrix } from '@/lib/spectral/bf16-matrix';
 import { NonFiniteTensorError, UnsupportedDtypeError } from '@/lib/safetensors/errors';
 import { PytorchCheckpointError } from './errors';
 import { gatherStrided, isContiguous, maxRelativeIndex, shapeNumel } from './gather';
@@ -473,6 +474,35 @@ export function matrixDims(shape: readonly number[]): { rows: number; cols: numb
  * NonFiniteTensorError for NaN/Inf, PytorchCheckpointError for inconsistent input.
  */
 export function decodePytorchTensor(bytes: Uint8Array, entry: PytorchTensorEntry): PytorchMatrix {
+  const { where, rows, cols, n, spanElems } = checkSpan(bytes, entry);
+  if (n === 0) return { data: entry.dtype === 'F64' ? new Float64Array(0) : new Float32Array(0), rows, cols };
+  const span = decodeElements(bytes, entry.dtype, spanElems, where);
+  const data = isContiguous(entry.shape, entry.stride) ? span : gatherStrided(span, entry.shape, entry.stride, 0);
+  const bad = countNonFinite(data);
+  if (bad > 0) throw new NonFiniteTensorError({ ...where, count: bad, total: n });
+  return { data, rows, cols };
+}
+
+/**
+ * decodePytorchTensor for the spectral core, which reads BF16 in its kernels: a contiguous BF16 tensor comes back as
+ * its bits (a Bf16Matrix over `bytes`, or over an aligned copy), with the same checks and errors (NaN/Inf counted
+ * from the bits); a strided one, and every other dtype, decoded as decodePytorchTensor does.
+ */
+export function decodePytorchTensorForAnalysis(
+  bytes: Uint8Array,
+  entry: PytorchTensorEntry,
+): { data: Float32Array | Float64Array | Bf16Matrix; rows: number; cols: number } {
+  if (entry.dtype !== 'BF16' || !isContiguous(entry.shape, entry.stride)) return decodePytorchTensor(bytes, entry);
+  const { where, rows, cols, n } = checkSpan(bytes, entry);
+  if (n === 0) return decodePytorchTensor(bytes, entry);
+  const bad = countNonFiniteBf16(bytes);
+  if (bad > 0) throw new NonFiniteTensorError({ ...where, count: bad, total: n });
+  const even = bytes.byteOffset % 2 === 0 ? bytes : bytes.slice();
+  return { data: new Bf16Matrix(new Uint16Array(even.buffer, even.byteOffset, n)), rows, cols };
+}
+
+/** The checks of a tensor's stored span (byte count, dtype, shape/stride against the span); its dimensions. */
+function checkSpan(bytes: Uint8Array, entry: PytorchTensorEntry) {
   const file = entry.file ?? 'pytorch';
   const where = { file, tensor: entry.name };
   const fail = (problem: string): never => {
@@ -489,12 +519,7 @@ export function decodePytorchTensor(bytes: Uint8Array, entry: PytorchTensorEntry
   if (entry.shape.length !== entry.stride.length || maxRel === null || maxRel + 1 > spanElems || (n > 0 && maxRel + 1 !== spanElems)) {
     fail(`shape ${JSON.stringify(entry.shape)} / stride ${JSON.stringify(entry.stride)} do not match a span of ${spanElems} elements`);
   }
-  if (n === 0) return { data: entry.dtype === 'F64' ? new Float64Array(0) : new Float32Array(0), rows, cols };
-  const span = decodeElements(bytes, entry.dtype, spanElems, where);
-  const data = isContiguous(entry.shape, entry.stride) ? span : gatherStrided(span, entry.shape, entry.stride, 0);
-  const bad = countNonFinite(data);
-  if (bad > 0) throw new NonFiniteTensorError({ ...where, count: bad, total: n });
-  return { data, rows, cols };
+  return { where, rows, cols, n, spanElems };
 }
 
 /** Read one tensor: only bytes [entry.start, entry.end) are fetched. */

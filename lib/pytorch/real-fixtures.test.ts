@@ -8,7 +8,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { fileSource, UnsupportedDtypeError } from '@/lib/safetensors';
-import { readPytorchIndex, readPytorchTensor, readPytorchTensors, type PytorchMatrix } from './index';
+import { asFloat, Bf16Matrix } from '@/lib/spectral/bf16-matrix';
+import { openLocalSource } from '@/lib/checkpoint/open';
+import { decodePytorchTensorForAnalysis, readPytorchIndex, readPytorchTensor, readPytorchTensors, type PytorchMatrix } from './index';
 
 const DIR = fileURLToPath(new URL('./__fixtures__/real/', import.meta.url));
 
@@ -87,5 +89,36 @@ describe('checkpoint shapes', () => {
     const [a, b] = ['embed.weight', 'lm_head.weight'].map((n) => idx.tensors.find((t) => t.name === n)!);
     expect(a.storageKey).toBe(b.storageKey);
     expect([a.start, a.end]).toEqual([b.start, b.end]);
+  });
+});
+
+describe('BF16 kept as its bits for the spectral core (real torch files)', () => {
+  const withBf16 = Object.entries(expected).filter(([, want]) => Object.values(want.tensors).some((t) => t.dtype === 'BF16'));
+
+  it('has BF16 tensors to test, contiguous and strided', () => {
+    const all = withBf16.flatMap(([, want]) => Object.values(want.tensors).filter((t) => t.dtype === 'BF16'));
+    expect(all.some((t) => t.stride[t.stride.length - 1] === 1)).toBe(true);
+    expect(all.some((t) => t.stride[t.stride.length - 1] !== 1)).toBe(true);
+  });
+
+  it.each(withBf16.map(([file]) => file))('%s: contiguous BF16 comes back as bits, strided BF16 decoded; every value as torch loads it', async (file) => {
+    const want = expected[file];
+    const source = await fileSource(DIR + file);
+    const index = await readPytorchIndex(source);
+    for (const entry of index.tensors.filter((t) => t.dtype === 'BF16')) {
+      const bytes = await source.read(entry.start, entry.end);
+      const m = decodePytorchTensorForAnalysis(bytes, { ...entry, file });
+      const contiguous = entry.stride.every((s, i) => s === entry.shape.slice(i + 1).reduce((a, b) => a * b, 1));
+      expect(m.data instanceof Bf16Matrix, entry.name).toBe(contiguous && entry.shape.reduce((a, b) => a * b, 1) > 0);
+      expect(Array.from(asFloat(m.data)), entry.name).toEqual(want.tensors[entry.name].values);
+    }
+    // through the tensor-source seam, as the pipeline and the CLI read it
+    const seam = await openLocalSource(DIR + file);
+    for (const t of seam.tensors.filter((x) => x.dtype === 'BF16')) {
+      const kept = await seam.read(t, { keepBf16: true });
+      const decoded = await seam.read(t);
+      expect(Array.from(asFloat(kept.data)), t.name).toEqual(Array.from(decoded.data));
+      expect(kept.contentHash).toBe(decoded.contentHash);
+    }
   });
 });

@@ -5,11 +5,12 @@
  * (zip directory and data.pkl by range reads, or a legacy file), then each tensor is read by the byte range of the
  * storage span it views and gathered into its logical row-major matrix. Nothing in a pickle is ever executed.
  */
-import { decodePytorchTensor, maxRelativeIndex, readPytorchIndex, type PytorchTensorEntry } from '@/lib/pytorch';
+import { decodePytorchTensor, decodePytorchTensorForAnalysis, maxRelativeIndex, readPytorchIndex, type PytorchTensorEntry } from '@/lib/pytorch';
 import { byteLength, isDecodableDtype, UnsupportedDtypeError, type ByteSource, type SafetensorsDtype } from '@/lib/safetensors';
 import { contentHash } from '../content-hash';
 import { CheckpointError } from '../errors';
 import { mapLimit } from '../slices';
+import { Bf16Matrix, type WeightMatrix } from '@/lib/spectral/bf16-matrix';
 import { naturalOrder, readShardIndex, weightsLayout, type LayoutNames } from './weights-layout';
 import type { CheckpointFileInfo, CheckpointFormat, CheckpointFormatName, DecodedMatrix, ReadOptions, SourceTensor, TensorSource } from '../types';
 
@@ -77,17 +78,20 @@ export const pytorchFormat: CheckpointFormat = {
       files: weights.map((p) => byFile.get(p) ?? { path: p, size: sources.get(p)!.size }),
       tensors,
       config,
-      // PyTorch storages are decoded to floats whatever `keepBf16` says (the option allows it).
-      read: (async (tensor: SourceTensor, options: ReadOptions = {}): Promise<DecodedMatrix> => {
+      read: (async (tensor: SourceTensor, options: ReadOptions = {}): Promise<DecodedMatrix<WeightMatrix>> => {
         const stored = byName.get(tensor.name);
         if (!stored) throw new CheckpointError({ file: location.label, tensor: tensor.name, problem: 'not a tensor of this checkpoint' });
         const source = sources.get(stored.path)!;
         const entry = { ...expertSlice(stored, options.expert), file: source.label };
         if (!isDecodableDtype(entry.dtype)) throw new UnsupportedDtypeError({ file: source.label, tensor: entry.name, dtype: entry.dtype });
         const bytes = await spans.read(source, stored, entry, options.signal);
-        const m = decodePytorchTensor(bytes, entry);
+        // contiguous BF16 kept as its bits when asked (the kernels convert it), else floats
+        const m = options.keepBf16 ? decodePytorchTensorForAnalysis(bytes, entry) : decodePytorchTensor(bytes, entry);
         // A view into a cached shared storage must not alias the cache.
-        const data = m.data.buffer === bytes.buffer && spans.isShared(stored) ? m.data.slice() : m.data;
+        const shared = spans.isShared(stored);
+        const data = m.data instanceof Bf16Matrix
+          ? (shared && m.data.bits.buffer === bytes.buffer ? new Bf16Matrix(m.data.bits.slice()) : m.data)
+          : m.data.buffer === bytes.buffer && shared ? m.data.slice() : m.data;
         return { data, rows: m.rows, cols: m.cols, contentHash: await contentHash(bytes) };
       }) as TensorSource['read'],
     };

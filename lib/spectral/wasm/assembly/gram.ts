@@ -51,6 +51,12 @@ export const SRC_BF16: i32 = 2;
 
 type PackStrips = (src: usize, trans: bool, cols: i32, sw: i32, n: i32, kk0: i32, kc: i32, s0: i32, s1: i32, pack: usize) => void;
 
+/** 4 consecutive values from element idx as float32 lanes: T = f32, or u16 (bfloat16 bits, shifted into place). */
+@inline function load4<T>(src: usize, idx: usize): v128 {
+  if (sizeof<T>() == 2) return i32x4.shl(i32x4.extend_low_i16x8_u(v128.load64_zero(src + (idx << 1))), 16);
+  return v128.load(src + (idx << 2));
+}
+
 /**
  * Packs rows [4*s0, 4*s1) of A, slab-local inner range [kk0, kk0 + kc), into `pack` (strip s at
  * s*4*kc). The slab at `src` is W[:, slab] (rows x sw, row-major) when A = W, W[slab, :] when A = Wᵀ,
@@ -74,11 +80,32 @@ function packBf16(src: usize, trans: bool, cols: i32, sw: i32, n: i32, kk0: i32,
     // A = W, row i of A is row i of W: contiguous along kk.
     for (let s = s0; s < s1; s++) {
       const dst = pack + ((<usize>s * 4 * kc) << 3);
+      let kkDone = 0;
+      if (sizeof<T>() != 8 && s * 4 + 4 <= n) {
+        // a whole strip of float32/bfloat16 rows: 4 values of each of its 4 rows at a time, transposed in registers
+        kkDone = kc & ~3;
+        const r0 = <usize>(s * 4) * sw + kk0, r1 = r0 + <usize>sw, r2 = r1 + <usize>sw, r3 = r2 + <usize>sw;
+        for (let kk = 0; kk < kkDone; kk += 4) {
+          const a = load4<T>(src, r0 + kk), b = load4<T>(src, r1 + kk);
+          const c = load4<T>(src, r2 + kk), d = load4<T>(src, r3 + kk);
+          const ab0 = v128.shuffle<u32>(a, b, 0, 4, 1, 5), cd0 = v128.shuffle<u32>(c, d, 0, 4, 1, 5); // kk, kk+1
+          const ab1 = v128.shuffle<u32>(a, b, 2, 6, 3, 7), cd1 = v128.shuffle<u32>(c, d, 2, 6, 3, 7); // kk+2, kk+3
+          const o = dst + ((<usize>kk * 4) << 3);
+          v128.store(o, f64x2.promote_low_f32x4(ab0));
+          v128.store(o, f64x2.promote_low_f32x4(cd0), 16);
+          v128.store(o, f64x2.promote_low_f32x4(v128.shuffle<u32>(ab0, ab0, 2, 3, 0, 1)), 32);
+          v128.store(o, f64x2.promote_low_f32x4(v128.shuffle<u32>(cd0, cd0, 2, 3, 0, 1)), 48);
+          v128.store(o, f64x2.promote_low_f32x4(ab1), 64);
+          v128.store(o, f64x2.promote_low_f32x4(cd1), 80);
+          v128.store(o, f64x2.promote_low_f32x4(v128.shuffle<u32>(ab1, ab1, 2, 3, 0, 1)), 96);
+          v128.store(o, f64x2.promote_low_f32x4(v128.shuffle<u32>(cd1, cd1, 2, 3, 0, 1)), 112);
+        }
+      }
       for (let q = 0; q < 4; q++) {
         const i = s * 4 + q;
         if (i < n) {
           const base = <usize>i * sw + kk0;
-          for (let kk = 0; kk < kc; kk++) {
+          for (let kk = kkDone; kk < kc; kk++) {
             store<f64>(dst + ((<usize>(kk * 4 + q)) << 3), loadA<T>(src, base + kk));
           }
         } else {
@@ -98,13 +125,9 @@ function packBf16(src: usize, trans: bool, cols: i32, sw: i32, n: i32, kk0: i32,
             const p = src + ((rowBase + i0) << 3);
             v128.store(dst, v128.load(p));
             v128.store(dst, v128.load(p, 16), 16);
-          } else if (sizeof<T>() == 2) {
-            // 4 bfloat16 -> 4 float32 (the bits shifted to the upper half) -> 2 + 2 float64
-            const v = i32x4.shl(i32x4.extend_low_i16x8_u(v128.load64_zero(src + ((rowBase + i0) << 1))), 16);
-            v128.store(dst, f64x2.promote_low_f32x4(v));
-            v128.store(dst, f64x2.promote_low_f32x4(v128.shuffle<u32>(v, v, 2, 3, 0, 1)), 16);
           } else {
-            const v = v128.load(src + ((rowBase + i0) << 2));
+            // 4 float32 (or bfloat16 -> float32) -> 2 + 2 float64
+            const v = load4<T>(src, rowBase + i0);
             v128.store(dst, f64x2.promote_low_f32x4(v));
             v128.store(dst, f64x2.promote_low_f32x4(v128.shuffle<u32>(v, v, 2, 3, 0, 1)), 16);
           }

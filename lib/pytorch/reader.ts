@@ -497,8 +497,7 @@ export function decodePytorchTensorForAnalysis(
   if (n === 0) return decodePytorchTensor(bytes, entry);
   const bad = countNonFiniteBf16(bytes);
   if (bad > 0) throw new NonFiniteTensorError({ ...where, count: bad, total: n });
-  const even = bytes.byteOffset % 2 === 0 ? bytes : bytes.slice();
-  return { data: new Bf16Matrix(new Uint16Array(even.buffer, even.byteOffset, n)), rows, cols };
+  return { data: Bf16Matrix.ofBytes(bytes), rows, cols };
 }
 
 /** The checks of a tensor's stored span (byte count, dtype, shape/stride against the span); its dimensions. */

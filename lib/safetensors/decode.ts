@@ -71,8 +71,7 @@ export function decodeTensorForAnalysis(
   const count = numel(entry.shape);
   const bad = countNonFiniteBf16(bytes);
   if (bad > 0) throw new NonFiniteTensorError({ ...where, count: bad, total: count });
-  const even = bytes.byteOffset % 2 === 0 ? bytes : bytes.slice();
-  return new Bf16Matrix(new Uint16Array(even.buffer, even.byteOffset, count));
+  return Bf16Matrix.ofBytes(bytes);
 }
 
 /** The byte-count and dtype checks of a tensor's raw bytes; returns where it is, for errors. */

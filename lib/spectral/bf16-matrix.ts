@@ -20,6 +20,12 @@ export class Bf16Matrix {
     this.bits = bits;
   }
 
+  /** The BF16 values stored in `bytes` (little-endian, an even count): a view, or an aligned copy at an odd offset. */
+  static ofBytes(bytes: Uint8Array): Bf16Matrix {
+    const even = bytes.byteOffset % 2 === 0 ? bytes : bytes.slice();
+    return new Bf16Matrix(new Uint16Array(even.buffer, even.byteOffset, even.length >>> 1));
+  }
+
   /** Number of entries. */
   get length(): number {
     return this.bits.length;

@@ -32,6 +32,7 @@ import v8 from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import { fillDeflated, splitLowRank, type LowRank } from '../low-rank';
 import { asFloat, Bf16Matrix, type WeightMatrix } from '../bf16-matrix';
+import { nativeGram } from '../native/native-gram';
 
 const PAGE = 65536;
 const MAX_PAGES = 65536; // 4 GiB: wasm32 address space
@@ -72,6 +73,11 @@ export interface PoolOptions {
   kcBand?: number;
   /** bytes of W copied into WebAssembly memory at a time (default SLAB_BYTES) */
   slabBytes?: number;
+  /**
+   * the Gram matrix by the native kernel (lib/spectral/native: the same kernel compiled for this CPU's full vector
+   * width) where it is available (default true; ALPHABOARD_NATIVE=0 turns it off); false: the WebAssembly kernel
+   */
+  native?: boolean;
 }
 
 export type Reduction = 'one-stage' | 'two-stage';
@@ -387,6 +393,7 @@ export class KernelPool {
   readonly kcBand: number;
   readonly slabBytes: number;
   private readonly requestedVariant: WasmVariant | undefined;
+  private readonly wantNative: boolean;
   private memory: WebAssembly.Memory | null = null;
   private workers: Worker[] = [];
   private pending = new Map<string, Pending>();
@@ -409,6 +416,12 @@ export class KernelPool {
     this.kcBand = options.kcBand ?? (Number.isInteger(envKcb) && envKcb > 0 ? envKcb : 64);
     this.slabBytes = options.slabBytes ?? SLAB_BYTES;
     this.requestedVariant = options.variant;
+    this.wantNative = options.native ?? true;
+  }
+
+  /** Which kernel forms the Gram matrix: `native` (lib/spectral/native/gram.c) or `wasm` (gram.ts). */
+  get gramKernel(): 'native' | 'wasm' {
+    return this.wantNative && nativeGram() ? 'native' : 'wasm';
   }
 
   /** The kernel build this pool runs (resolved on first use; null when none runs here). */
@@ -430,9 +443,10 @@ export class KernelPool {
       throw new Error(`WebAssembly kernels unavailable (${variant ? WASM_FILES[variant] : 'spectral.wasm'} or worker.mjs missing, no SharedArrayBuffer, or the runtime rejects the module)`);
     }
     this.memory ??= new WebAssembly.Memory({ initial: 64, maximum: MAX_PAGES, shared: true });
+    const gramAddon = this.wantNative ? nativeGram()?.file ?? null : null;
     for (let tid = 0; tid < this.threads; tid++) {
       // plain .mjs: no loader needed, and the parent's flags (tsx hooks, --input-type, ...) must not leak in
-      const w = new Worker(script, { workerData: { module, memory: this.memory, tid }, execArgv: [] });
+      const w = new Worker(script, { workerData: { module, memory: this.memory, tid, gramAddon }, execArgv: [] });
       w.on('message', (msg: WorkerReply) => {
         const key = `${msg.id}:${tid}`;
         const p = this.pending.get(key);

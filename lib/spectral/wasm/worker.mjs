@@ -7,9 +7,17 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 
-const { module, memory, tid } = workerData;
+const { module, memory, tid, gramAddon } = workerData;
 const instance = new WebAssembly.Instance(module, { env: { memory, now: () => performance.now() } });
 const k = instance.exports;
+// The native Gram kernel (lib/spectral/native/gram.c, compiled for this CPU and checked by the pool) where the pool
+// chose it: the same arguments as the WebAssembly gramLower, on the same memory's bytes.
+function loadAddon(file) {
+  const m = { exports: {} };
+  process.dlopen(m, file);
+  return m.exports;
+}
+const native = gramAddon ? loadAddon(gramAddon) : null;
 
 /**
  * Two-stage reduction of the Gram matrix in L.g to tridiagonal (d, e): dense -> band (dense-band.ts),
@@ -32,7 +40,12 @@ parentPort.on('message', (job) => {
       // one slab of W's inner dimension (at job.src; element type job.srcType: 0 f32, 1 f64, 2 bf16), added to G
       // (zeroed by the first slab)
       const t0 = performance.now();
-      k.gramLower(tid, job.nthreads, L.ctrl, job.src, job.srcType, job.rows, job.cols, L.g, L.ld, L.pack0, L.pack1, job.kc, job.kBegin, job.kEnd);
+      if (native) {
+        // a fresh view each time: the memory may have grown since
+        native.gramLower(new Uint8Array(memory.buffer), tid, job.nthreads, L.ctrl, job.src, job.srcType, job.rows, job.cols, L.g, L.ld, L.pack0, L.pack1, job.kc, job.kBegin, job.kEnd);
+      } else {
+        k.gramLower(tid, job.nthreads, L.ctrl, job.src, job.srcType, job.rows, job.cols, L.g, L.ld, L.pack0, L.pack1, job.kc, job.kBegin, job.kEnd);
+      }
       parentPort.postMessage({ id: job.id, ok: true, timings: { gram_ms: performance.now() - t0 } });
       return;
     }

@@ -31,6 +31,7 @@ import { commitFiles, writeStandInRepo, type RepoFiles } from '@/lib/hub-stand-i
 import { startStandInHub } from '@/lib/hub-stand-in/server';
 import { syntheticSpecText, type SyntheticTensorSpec } from '@/lib/hub-stand-in/synthetic';
 import type { LayerStageTimings } from './claimed-run';
+import { nativeGram, nativeGramUnavailableReason } from '@/lib/spectral/native/native-gram';
 
 const REPO = 'bench/llama-2-7b-synthetic';
 
@@ -320,6 +321,8 @@ async function parent(args: Args): Promise<void> {
       `${fmt(gb, 2)} GB, ${shards} shard(s), generated per range request by the stand-in Hub at ${hub.url}`,
   );
   console.log(`host: ${os.availableParallelism()} cores, ${process.version}; load average before: ${os.loadavg().map((x) => fmt(x)).join(' ')}`);
+  // the job's child process makes the same choice (same checkout, same environment)
+  console.log(`Gram matrix: ${nativeGram() ? 'native kernel (lib/spectral/native/gram.c); ALPHABOARD_NATIVE=0 for the WebAssembly one' : `WebAssembly kernel (${nativeGramUnavailableReason()})`}`);
 
   const loads: number[] = [];
   const sampler = setInterval(() => loads.push(os.loadavg()[0]), 5000);

@@ -99,6 +99,14 @@ import { gramNeedsSvd } from './eigen-js';
 import { fitPowerLaw } from './powerlaw';
 import { prepareRevisionCli, type RevisionCli } from './bench-revision';
 import { configurePool, getPool, shutdown } from './wasm/pool';
+import { nativeGramUnavailableReason } from './native/native-gram';
+
+/** Which kernel forms the Gram matrix, for the bench's header lines. */
+function gramKernelLine(kernel: 'native' | 'wasm'): string {
+  return kernel === 'native'
+    ? 'native kernel (lib/spectral/native/gram.c, compiled for this CPU); ALPHABOARD_NATIVE=0 for the WebAssembly one'
+    : `WebAssembly kernel (gram.ts)${nativeGramUnavailableReason() ? `; native kernel not used: ${nativeGramUnavailableReason()}` : ''}`;
+}
 import { createRng } from './rng';
 
 interface Args {
@@ -409,6 +417,7 @@ function timeCli(file: string | string[], mode: CliMode = cliModes()[0], env: No
 async function benchPaired(args: Args): Promise<void> {
   const [rows, cols] = [4096, 11008];
   console.log(`\nWhole process, paired (same run, alternating order, medians of ${args.reps}): float32 ${rows}x${cols}`);
+  console.log(`Gram matrix: ${gramKernelLine(getPool().gramKernel)}`);
   const modes = cliModes();
   const startup = new Map<CliMode, number[]>(modes.map((m) => [m, []]));
   for (let i = 0; i < Math.max(3, args.reps); i++) {
@@ -645,6 +654,7 @@ async function main(): Promise<void> {
   const pool = getPool();
   console.log(`reduction: ${pool.reduction}${pool.reduction === 'two-stage' ? ` (band half-width ${pool.bandwidth})` : ''}; --one-stage or ALPHABOARD_REDUCTION=one-stage for the blocked one-stage one`);
   console.log(`kernels: ${variant === 'fma' ? 'spectral-fma.wasm (fused multiply-add, relaxed SIMD)' : 'spectral.wasm (SIMD mul + add)'}; ALPHABOARD_WASM_FMA=0 forces the plain build`);
+  console.log(`Gram matrix: ${gramKernelLine(pool.gramKernel)}`);
   console.log('Float32 Gaussian matrices, all eigenvalues of WᵀW in float64:\n');
   const measured = await benchShapes(args);
   printReference();

@@ -31,7 +31,7 @@ import { commitFiles, writeStandInRepo, type RepoFiles } from '@/lib/hub-stand-i
 import { startStandInHub } from '@/lib/hub-stand-in/server';
 import { syntheticSpecText, type SyntheticTensorSpec } from '@/lib/hub-stand-in/synthetic';
 import type { LayerStageTimings } from './claimed-run';
-import { nativeGram, nativeGramUnavailableReason } from '@/lib/spectral/native/native-gram';
+import { nativeKernels, nativeUnavailableReason } from '@/lib/spectral/native/native-kernels';
 
 const REPO = 'bench/llama-2-7b-synthetic';
 
@@ -322,7 +322,7 @@ async function parent(args: Args): Promise<void> {
   );
   console.log(`host: ${os.availableParallelism()} cores, ${process.version}; load average before: ${os.loadavg().map((x) => fmt(x)).join(' ')}`);
   // the job's child process makes the same choice (same checkout, same environment)
-  console.log(`Gram matrix: ${nativeGram() ? 'native kernel (lib/spectral/native/gram.c); ALPHABOARD_NATIVE=0 for the WebAssembly one' : `WebAssembly kernel (${nativeGramUnavailableReason()})`}`);
+  console.log(`Gram matrix: ${nativeKernels() ? 'native kernel (lib/spectral/native/gram.c); ALPHABOARD_NATIVE=0 for the WebAssembly one' : `WebAssembly kernel (${nativeUnavailableReason()})`}`);
 
   const loads: number[] = [];
   const sampler = setInterval(() => loads.push(os.loadavg()[0]), 5000);

@@ -99,13 +99,13 @@ import { gramNeedsSvd } from './eigen-js';
 import { fitPowerLaw } from './powerlaw';
 import { prepareRevisionCli, type RevisionCli } from './bench-revision';
 import { configurePool, getPool, shutdown } from './wasm/pool';
-import { nativeGramUnavailableReason } from './native/native-gram';
+import { nativeUnavailableReason } from './native/native-kernels';
 
 /** Which kernel forms the Gram matrix, for the bench's header lines. */
 function gramKernelLine(kernel: 'native' | 'wasm'): string {
   return kernel === 'native'
     ? 'native kernel (lib/spectral/native/gram.c, compiled for this CPU); ALPHABOARD_NATIVE=0 for the WebAssembly one'
-    : `WebAssembly kernel (gram.ts)${nativeGramUnavailableReason() ? `; native kernel not used: ${nativeGramUnavailableReason()}` : ''}`;
+    : `WebAssembly kernel (gram.ts)${nativeUnavailableReason() ? `; native kernel not used: ${nativeUnavailableReason()}` : ''}`;
 }
 import { createRng } from './rng';
 

@@ -18,10 +18,11 @@
 // Threads: SPMD like the WebAssembly kernels; packing is split evenly by strips, G by column strips
 // with equal triangle areas; the barrier uses the WebAssembly kernels' control block layout
 // ([arrived, generation]) and spins, then yields, while a partner is late.
-#include <node_api.h>
+//
+// Compiled with -ffp-contract=fast: the accumulations below are the only products, and each becomes
+// one fused multiply-add where the CPU has FMA.
+#include "kernels.h"
 #include <sched.h>
-#include <stdbool.h>
-#include <stdint.h>
 #include <string.h>
 #include <math.h>
 
@@ -155,7 +156,7 @@ static void micro8x8(const double *a, const double *b, int kc, double *c, size_t
 
 // Thread tid of nthreads adds its share of the slab [kBegin, kEnd) to G (see gram.ts's gramLower;
 // addresses are byte offsets into the kernel memory at `mem`).
-static void gram_lower(uint8_t *mem, int tid, int nthreads, uint32_t ctrl, uint32_t src, int type,
+void native_gram_lower(uint8_t *mem, int tid, int nthreads, uint32_t ctrl, uint32_t src, int type,
                        int rows, int cols, uint32_t g, int ld, uint32_t pack0, uint32_t pack1, int kc,
                        int kBegin, int kEnd) {
   int trans = rows > cols;
@@ -197,60 +198,10 @@ static void gram_lower(uint8_t *mem, int tid, int nthreads, uint32_t ctrl, uint3
   barrier(sync, nthreads);
 }
 
-// gramLower(memory: Uint8Array over the kernel memory, tid, nthreads, ctrl, src, srcType, rows, cols,
-//           g, ld, pack0, pack1, kc, kBegin, kEnd)
-static napi_value js_gram_lower(napi_env env, napi_callback_info info) {
-  size_t argc = 15;
-  napi_value argv[15];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 15) {
-    napi_throw_type_error(env, NULL, "gramLower: expected 15 arguments");
-    return NULL;
-  }
-  napi_typedarray_type type;
-  size_t length;
-  void *data;
-  if (napi_get_typedarray_info(env, argv[0], &type, &length, &data, NULL, NULL) != napi_ok || type != napi_uint8_array) {
-    napi_throw_type_error(env, NULL, "gramLower: memory must be a Uint8Array");
-    return NULL;
-  }
-  int64_t a[14];
-  for (int i = 0; i < 14; i++) {
-    if (napi_get_value_int64(env, argv[i + 1], &a[i]) != napi_ok) {
-      napi_throw_type_error(env, NULL, "gramLower: arguments 2-15 must be numbers");
-      return NULL;
-    }
-  }
-  int tid = (int)a[0], nthreads = (int)a[1], srcType = (int)a[4], rows = (int)a[5], cols = (int)a[6], ld = (int)a[8];
-  int kc = (int)a[11], kBegin = (int)a[12], kEnd = (int)a[13];
-  int trans = rows > cols, n = trans ? cols : rows;
-  int strips = (n + STRIP - 1) / STRIP;
-  size_t elem = srcType == SRC_F64 ? 8 : srcType == SRC_BF16 ? 2 : 4;
-  // every address the kernel touches must lie inside the memory it was given
-  if (nthreads < 1 || tid < 0 || tid >= nthreads || srcType < 0 || srcType > 2 || rows < 1 || cols < 1 ||
-      kc < 1 || kBegin < 0 || kEnd <= kBegin || ld < strips * STRIP || ld % 4 != 0 ||
-      (uint64_t)a[2] + 8 > length || (uint64_t)a[7] + (uint64_t)ld * ld * 8 > length ||
-      (uint64_t)a[9] + (uint64_t)strips * STRIP * kc * 8 > length ||
-      (uint64_t)a[10] + (uint64_t)strips * STRIP * kc * 8 > length ||
-      (uint64_t)a[3] + (uint64_t)(kEnd - kBegin) * (trans ? cols : rows) * elem > length) {
-    napi_throw_range_error(env, NULL, "gramLower: arguments out of range of the kernel memory");
-    return NULL;
-  }
-  gram_lower((uint8_t *)data, tid, nthreads, (uint32_t)a[2], (uint32_t)a[3], srcType, rows, cols,
-             (uint32_t)a[7], ld, (uint32_t)a[9], (uint32_t)a[10], kc, kBegin, kEnd);
-  return NULL;
-}
-
-NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
-  napi_value fn;
-  if (napi_create_function(env, "gramLower", NAPI_AUTO_LENGTH, js_gram_lower, NULL, &fn) != napi_ok) return NULL;
-  if (napi_set_named_property(env, exports, "gramLower", fn) != napi_ok) return NULL;
+int native_gram_fused(void) {
 #if defined(__FMA__) || defined(__ARM_FEATURE_FMA)
-  bool fused = true;
+  return 1;
 #else
-  bool fused = false;
+  return 0;
 #endif
-  napi_value flag;
-  if (napi_get_boolean(env, fused, &flag) != napi_ok) return NULL;
-  if (napi_set_named_property(env, exports, "fused", flag) != napi_ok) return NULL;
-  return exports;
 }

@@ -32,7 +32,7 @@ import v8 from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import { fillDeflated, splitLowRank, type LowRank } from '../low-rank';
 import { asFloat, Bf16Matrix, type WeightMatrix } from '../bf16-matrix';
-import { nativeGram } from '../native/native-gram';
+import { nativeKernels, type NativeAddon } from '../native/native-kernels';
 
 const PAGE = 65536;
 const MAX_PAGES = 65536; // 4 GiB: wasm32 address space
@@ -74,8 +74,9 @@ export interface PoolOptions {
   /** bytes of W copied into WebAssembly memory at a time (default SLAB_BYTES) */
   slabBytes?: number;
   /**
-   * the Gram matrix by the native kernel (lib/spectral/native: the same kernel compiled for this CPU's full vector
-   * width) where it is available (default true; ALPHABOARD_NATIVE=0 turns it off); false: the WebAssembly kernel
+   * the Gram matrix and the dense -> band reduction by the native kernels (lib/spectral/native: the same kernels
+   * compiled for this CPU's full vector width) where they are available (default true; ALPHABOARD_NATIVE=0 turns them
+   * off); false: the WebAssembly kernels
    */
   native?: boolean;
 }
@@ -421,7 +422,20 @@ export class KernelPool {
 
   /** Which kernel forms the Gram matrix: `native` (lib/spectral/native/gram.c) or `wasm` (gram.ts). */
   get gramKernel(): 'native' | 'wasm' {
-    return this.wantNative && nativeGram() ? 'native' : 'wasm';
+    return this.wantNative && nativeKernels() ? 'native' : 'wasm';
+  }
+
+  /**
+   * Which kernel reduces the Gram matrix to a band: `native` (lib/spectral/native/dense-band.c) where it was compiled
+   * (AVX2 + FMA), this pool runs the fma build and the two-stage reduction, and it gives the fma build's band matrix
+   * bit for bit on a check matrix; else `wasm` (dense-band.ts).
+   */
+  get reductionKernel(): 'native' | 'wasm' {
+    if (!this.wantNative || this.reduction !== 'two-stage' || this.variant !== 'fma') return 'wasm';
+    const native = nativeKernels();
+    const module = loadKernelModule('fma');
+    if (!native?.addon.denseToBand || !module) return 'wasm';
+    return nativeReductionAgrees(module, native.addon, this.bandwidth, this.kcBand) ? 'native' : 'wasm';
   }
 
   /** The kernel build this pool runs (resolved on first use; null when none runs here). */
@@ -443,10 +457,11 @@ export class KernelPool {
       throw new Error(`WebAssembly kernels unavailable (${variant ? WASM_FILES[variant] : 'spectral.wasm'} or worker.mjs missing, no SharedArrayBuffer, or the runtime rejects the module)`);
     }
     this.memory ??= new WebAssembly.Memory({ initial: 64, maximum: MAX_PAGES, shared: true });
-    const gramAddon = this.wantNative ? nativeGram()?.file ?? null : null;
+    const nativeAddon = this.wantNative ? nativeKernels()?.file ?? null : null;
+    const nativeReduce = nativeAddon !== null && this.reductionKernel === 'native';
     for (let tid = 0; tid < this.threads; tid++) {
       // plain .mjs: no loader needed, and the parent's flags (tsx hooks, --input-type, ...) must not leak in
-      const w = new Worker(script, { workerData: { module, memory: this.memory, tid, gramAddon }, execArgv: [] });
+      const w = new Worker(script, { workerData: { module, memory: this.memory, tid, nativeAddon, nativeReduce }, execArgv: [] });
       w.on('message', (msg: WorkerReply) => {
         const key = `${msg.id}:${tid}`;
         const p = this.pending.get(key);
@@ -617,6 +632,50 @@ export class KernelPool {
     this.pending.clear();
     await Promise.all(workers.map((w) => w.terminate()));
   }
+}
+
+const reductionChecks = new Map<string, boolean>();
+
+/**
+ * Whether the native dense -> band reduction leaves bitwise the band matrix of the fma build's on a check matrix
+ * (several panels, the look-ahead, a size that is not a multiple of 4), one thread. Cached per band width and blocking.
+ */
+function nativeReductionAgrees(module: WebAssembly.Module, addon: NativeAddon, bw: number, kcBand: number): boolean {
+  const key = `${bw}:${kcBand}`;
+  const known = reductionChecks.get(key);
+  if (known !== undefined) return known;
+  let agrees = false;
+  try {
+    const n = 4 * bw + 13;
+    const L = planLayout(n, n, 8, n, 1, 32, 256, bw);
+    const memory = new WebAssembly.Memory({ initial: Math.ceil(L.end / PAGE), maximum: MAX_PAGES, shared: true });
+    const instance = new WebAssembly.Instance(module, { env: { memory, now: () => performance.now() } });
+    const wasmDenseToBand = instance.exports.denseToBand as (...args: number[]) => void;
+    const results: Float64Array[] = [];
+    for (const run of ['wasm', 'native'] as const) {
+      new Uint8Array(memory.buffer, RESERVED, L.end - RESERVED).fill(0);
+      const g = new Float64Array(memory.buffer, L.g, L.ld * L.ld);
+      let s = 2463534242;
+      for (let j = 0; j < n; j++) {
+        for (let i = j; i < n; i++) {
+          s ^= s << 13; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+          g[j * L.ld + i] = g[i * L.ld + j] = s / 2 ** 32 - 0.5 + (i === j ? 2 : 0);
+        }
+      }
+      const args = [0, 1, L.ctrl, L.g, n, L.ld, bw, L.vc, L.vpk, L.ys, L.ws, L.vp, L.wp, L.small, kcBand, L.tb];
+      if (run === 'wasm') wasmDenseToBand(...args);
+      else addon.denseToBand!(new Uint8Array(memory.buffer), ...(args as [number, number, number, number, number, number, number, number, number, number, number, number, number, number, number, number]));
+      const lower = new Float64Array((n * (n + 1)) / 2);
+      let at = 0;
+      for (let j = 0; j < n; j++) for (let i = j; i < n; i++) lower[at++] = g[j * L.ld + i];
+      results.push(lower);
+    }
+    agrees = results[0].every((v, i) => Object.is(v, results[1][i]));
+  } catch {
+    agrees = false;
+  }
+  reductionChecks.set(key, agrees);
+  return agrees;
 }
 
 let shared: KernelPool | null = null;

@@ -7,17 +7,17 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 
-const { module, memory, tid, gramAddon } = workerData;
+const { module, memory, tid, nativeAddon, nativeReduce } = workerData;
 const instance = new WebAssembly.Instance(module, { env: { memory, now: () => performance.now() } });
 const k = instance.exports;
-// The native Gram kernel (lib/spectral/native/gram.c, compiled for this CPU and checked by the pool) where the pool
-// chose it: the same arguments as the WebAssembly gramLower, on the same memory's bytes.
+// The native kernels (lib/spectral/native, compiled for this CPU and checked by the pool) where the pool chose them:
+// the same arguments as the WebAssembly gramLower and denseToBand, on the same memory's bytes.
 function loadAddon(file) {
   const m = { exports: {} };
   process.dlopen(m, file);
   return m.exports;
 }
-const native = gramAddon ? loadAddon(gramAddon) : null;
+const native = nativeAddon ? loadAddon(nativeAddon) : null;
 
 /**
  * Two-stage reduction of the Gram matrix in L.g to tridiagonal (d, e): dense -> band (dense-band.ts),
@@ -26,7 +26,11 @@ const native = gramAddon ? loadAddon(gramAddon) : null;
  * Returns thread 0's phase clocks of stage 1 and the milliseconds of stage 2.
  */
 function reduceTwoStage(job, L) {
-  k.denseToBand(tid, job.nthreads, L.ctrl, L.g, job.n, L.ld, job.bw, L.vc, L.vpk, L.ys, L.ws, L.vp, L.wp, L.small, job.kcBand, L.tb);
+  if (native && nativeReduce) {
+    native.denseToBand(new Uint8Array(memory.buffer), tid, job.nthreads, L.ctrl, L.g, job.n, L.ld, job.bw, L.vc, L.vpk, L.ys, L.ws, L.vp, L.wp, L.small, job.kcBand, L.tb);
+  } else {
+    k.denseToBand(tid, job.nthreads, L.ctrl, L.g, job.n, L.ld, job.bw, L.vc, L.vpk, L.ys, L.ws, L.vp, L.wp, L.small, job.kcBand, L.tb);
+  }
   const phases = tid === 0 ? Array.from(new Float64Array(memory.buffer, L.ctrl + 16, 5)) : [];
   const t = performance.now();
   k.bandToTridiagSpmd(tid, job.nthreads, L.bandCtrl, L.g, job.n, L.ld, job.bw, L.d, L.e, L.bandWork);

@@ -1,21 +1,24 @@
 /**
- * The native Gram kernel (gram.c): found, or compiled for this CPU, and checked before any pool uses it.
+ * The native kernels (gram.c, dense-band.c, glued by addon.c): found, or compiled for this CPU, and checked before any
+ * pool uses them.
  *
- * WebAssembly SIMD is 128 bits wide (2 doubles); the host's CPU usually has 256- or 512-bit vectors. gram.c is the
- * WebAssembly `gramLower` (same arguments, same kernel memory, same worker threads) compiled by the system's C
- * compiler with `-march=native`, as a Node-API addon. It is built on first use into
- * node_modules/.cache/alphaboard/native/, named by a hash of its source, the compiler, the Node-API headers and the
- * CPU's model and feature flags (so a cache copied to another machine is never loaded there), and it is checked
- * against a float64 Gram computed here before it is offered. Where there is no C compiler, no Node headers or the
- * check fails, the WebAssembly kernel runs as before (nothing else changes). ALPHABOARD_NATIVE=0 turns it off.
+ * WebAssembly SIMD is 128 bits wide (2 doubles); the host's CPU usually has 256- or 512-bit vectors. The two kernels
+ * that carry a layer's flops, the Gram matrix (`gramLower`) and the dense -> band reduction (`denseToBand`), are also
+ * written in C with the WebAssembly kernels' contract (same arguments, same kernel memory, same worker threads), and
+ * compiled by the system's C compiler with `-march=native` as one Node-API addon. It is built on first use into
+ * node_modules/.cache/alphaboard/native/, named by a hash of its sources, the compiler, the Node-API headers and the
+ * CPU's model and feature flags (so a cache copied to another machine is never loaded there). Before it is offered,
+ * the Gram kernel is checked against a float64 Gram computed here; the pool checks the reduction against the
+ * WebAssembly one (pool.ts). Where there is no C compiler, no Node headers or a check fails, the WebAssembly kernels
+ * run as before (nothing else changes). ALPHABOARD_NATIVE=0 turns them off.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
-/** What the addon exports (see gram.c): the WebAssembly kernel's gramLower on the kernel memory's bytes. */
-export interface NativeGramAddon {
+/** What the addon exports (addon.c): the WebAssembly kernels' gramLower and denseToBand on the kernel memory's bytes. */
+export interface NativeAddon {
   /** whether the compiler fused the multiply-adds (this CPU has FMA): G is then bitwise the fma WebAssembly build's */
   readonly fused: boolean;
   gramLower(
@@ -24,16 +27,28 @@ export interface NativeGramAddon {
     g: number, ld: number, pack0: number, pack1: number, kc: number,
     kBegin: number, kEnd: number,
   ): void;
+  /** only where dense-band.c was compiled (x86-64 with AVX2 and FMA); its numbers are the fma build's */
+  denseToBand?(
+    memory: Uint8Array, tid: number, nthreads: number, ctrl: number,
+    a: number, n: number, ld: number, b: number,
+    vc: number, vpk: number, y: number, w: number, xp: number, yp: number, small: number, kcs: number, tb: number,
+  ): void;
 }
 
-export interface NativeGram {
+export interface NativeKernels {
   /** absolute path of the compiled addon (what worker threads load) */
   file: string;
-  addon: NativeGramAddon;
+  addon: NativeAddon;
 }
 
-const SOURCE_REL = path.join('lib', 'spectral', 'native', 'gram.c');
-const CFLAGS = ['-O3', '-march=native', '-ffp-contract=fast', '-shared', '-fPIC', '-std=gnu11'];
+const SOURCE_DIR = path.join('lib', 'spectral', 'native');
+/**
+ * Sources and how each is compiled: the Gram may fuse its multiply-adds freely (they are its only products), the
+ * reduction fuses exactly where the fma WebAssembly build does (explicit intrinsics) and nothing else.
+ */
+const SOURCES: [file: string, contract: 'fast' | 'off'][] = [['gram.c', 'fast'], ['dense-band.c', 'off'], ['addon.c', 'off']];
+const HEADERS = ['kernels.h'];
+const CFLAGS = ['-O3', '-march=native', '-fPIC', '-std=gnu11'];
 
 function root(): string {
   return process.env.ALPHABOARD_ROOT ?? process.cwd();
@@ -69,34 +84,47 @@ function compilerVersion(cc: string): string | null {
   }
 }
 
-/** Compiles gram.c for this CPU (or finds it compiled); the addon's path, or null with the reason. */
+/** Compiles the addon for this CPU (or finds it compiled); its path, or the reason why not. */
 function buildAddon(): { file: string } | { error: string } {
-  const source = path.join(root(), SOURCE_REL);
-  if (!existsSync(source)) return { error: `${SOURCE_REL} not found` };
+  const dirOf = path.join(root(), SOURCE_DIR);
+  for (const f of [...SOURCES.map(([file]) => file), ...HEADERS]) {
+    if (!existsSync(path.join(dirOf, f))) return { error: `${path.join(SOURCE_DIR, f)} not found` };
+  }
   const headers = nodeHeaders();
   if (!headers) return { error: 'Node-API headers not found beside the node binary' };
   const cc = compiler();
   const version = compilerVersion(cc);
   if (!version) return { error: `no C compiler (${cc})` };
-  const hash = createHash('sha256')
-    .update(readFileSync(source))
+  const digest = createHash('sha256');
+  for (const f of [...SOURCES.map(([file]) => file), ...HEADERS]) digest.update(readFileSync(path.join(dirOf, f)));
+  const hash = digest
     .update(readFileSync(path.join(headers, 'node_api.h')))
     .update(`${version}\n${CFLAGS.join(' ')}\n${cpuSignature()}`)
     .digest('hex')
     .slice(0, 16);
   const dir = path.join(root(), 'node_modules', '.cache', 'alphaboard', 'native');
-  const file = path.join(dir, `gram-${hash}.node`);
+  const file = path.join(dir, `kernels-${hash}.node`);
   if (existsSync(file)) return { file };
   mkdirSync(dir, { recursive: true });
-  // unique temporary name, then rename: concurrent first runs each build a whole addon, the last rename wins
+  // unique temporary names, then rename: concurrent first runs each build a whole addon, the last rename wins
   const tmp = `${file}.${process.pid}.tmp`;
+  const objects = SOURCES.map(([f]) => `${tmp}.${f}.o`);
+  const run = (args: string[]) => execFileSync(cc, args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 120_000 });
+  let step = '';
   try {
-    execFileSync(cc, [...CFLAGS, `-I${headers}`, '-o', tmp, source, '-lm'], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 120_000 });
+    SOURCES.forEach(([f, contract], i) => {
+      step = `compiling ${path.join(SOURCE_DIR, f)}`;
+      run([...CFLAGS, `-ffp-contract=${contract}`, `-I${headers}`, '-c', path.join(dirOf, f), '-o', objects[i]]);
+    });
+    step = 'linking the native kernels';
+    run(['-shared', '-o', tmp, ...objects, '-lm']);
     renameSync(tmp, file);
   } catch (err) {
     rmSync(tmp, { force: true });
     const stderr = (err as { stderr?: Buffer }).stderr?.toString().trim();
-    return { error: `compiling ${SOURCE_REL} failed${stderr ? `: ${stderr.split('\n').slice(0, 3).join(' ')}` : ''}` };
+    return { error: `${step} failed${stderr ? `: ${stderr.split('\n').slice(0, 3).join(' ')}` : ''}` };
+  } finally {
+    for (const o of objects) rmSync(o, { force: true });
   }
   return { file };
 }
@@ -105,7 +133,7 @@ function buildAddon(): { file: string } | { error: string } {
  * Runs the addon on a small matrix of each source type and orientation, one thread, several chunks and two slabs,
  * against the float64 Gram summed here: an addon that computes anything else is not used.
  */
-function agreesWithReference(addon: NativeGramAddon): boolean {
+function agreesWithReference(addon: NativeAddon): boolean {
   const memory = new WebAssembly.Memory({ initial: 32, maximum: 32, shared: true });
   const bytes = new Uint8Array(memory.buffer);
   for (const [rows, cols] of [[13, 37], [37, 13]] as const) {
@@ -153,20 +181,20 @@ function agreesWithReference(addon: NativeGramAddon): boolean {
 }
 
 /** Loads a Node-API addon by path (process.dlopen: no module resolution for a bundler to rewrite). */
-export function loadAddon(file: string): NativeGramAddon {
-  const module = { exports: {} as NativeGramAddon };
+export function loadAddon(file: string): NativeAddon {
+  const module = { exports: {} as NativeAddon };
   process.dlopen(module, file);
   return module.exports;
 }
 
-let cached: NativeGram | null | undefined;
+let cached: NativeKernels | null | undefined;
 let unavailable = '';
 
 /**
- * The native Gram kernel, compiled and checked (once per process), or null where it cannot run here or
- * ALPHABOARD_NATIVE=0; `nativeGramUnavailableReason()` then says why.
+ * The native kernels, compiled and the Gram checked (once per process), or null where they cannot run here or
+ * ALPHABOARD_NATIVE=0; `nativeUnavailableReason()` then says why.
  */
-export function nativeGram(): NativeGram | null {
+export function nativeKernels(): NativeKernels | null {
   if (process.env.ALPHABOARD_NATIVE === '0') {
     unavailable = 'turned off (ALPHABOARD_NATIVE=0)';
     return null;
@@ -185,17 +213,17 @@ export function nativeGram(): NativeGram | null {
   try {
     const addon = loadAddon(built.file);
     if (!agreesWithReference(addon)) {
-      unavailable = 'the compiled kernel disagreed with the float64 reference';
+      unavailable = 'the compiled Gram kernel disagreed with the float64 reference';
       return null;
     }
     cached = { file: built.file, addon };
   } catch (err) {
-    unavailable = `loading the compiled kernel failed: ${(err as Error).message}`;
+    unavailable = `loading the compiled kernels failed: ${(err as Error).message}`;
   }
   return cached;
 }
 
-/** Why nativeGram() returned null ('' when it did not). */
-export function nativeGramUnavailableReason(): string {
+/** Why nativeKernels() returned null ('' when it did not). */
+export function nativeUnavailableReason(): string {
   return unavailable;
 }

@@ -1,19 +1,22 @@
 /**
- * The native Gram kernel (gram.c) against the WebAssembly one (gram.ts): the same contract, and the same numbers.
- * Both sum every entry of G in the same order (per chunk of kc from zero, then added to G), so where the compiler
- * fused the multiply-adds the native G is bitwise the fma build's, else the plain build's; against the other build
- * and the float64 sums it agrees to rounding. Skipped where the addon cannot be built here (no C compiler).
+ * The native kernels against the WebAssembly ones: the same contracts, and the same numbers.
+ * - Gram (gram.c / gram.ts): both sum every entry of G in the same order (per chunk of kc from zero, then added to G),
+ *   so where the compiler fused the multiply-adds the native G is bitwise the fma build's, else the plain build's;
+ *   against the other build and the float64 sums it agrees to rounding.
+ * - Dense -> band (dense-band.c / dense-band.ts): bitwise the fma build's band matrix, on one thread and, through the
+ *   pool, on two (work taken from the other thread's share included).
+ * Skipped where the addon cannot be built here (no C compiler); a build that fails its own check fails here.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { nativeGram, nativeGramUnavailableReason } from './native-gram';
+import { nativeKernels, nativeUnavailableReason } from './native-kernels';
 import { instantiateKernels, type KernelInstance } from '../wasm/testing/kernels';
 import { KernelPool } from '../wasm/pool';
 import { Bf16Matrix } from '../bf16-matrix';
 
-const native = nativeGram();
+const native = nativeKernels();
 const SRC = { f32: 0, f64: 1, bf16: 2 } as const;
 type SrcName = keyof typeof SRC;
 
@@ -124,6 +127,46 @@ describe.skipIf(!native)('native Gram kernel (gram.c)', () => {
     expect(() => (native!.addon.gramLower as unknown as (...a: unknown[]) => void)(new Float64Array(4), 0, 1, 0, 0, 0, 1, 1, 0, 4, 0, 0, 1, 0, 1)).toThrow(TypeError);
   });
 
+  const fma = builds.find(([v]) => v === 'fma')?.[1] ?? null;
+  describe.skipIf(!native?.addon.denseToBand || !fma)('dense -> band (dense-band.c)', () => {
+    /** The lower triangle after one thread's denseToBand (native or the fma build) of a random symmetric matrix. */
+    function reduce(useNative: boolean, n: number, b: number, kcs: number, seed: number): Float64Array {
+      const ki = fma!;
+      const ld = Math.ceil(n / 4) * 4 + 4;
+      const ctrl = ki.alloc(8), g = ki.alloc(ld * ld);
+      const [vc, vpk, y, w] = [0, 1, 2, 3].map(() => ki.alloc(ld * b));
+      const xp = ki.alloc(ld * 2 * b), yp = ki.alloc(ld * 2 * b), small = ki.alloc(6 * b * b + b + 3), tb = ki.alloc(256 * 4);
+      const G = ki.f64(g, ld * ld);
+      const m = randomMatrix(n, n, seed);
+      for (let c = 0; c < n; c++) for (let r = c; r < n; r++) G[c * ld + r] = G[r * ld + c] = m[r * n + c] + m[c * n + r];
+      const args = [0, 1, ctrl, g, n, ld, b, vc, vpk, y, w, xp, yp, small, kcs, tb] as const;
+      if (useNative) native!.addon.denseToBand!(new Uint8Array(ki.memory.buffer), ...args);
+      else ki.exports.denseToBand(...args);
+      const out = ki.f64(g, ld * ld);
+      const lower: number[] = [];
+      for (let c = 0; c < n; c++) for (let r = c; r < n; r++) lower.push(out[c * ld + r]);
+      return Float64Array.from(lower);
+    }
+
+    it.each([[5, 4, 64], [37, 8, 64], [141, 32, 64], [263, 32, 16], [300, 16, 64], [517, 32, 64]])(
+      'n = %i, half-bandwidth %i, kcs %i: the fma build\'s band matrix, bit for bit',
+      (n, b, kcs) => {
+        const ours = reduce(true, n, b, kcs, n);
+        const theirs = reduce(false, n, b, kcs, n);
+        expect(ours.length).toBe(theirs.length);
+        let differ = 0;
+        for (let i = 0; i < ours.length; i++) if (!Object.is(ours[i], theirs[i])) differ++;
+        expect(differ).toBe(0);
+      },
+    );
+
+    it('rejects work areas outside the kernel memory', () => {
+      const bytes = new Uint8Array(fma!.memory.buffer);
+      expect(() => native!.addon.denseToBand!(bytes, 0, 1, 0, bytes.length - 64, 64, 68, 32, 0, 0, 0, 0, 0, 0, 0, 64, 0)).toThrow(RangeError);
+      expect(() => native!.addon.denseToBand!(bytes, 0, 1, 0, 1 << 20, 64, 68, 30, 0, 0, 0, 0, 0, 0, 0, 64, 0)).toThrow(RangeError);
+    });
+  });
+
   describe('in the worker pool (two threads, slabs, every source type)', () => {
     const pools = { native: new KernelPool({ threads: 2, native: true, slabBytes: 1 << 16 }), wasm: new KernelPool({ threads: 2, native: false, slabBytes: 1 << 16 }) };
     afterAll(async () => {
@@ -131,12 +174,17 @@ describe.skipIf(!native)('native Gram kernel (gram.c)', () => {
       await pools.wasm.shutdown();
     });
 
-    it('uses the native kernel, and the WebAssembly one when asked not to', () => {
+    it('uses the native kernels, and the WebAssembly ones when asked not to', () => {
       expect(pools.native.gramKernel).toBe('native');
       expect(pools.wasm.gramKernel).toBe('wasm');
+      expect(pools.wasm.reductionKernel).toBe('wasm');
+      // the native reduction has the fma build's numbers: only beside that build, and only for the two-stage route
+      if (native!.addon.denseToBand && pools.native.variant === 'fma') expect(pools.native.reductionKernel).toBe('native');
+      expect(new KernelPool({ native: true, variant: 'plain' }).reductionKernel).toBe('wasm');
+      expect(new KernelPool({ native: true, reduction: 'one-stage' }).reductionKernel).toBe('wasm');
     });
 
-    it.each([[300, 517], [517, 300], [96, 1000]])('%i x %i: eigenvalues bitwise those of the WebAssembly Gram with the same rounding', async (rows, cols) => {
+    it.each([[300, 517], [517, 300], [96, 1000], [700, 700]])('%i x %i: eigenvalues bitwise those of the WebAssembly Gram with the same rounding', async (rows, cols) => {
       const w = randomMatrix(rows, cols, rows + cols);
       const inputs = [w, Bf16Matrix.ofBytes(new Uint8Array(bf16Bits(w).buffer))];
       for (const data of inputs) {
@@ -161,16 +209,16 @@ describe('native Gram kernel availability', () => {
     }
     const headers = existsSync(path.resolve(path.dirname(process.execPath), '..', 'include', 'node', 'node_api.h'));
     // a kernel that compiles but fails its check against the float64 Gram is reported here, not skipped
-    if (compiler && headers && process.arch === 'x64') expect(nativeGramUnavailableReason()).toBe('');
-    if (compiler && headers && process.arch === 'x64') expect(nativeGram()).not.toBeNull();
+    if (compiler && headers && process.arch === 'x64') expect(nativeUnavailableReason()).toBe('');
+    if (compiler && headers && process.arch === 'x64') expect(nativeKernels()).not.toBeNull();
   });
 
   it('is off with ALPHABOARD_NATIVE=0, and says so', () => {
     const before = process.env.ALPHABOARD_NATIVE;
     process.env.ALPHABOARD_NATIVE = '0';
     try {
-      expect(nativeGram()).toBeNull();
-      expect(nativeGramUnavailableReason()).toMatch(/ALPHABOARD_NATIVE=0/);
+      expect(nativeKernels()).toBeNull();
+      expect(nativeUnavailableReason()).toMatch(/ALPHABOARD_NATIVE=0/);
     } finally {
       if (before === undefined) delete process.env.ALPHABOARD_NATIVE;
       else process.env.ALPHABOARD_NATIVE = before;

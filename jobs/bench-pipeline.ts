@@ -32,6 +32,7 @@ import { startStandInHub } from '@/lib/hub-stand-in/server';
 import { syntheticSpecText, type SyntheticTensorSpec } from '@/lib/hub-stand-in/synthetic';
 import type { LayerStageTimings } from './claimed-run';
 import { nativeKernels, nativeUnavailableReason } from '@/lib/spectral/native/native-kernels';
+import { KernelPool } from '@/lib/spectral/wasm/pool';
 
 const REPO = 'bench/llama-2-7b-synthetic';
 
@@ -322,7 +323,10 @@ async function parent(args: Args): Promise<void> {
   );
   console.log(`host: ${os.availableParallelism()} cores, ${process.version}; load average before: ${os.loadavg().map((x) => fmt(x)).join(' ')}`);
   // the job's child process makes the same choice (same checkout, same environment)
-  console.log(`Gram matrix: ${nativeKernels() ? 'native kernel (lib/spectral/native/gram.c); ALPHABOARD_NATIVE=0 for the WebAssembly one' : `WebAssembly kernel (${nativeUnavailableReason()})`}`);
+  {
+    const pool = new KernelPool();
+    console.log(`kernels: Gram ${pool.gramKernel}, dense -> band ${pool.reductionKernel}${nativeKernels() ? ' (native: lib/spectral/native; ALPHABOARD_NATIVE=0 for WebAssembly only)' : ` (native kernels not used: ${nativeUnavailableReason()})`}`);
+  }
 
   const loads: number[] = [];
   const sampler = setInterval(() => loads.push(os.loadavg()[0]), 5000);

@@ -98,14 +98,15 @@ import { eigenvaluesWasmDetailed, wasmAvailable, wasmVariant } from './eigen-was
 import { gramNeedsSvd } from './eigen-js';
 import { fitPowerLaw } from './powerlaw';
 import { prepareRevisionCli, type RevisionCli } from './bench-revision';
-import { configurePool, getPool, shutdown } from './wasm/pool';
+import { configurePool, getPool, shutdown, type KernelPool } from './wasm/pool';
 import { nativeUnavailableReason } from './native/native-kernels';
 
-/** Which kernel forms the Gram matrix, for the bench's header lines. */
-function gramKernelLine(kernel: 'native' | 'wasm'): string {
-  return kernel === 'native'
-    ? 'native kernel (lib/spectral/native/gram.c, compiled for this CPU); ALPHABOARD_NATIVE=0 for the WebAssembly one'
-    : `WebAssembly kernel (gram.ts)${nativeUnavailableReason() ? `; native kernel not used: ${nativeUnavailableReason()}` : ''}`;
+/** Which kernels form the Gram matrix and reduce it to a band, for the bench's header lines. */
+function nativeKernelsLine(pool: KernelPool): string {
+  const why = nativeUnavailableReason();
+  return `Gram matrix: ${pool.gramKernel === 'native' ? 'native (lib/spectral/native/gram.c)' : 'WebAssembly (gram.ts)'}; ` +
+    `dense -> band: ${pool.reductionKernel === 'native' ? 'native (dense-band.c)' : 'WebAssembly (dense-band.ts)'}` +
+    (why ? `; native kernels not used: ${why}` : '; ALPHABOARD_NATIVE=0 for the WebAssembly ones');
 }
 import { createRng } from './rng';
 
@@ -417,7 +418,7 @@ function timeCli(file: string | string[], mode: CliMode = cliModes()[0], env: No
 async function benchPaired(args: Args): Promise<void> {
   const [rows, cols] = [4096, 11008];
   console.log(`\nWhole process, paired (same run, alternating order, medians of ${args.reps}): float32 ${rows}x${cols}`);
-  console.log(`Gram matrix: ${gramKernelLine(getPool().gramKernel)}`);
+  console.log(nativeKernelsLine(getPool()));
   const modes = cliModes();
   const startup = new Map<CliMode, number[]>(modes.map((m) => [m, []]));
   for (let i = 0; i < Math.max(3, args.reps); i++) {
@@ -654,7 +655,7 @@ async function main(): Promise<void> {
   const pool = getPool();
   console.log(`reduction: ${pool.reduction}${pool.reduction === 'two-stage' ? ` (band half-width ${pool.bandwidth})` : ''}; --one-stage or ALPHABOARD_REDUCTION=one-stage for the blocked one-stage one`);
   console.log(`kernels: ${variant === 'fma' ? 'spectral-fma.wasm (fused multiply-add, relaxed SIMD)' : 'spectral.wasm (SIMD mul + add)'}; ALPHABOARD_WASM_FMA=0 forces the plain build`);
-  console.log(`Gram matrix: ${gramKernelLine(pool.gramKernel)}`);
+  console.log(nativeKernelsLine(pool));
   console.log('Float32 Gaussian matrices, all eigenvalues of WᵀW in float64:\n');
   const measured = await benchShapes(args);
   printReference();

@@ -16,6 +16,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { threadId } from 'node:worker_threads';
 
 /** What the addon exports (addon.c): the WebAssembly kernels' gramLower and denseToBand on the kernel memory's bytes. */
 export interface NativeAddon {
@@ -106,8 +107,9 @@ function buildAddon(): { file: string } | { error: string } {
   const file = path.join(dir, `kernels-${hash}.node`);
   if (existsSync(file)) return { file };
   mkdirSync(dir, { recursive: true });
-  // unique temporary names, then rename: concurrent first runs each build a whole addon, the last rename wins
-  const tmp = `${file}.${process.pid}.tmp`;
+  // unique temporary names (per process and thread: compute threads of one process may build at once), then rename:
+  // concurrent first runs each build a whole addon, the last rename wins
+  const tmp = `${file}.${process.pid}-${threadId}.tmp`;
   const objects = SOURCES.map(([f]) => `${tmp}.${f}.o`);
   const run = (args: string[]) => execFileSync(cc, args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 120_000 });
   let step = '';

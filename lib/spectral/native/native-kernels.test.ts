@@ -8,9 +8,11 @@
  * Skipped where the addon cannot be built here (no C compiler); a build that fails its own check fails here.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { nativeKernels, nativeUnavailableReason } from './native-kernels';
 import { instantiateKernels, type KernelInstance } from '../wasm/testing/kernels';
 import { KernelPool } from '../wasm/pool';
@@ -211,6 +213,45 @@ describe('native Gram kernel availability', () => {
     // a kernel that compiles but fails its check against the float64 Gram is reported here, not skipped
     if (compiler && headers && process.arch === 'x64') expect(nativeUnavailableReason()).toBe('');
     if (compiler && headers && process.arch === 'x64') expect(nativeKernels()).not.toBeNull();
+  });
+
+  /** A fresh process's nativeKernels() and the pool's choice of kernels for a 3x5 matrix, under `env`. */
+  async function inChild(env: Record<string, string>) {
+    const entry = path.resolve(__dirname, 'native-kernels.ts');
+    const pool = path.resolve(__dirname, '..', 'wasm', 'pool.ts');
+    const code = `import { nativeKernels, nativeUnavailableReason } from ${JSON.stringify(entry)};
+      import { KernelPool } from ${JSON.stringify(pool)};
+      const p = new KernelPool();
+      const { values } = await p.eigenvalues(new Float32Array([1, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 3, 0, 0]), 3, 5);
+      await p.shutdown();
+      console.log(JSON.stringify({ native: nativeKernels() !== null, reason: nativeUnavailableReason(), gram: p.gramKernel, values: Array.from(values) }));`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+      timeout: 60_000,
+      env: { ...process.env, ...env },
+    });
+    return JSON.parse(stdout.trim().split('\n').pop()!) as { native: boolean; reason: string; gram: string; values: number[] };
+  }
+
+  it('falls back to the WebAssembly kernels, with the reason, where no C compiler runs', async () => {
+    const r = await inChild({ CC: '/nonexistent/cc' });
+    expect(r).toMatchObject({ native: false, gram: 'wasm', values: [1, 4, 9] });
+    expect(r.reason).toMatch(/no C compiler \(\/nonexistent\/cc\)/);
+  });
+
+  it('falls back where the sources do not compile, naming the file', async () => {
+    // a checkout whose gram.c is broken (a copy: the real one is left alone)
+    const root = mkdtempSync(path.join(os.tmpdir(), 'alphaboard-native-'));
+    try {
+      cpSync(path.resolve(__dirname), path.join(root, 'lib', 'spectral', 'native'), { recursive: true });
+      cpSync(path.resolve(__dirname, '..', 'wasm'), path.join(root, 'lib', 'spectral', 'wasm'), { recursive: true });
+      const { writeFileSync } = await import('node:fs');
+      writeFileSync(path.join(root, 'lib', 'spectral', 'native', 'gram.c'), 'this is not C\n');
+      const r = await inChild({ ALPHABOARD_ROOT: root });
+      expect(r).toMatchObject({ native: false, gram: 'wasm', values: [1, 4, 9] });
+      expect(r.reason).toMatch(/compiling lib\/spectral\/native\/gram\.c failed/);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('is off with ALPHABOARD_NATIVE=0, and says so', () => {

@@ -207,7 +207,13 @@ export function nativeKernels(): NativeKernels | null {
     unavailable = `no native kernel for ${process.arch}`;
     return null;
   }
-  const built = buildAddon();
+  let built: ReturnType<typeof buildAddon>;
+  try {
+    built = buildAddon();
+  } catch (err) {
+    // e.g. node_modules not writable: the WebAssembly kernels run
+    built = { error: `building the native kernels failed: ${(err as Error).message}` };
+  }
   if ('error' in built) {
     unavailable = built.error;
     return null;

@@ -10,11 +10,12 @@
 // vectors; each entry is still summed from zero along the inner index, then added to its target.
 // So the band matrix is bitwise the fma build's (tested).
 //
-// Needs AVX2 and FMA (x86-64); elsewhere this file compiles to nothing and the WebAssembly
-// reduction runs.
+// Needs AVX2 and FMA (x86-64 Linux: it waits on futexes); elsewhere this file compiles to nothing and
+// the WebAssembly reduction runs.
 #include "kernels.h"
+#include "splits.h"
 
-#if defined(__x86_64__) && defined(__AVX2__) && defined(__FMA__)
+#if defined(__linux__) && defined(__x86_64__) && defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 #include <limits.h>
 #include <linux/futex.h>
@@ -45,7 +46,7 @@ static void futex_wake_all(int32_t *addr) {
 static inline int32_t aload(ptr p) { return __atomic_load_n((int32_t *)p, __ATOMIC_SEQ_CST); }
 static inline void astore(ptr p, int32_t v) { __atomic_store_n((int32_t *)p, v, __ATOMIC_SEQ_CST); }
 
-void native_barrier(uint8_t *ctrl, int nthreads) {
+static void native_barrier(uint8_t *ctrl, int nthreads) {
   if (nthreads <= 1) return;
   int32_t generation = aload(ctrl + 4);
   if (__atomic_fetch_add((int32_t *)ctrl, 1, __ATOMIC_SEQ_CST) == nthreads - 1) {
@@ -59,28 +60,6 @@ void native_barrier(uint8_t *ctrl, int nthreads) {
     if (++spins > 4000) futex_wait((int32_t *)(ctrl + 4), generation, -1);
     else _mm_pause();
   }
-}
-
-static int triangle_split(int lo, int hi, int end, int t, int nthreads, int align) {
-  if (t <= 0) return lo;
-  if (t >= nthreads) return hi;
-  double m = (double)(end - lo), width = (double)(hi - lo);
-  double total = width * m - width * (width - 1.0) * 0.5;
-  double target = total * ((double)t / (double)nthreads);
-  double b = m + 0.5;
-  double u = b - sqrt(fmax(0.0, b * b - 2.0 * target));
-  int x = lo + (int)round(u / (double)align) * align;
-  if (x < lo) x = lo;
-  if (x > hi) x = hi;
-  return x;
-}
-
-static int even_split(int lo, int hi, int t, int nthreads, int align) {
-  if (t <= 0) return lo;
-  if (t >= nthreads) return hi;
-  int len = hi - lo;
-  int x = lo + (((int)((int64_t)len * t / nthreads) + align - 1) / align) * align;
-  return x > hi ? hi : x;
 }
 
 // ---- phase clocks (clock.ts: slot s at ctrl + 16 + 8s, milliseconds) ----

@@ -19,9 +19,11 @@
 // with equal triangle areas; the barrier uses the WebAssembly kernels' control block layout
 // ([arrived, generation]) and spins, then yields, while a partner is late.
 //
-// Compiled with -ffp-contract=fast: the accumulations below are the only products, and each becomes
-// one fused multiply-add where the CPU has FMA.
+// Compiled with -ffp-contract=fast: the accumulations are the only products that reach G, and each
+// becomes one fused multiply-add where the CPU has FMA (the thread splits may fuse too: they only
+// choose which thread computes which columns, never a value).
 #include "kernels.h"
+#include "splits.h"
 #include <sched.h>
 #include <string.h>
 #include <math.h>
@@ -47,29 +49,6 @@ static void barrier(int32_t *ctrl, int nthreads) {
     else __builtin_ia32_pause();
 #endif
   }
-}
-
-// The WebAssembly kernels' splits (sync.ts), so shares are the same shapes.
-static int triangle_split(int lo, int hi, int end, int t, int nthreads, int align) {
-  if (t <= 0) return lo;
-  if (t >= nthreads) return hi;
-  double m = (double)(end - lo), width = (double)(hi - lo);
-  double total = width * m - width * (width - 1.0) * 0.5;
-  double target = total * ((double)t / (double)nthreads);
-  double b = m + 0.5;
-  double u = b - sqrt(fmax(0.0, b * b - 2.0 * target));
-  int x = lo + (int)round(u / (double)align) * align;
-  if (x < lo) x = lo;
-  if (x > hi) x = hi;
-  return x;
-}
-
-static int even_split(int lo, int hi, int t, int nthreads, int align) {
-  if (t <= 0) return lo;
-  if (t >= nthreads) return hi;
-  int len = hi - lo;
-  int x = lo + (((int)((int64_t)len * t / nthreads) + align - 1) / align) * align;
-  return x > hi ? hi : x;
 }
 
 static inline double load_elem(const uint8_t *src, int type, size_t idx) {

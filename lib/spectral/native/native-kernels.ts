@@ -48,7 +48,7 @@ const SOURCE_DIR = path.join('lib', 'spectral', 'native');
  * reduction fuses exactly where the fma WebAssembly build does (explicit intrinsics) and nothing else.
  */
 const SOURCES: [file: string, contract: 'fast' | 'off'][] = [['gram.c', 'fast'], ['dense-band.c', 'off'], ['addon.c', 'off']];
-const HEADERS = ['kernels.h'];
+const HEADERS = ['kernels.h', 'splits.h'];
 const CFLAGS = ['-O3', '-march=native', '-fPIC', '-std=gnu11'];
 
 function root(): string {

@@ -10,7 +10,10 @@
  * Options: --quick (1024x4096 and 2048x2048 only, no block, no scipy), --no-big, --threads N, --reps N
  * (median of N, default 3), --no-block, --no-scipy, --one-stage (the blocked one-stage reduction),
  * --spiked (only the paired outlier cases below), --paired (only the whole-process comparison below), --against REV
- * (also time the CLI of git revision REV in the paired rotation: a step's effect as a same-run ratio, bench-revision.ts).
+ * (also time the CLI of git revision REV in the paired rotation: a step's effect as a same-run ratio, bench-revision.ts),
+ * --native (only the native kernels against the WebAssembly ones: float32 4096² and 4096x11008, two pools in one process
+ * alternating --reps times; eigenvalue seconds split Gram / dense -> band / bulge chasing, and how many eigenvalues are
+ * bitwise the same).
  *
  * WeightWatcher's path (scipy.linalg.svd(W.astype(float64), compute_uv=False)) runs in a python3 child whose
  * environment lacks OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE (this process and every other child keep them): a host
@@ -98,7 +101,7 @@ import { eigenvaluesWasmDetailed, wasmAvailable, wasmVariant } from './eigen-was
 import { gramNeedsSvd } from './eigen-js';
 import { fitPowerLaw } from './powerlaw';
 import { prepareRevisionCli, type RevisionCli } from './bench-revision';
-import { configurePool, getPool, shutdown, type KernelPool } from './wasm/pool';
+import { configurePool, getPool, KernelPool, shutdown } from './wasm/pool';
 import { nativeUnavailableReason } from './native/native-kernels';
 
 /** Which kernels form the Gram matrix and reduce it to a band, for the bench's header lines. */
@@ -123,10 +126,12 @@ interface Args {
   pairedOnly: boolean;
   /** --against REV: also time the CLI of that git revision in the paired rotation (bench-revision.ts). */
   against: string | null;
+  /** --native: only the native kernels against the WebAssembly ones, in process (benchNativeVsWasm). */
+  nativeOnly: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { quick: false, big: true, threads: undefined, reps: 3, block: true, scipy: true, blockOnly: false, oneStage: false, spikedOnly: false, pairedOnly: false, against: null };
+  const args: Args = { quick: false, big: true, threads: undefined, reps: 3, block: true, scipy: true, blockOnly: false, oneStage: false, spikedOnly: false, pairedOnly: false, against: null, nativeOnly: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const num = (name: string) => {
@@ -145,10 +150,11 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--one-stage') args.oneStage = true;
     else if (a === '--spiked') args.spikedOnly = true;
     else if (a === '--paired') args.pairedOnly = true;
+    else if (a === '--native') args.nativeOnly = true;
     else if (a === '--against') {
       args.against = argv[++i] ?? '';
       if (!args.against) throw new Error('--against needs a git revision');
-    } else throw new Error(`unknown option ${a} (--quick, --no-big, --threads N, --reps N, --no-block, --no-scipy, --one-stage, --spiked, --paired, --against REV)`);
+    } else throw new Error(`unknown option ${a} (--quick, --no-big, --threads N, --reps N, --no-block, --no-scipy, --one-stage, --spiked, --paired, --against REV, --native)`);
   }
   if (args.quick) {
     args.block = false;
@@ -411,6 +417,37 @@ function timeCli(file: string | string[], mode: CliMode = cliModes()[0], env: No
 }
 
 /**
+ * The native kernels (lib/spectral/native) against the WebAssembly ones in one process: two pools, the same float32
+ * Gaussian matrix, alternating `reps` times per shape. Prints each run's eigenvalue seconds split into Gram, dense ->
+ * band (the two kernels that differ) and bulge chasing, and how many eigenvalues of the two are bitwise equal.
+ */
+async function benchNativeVsWasm(args: Args): Promise<void> {
+  const pools = { native: new KernelPool({ threads: args.threads, native: true }), wasm: new KernelPool({ threads: args.threads, native: false }) };
+  console.log(`native kernels: ${nativeKernelsLine(pools.native)}`);
+  console.log(`against:        ${nativeKernelsLine(pools.wasm)}\n`);
+  const rows: string[][] = [];
+  for (const [r, c] of [[4096, 4096], [4096, 11008]] as const) {
+    const w = gaussianMatrix(r, c, 42, 0.02);
+    const values: Record<string, Float64Array> = {};
+    for (let rep = 0; rep < args.reps; rep++) {
+      for (const name of rep % 2 === 0 ? (['native', 'wasm'] as const) : (['wasm', 'native'] as const)) {
+        const t0 = performance.now();
+        const { values: v, timings: t } = await pools[name].eigenvalues(w, r, c);
+        const total = (performance.now() - t0) / 1000;
+        values[name] = v;
+        rows.push([`${r}x${c}`, name, fmt(total, 2), fmt(t.gram_s, 2), fmt(t.tridiag_s - t.band_s, 2), fmt(t.band_s, 2)]);
+      }
+    }
+    let same = 0;
+    for (let i = 0; i < values.native.length; i++) if (Object.is(values.native[i], values.wasm[i])) same++;
+    rows.push([`${r}x${c}`, 'bitwise equal eigenvalues', `${same} of ${values.native.length}`, '', '', '']);
+  }
+  console.log(table(['shape', 'kernels', 'eigenvalues s', 'Gram s', 'dense -> band s', 'bulge chasing s'], rows));
+  await pools.native.shutdown();
+  await pools.wasm.shutdown();
+}
+
+/**
  * The judged figure: whole processes, paired. A float32 4096x11008 layer in a safetensors file; per rep, in alternating
  * order, `analyze <file> --json` (the CLI as `npm run analyze` starts it) and WeightWatcher's path as its users run it
  * (python3 + numpy/scipy, OpenBLAS with its own CPU detection). Also the CLI's start-up (`--help`) per launcher.
@@ -638,6 +675,10 @@ async function main(): Promise<void> {
   }
   const { availableParallelism, loadavg } = await import('node:os');
   console.log(`alphaboard spectral bench — ${availableParallelism()} cores, threads ${args.threads ?? 'default (min(2, cores))'}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  if (args.nativeOnly) {
+    await benchNativeVsWasm(args);
+    return;
+  }
   if (args.spikedOnly) {
     await benchSpiked(args);
     return;

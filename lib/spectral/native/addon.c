@@ -2,7 +2,34 @@
 // kernel memory (a Uint8Array over the WebAssembly memory's SharedArrayBuffer).
 #include <node_api.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include "kernels.h"
+
+__thread jmp_buf *native_escape;
+
+/** Per thread (Node-API environment): the control block whose kernels to abort when this thread is torn down. */
+typedef struct {
+  uint8_t *ctrl;
+} Teardown;
+
+static void on_teardown(void *arg) {
+  Teardown *t = arg;
+  if (!t->ctrl) return;
+  __atomic_store_n((int32_t *)(t->ctrl + NATIVE_ABORT_OFFSET), 1, __ATOMIC_SEQ_CST);
+  // waiters poll the abort word at least every 10 ms (futex timeouts, or spinning with yields)
+}
+
+static void free_teardown(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  free(data);
+}
+
+/** Records `ctrl` as the control block this thread's teardown aborts. */
+static void watch(napi_env env, uint8_t *ctrl) {
+  Teardown *t = NULL;
+  if (napi_get_instance_data(env, (void **)&t) == napi_ok && t) t->ctrl = ctrl;
+}
 
 /** argv[0] as the kernel memory's bytes, argv[1..count] as integers; false (with a JS exception) otherwise. */
 static bool read_args(napi_env env, napi_callback_info info, size_t count, const char *name, uint8_t **mem, size_t *length, int64_t *out) {
@@ -51,8 +78,17 @@ static napi_value js_gram_lower(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "gramLower: arguments out of range of the kernel memory");
     return NULL;
   }
+  watch(env, mem + a[2]);
+  jmp_buf escape;
+  if (setjmp(escape)) {
+    native_escape = NULL;
+    napi_throw_error(env, NULL, "gramLower: aborted, a partner thread was terminated");
+    return NULL;
+  }
+  native_escape = &escape;
   native_gram_lower(mem, tid, nthreads, (uint32_t)a[2], (uint32_t)a[3], srcType, rows, cols, (uint32_t)a[7], ld,
                     (uint32_t)a[9], (uint32_t)a[10], kc, kBegin, kEnd);
+  native_escape = NULL;
   return NULL;
 }
 
@@ -75,8 +111,32 @@ static napi_value js_dense_to_band(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "denseToBand: arguments out of range of the kernel memory");
     return NULL;
   }
+  watch(env, mem + v[2]);
+  jmp_buf escape;
+  if (setjmp(escape)) {
+    native_escape = NULL;
+    napi_throw_error(env, NULL, "denseToBand: aborted, a partner thread was terminated");
+    return NULL;
+  }
+  native_escape = &escape;
   native_dense_to_band(mem, tid, nthreads, (uint32_t)v[2], (uint32_t)v[3], n, ld, b, (uint32_t)v[7], (uint32_t)v[8],
                        (uint32_t)v[9], (uint32_t)v[10], (uint32_t)v[11], (uint32_t)v[12], (uint32_t)v[13], kcs, (uint32_t)v[15]);
+  native_escape = NULL;
+  return NULL;
+}
+
+// watchTeardown(memory, ctrl): this thread's teardown aborts the kernels waiting on that control block (called by
+// each kernel worker at start, before its first kernel call, so that a partner terminated early is noticed too)
+static napi_value js_watch_teardown(napi_env env, napi_callback_info info) {
+  uint8_t *mem;
+  size_t length;
+  int64_t v[1];
+  if (!read_args(env, info, 1, "watchTeardown(memory: Uint8Array, ctrl)", &mem, &length, v)) return NULL;
+  if (!inside(v[0], 64, length)) {
+    napi_throw_range_error(env, NULL, "watchTeardown: control block out of range of the kernel memory");
+    return NULL;
+  }
+  watch(env, mem + v[0]);
   return NULL;
 }
 
@@ -92,6 +152,14 @@ static bool export_flag(napi_env env, napi_value exports, const char *name, bool
 }
 
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
+  Teardown *t = calloc(1, sizeof(Teardown));
+  if (!t) return NULL;
+  if (napi_set_instance_data(env, t, free_teardown, NULL) != napi_ok) {
+    free(t);
+    return NULL;
+  }
+  if (napi_add_env_cleanup_hook(env, on_teardown, t) != napi_ok) return NULL;
+  if (!export_function(env, exports, "watchTeardown", js_watch_teardown)) return NULL;
   if (!export_function(env, exports, "gramLower", js_gram_lower)) return NULL;
   if (!export_flag(env, exports, "fused", native_gram_fused())) return NULL;
   // the reduction only where it was compiled (AVX2 + FMA), so that its numbers are the fma build's

@@ -57,7 +57,8 @@ static void native_barrier(uint8_t *ctrl, int nthreads) {
   }
   int spins = 0;
   while (aload(ctrl + 4) == generation) {
-    if (++spins > 4000) futex_wait((int32_t *)(ctrl + 4), generation, -1);
+    native_check_abort(ctrl);
+    if (++spins > 4000) futex_wait((int32_t *)(ctrl + 4), generation, 10000000);
     else _mm_pause();
   }
 }
@@ -409,8 +410,14 @@ static void update_fused_y(uint8_t *mem, int tid, int nthreads, ptr ctrl, int re
       done = front + 1;
     }
   }
-  while (aload(words + 4) < total - front) futex_wait((int32_t *)(words + 4), aload(words + 4), 100000);
-  while (aload(ctrl + READY_OFFSET) != ready) futex_wait((int32_t *)(ctrl + READY_OFFSET), aload(ctrl + READY_OFFSET), 1000000);
+  while (aload(words + 4) < total - front) {
+    native_check_abort(ctrl);
+    futex_wait((int32_t *)(words + 4), aload(words + 4), 100000);
+  }
+  while (aload(ctrl + READY_OFFSET) != ready) {
+    native_check_abort(ctrl);
+    futex_wait((int32_t *)(ctrl + READY_OFFSET), aload(ctrl + READY_OFFSET), 1000000);
+  }
   product_y_blocks(a22n, ldb, vpk, ntpn, cstrips, y, j0, j1, jStrips, tbuf, done, total);
   for (int k = 1; k < nthreads; k++) {
     Share *other = shares + (tid + k) % nthreads;

@@ -44,6 +44,7 @@ static void barrier(int32_t *ctrl, int nthreads) {
   }
   int spins = 0;
   while (__atomic_load_n(ctrl + 1, __ATOMIC_SEQ_CST) == generation) {
+    native_check_abort(ctrl);
     if (++spins > 4000) sched_yield();
 #if defined(__x86_64__) || defined(__i386__)
     else __builtin_ia32_pause();

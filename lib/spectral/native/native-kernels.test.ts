@@ -13,6 +13,7 @@ import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { Worker } from 'node:worker_threads';
 import { nativeKernels, nativeUnavailableReason } from './native-kernels';
 import { instantiateKernels, type KernelInstance } from '../wasm/testing/kernels';
 import { KernelPool } from '../wasm/pool';
@@ -168,6 +169,52 @@ describe.skipIf(!native)('native Gram kernel (gram.c)', () => {
       expect(() => native!.addon.denseToBand!(bytes, 0, 1, 0, 1 << 20, 64, 68, 30, 0, 0, 0, 0, 0, 0, 0, 64, 0)).toThrow(RangeError);
     });
   });
+
+  it('a thread waiting at a native barrier for a partner that is terminated gives up, so both threads can end', async () => {
+    // Thread A enters the Gram as thread 0 of 2; thread B never does and is terminated (as when a compute thread is
+    // replaced mid-job). A must leave native code (the call throws) or neither A's termination nor the process's exit
+    // could ever complete.
+    const memory = new WebAssembly.Memory({ initial: 64, maximum: 64, shared: true });
+    const code = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      const m = { exports: {} };
+      process.dlopen(m, workerData.file);
+      const bytes = new Uint8Array(workerData.memory.buffer);
+      m.exports.watchTeardown(bytes, 0);
+      parentPort.postMessage('ready');
+      if (!workerData.enter) setInterval(() => {}, 1000); // B stays alive until terminated (its exit would abort A too)
+      if (workerData.enter) {
+        try {
+          // 64 x 64 float32 at 4096, G at 65536, packs after it; thread 0 of 2 waits for thread 1 at the first barrier
+          m.exports.gramLower(bytes, 0, 2, 0, 4096, 0, 64, 64, 65536, 68, 131072, 196608, 16, 0, 64);
+          parentPort.postMessage('returned');
+        } catch (err) {
+          parentPort.postMessage('threw: ' + err.message);
+        }
+      }`;
+    const start = (enter: boolean) => new Worker(code, { eval: true, workerData: { file: native!.file, memory, enter } });
+    const messages = (w: Worker) => {
+      const seen: string[] = [];
+      w.on('message', (m: string) => seen.push(m));
+      return seen;
+    };
+    const b = start(false);
+    const bSeen = messages(b);
+    const a = start(true);
+    const aSeen = messages(a);
+    const until = async (ok: () => boolean, ms: number) => {
+      const end = Date.now() + ms;
+      while (!ok() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+      return ok();
+    };
+    expect(await until(() => bSeen.includes('ready') && aSeen.includes('ready'), 10_000)).toBe(true);
+    await new Promise((r) => setTimeout(r, 200)); // A is now waiting at the barrier
+    expect(aSeen).toEqual(['ready']);
+    await b.terminate();
+    expect(await until(() => aSeen.length > 1, 10_000)).toBe(true);
+    expect(aSeen[1]).toMatch(/gramLower: aborted, a partner thread was terminated/);
+    await a.terminate();
+  }, 30_000);
 
   describe('in the worker pool (two threads, slabs, every source type)', () => {
     const pools = { native: new KernelPool({ threads: 2, native: true, slabBytes: 1 << 16 }), wasm: new KernelPool({ threads: 2, native: false, slabBytes: 1 << 16 }) };

@@ -28,6 +28,8 @@ export interface NativeAddon {
     g: number, ld: number, pack0: number, pack1: number, kc: number,
     kBegin: number, kEnd: number,
   ): void;
+  /** this thread's teardown aborts the native kernels waiting on the control block at `ctrl` (see kernels.h) */
+  watchTeardown(memory: Uint8Array, ctrl: number): void;
   /** only where dense-band.c was compiled (x86-64 with AVX2 and FMA); its numbers are the fma build's */
   denseToBand?(
     memory: Uint8Array, tid: number, nthreads: number, ctrl: number,

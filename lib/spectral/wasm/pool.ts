@@ -37,6 +37,8 @@ import { nativeKernels, type NativeAddon } from '../native/native-kernels';
 const PAGE = 65536;
 const MAX_PAGES = 65536; // 4 GiB: wasm32 address space
 const RESERVED = 1 << 20; // first MiB left to the module's own statics
+/** Where every job's control block lies (planLayout takes it first). */
+const CTRL = RESERVED;
 /** Per-thread scratch of dense-band.ts's Y column part (T_ROWS = 256 rows x 4 f64). */
 const Y_TRANSPOSE_BYTES = 256 * 4 * 8;
 
@@ -243,7 +245,7 @@ function planLayout(rows: number, cols: number, bytesPerElement: number, slab: n
     off = align(off + bytes, 64);
     return at;
   };
-  const ctrl = take(64);
+  const ctrl = take(64); // = CTRL
   const d = take(ld * 8);
   const e = take(ld * 8);
   const vbuf = take(ld * 8);
@@ -461,7 +463,7 @@ export class KernelPool {
     const nativeReduce = nativeAddon !== null && this.reductionKernel === 'native';
     for (let tid = 0; tid < this.threads; tid++) {
       // plain .mjs: no loader needed, and the parent's flags (tsx hooks, --input-type, ...) must not leak in
-      const w = new Worker(script, { workerData: { module, memory: this.memory, tid, nativeAddon, nativeReduce }, execArgv: [] });
+      const w = new Worker(script, { workerData: { module, memory: this.memory, tid, nativeAddon, nativeReduce, ctrl: CTRL }, execArgv: [] });
       w.on('message', (msg: WorkerReply) => {
         const key = `${msg.id}:${tid}`;
         const p = this.pending.get(key);

@@ -18,6 +18,9 @@ function loadAddon(file) {
   return m.exports;
 }
 const native = nativeAddon ? loadAddon(nativeAddon) : null;
+// A partner terminated while this thread waits for it in native code would hold this thread (and the process) forever:
+// this thread's teardown aborts the native kernels waiting on the pool's control block (addon.c).
+if (native) native.watchTeardown(new Uint8Array(memory.buffer), workerData.ctrl);
 
 /**
  * Two-stage reduction of the Gram matrix in L.g to tridiagonal (d, e): dense -> band (dense-band.ts),

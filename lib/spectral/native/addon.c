@@ -78,7 +78,6 @@ static napi_value js_gram_lower(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "gramLower: arguments out of range of the kernel memory");
     return NULL;
   }
-  watch(env, mem + a[2]);
   jmp_buf escape;
   if (setjmp(escape)) {
     native_escape = NULL;
@@ -111,7 +110,6 @@ static napi_value js_dense_to_band(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "denseToBand: arguments out of range of the kernel memory");
     return NULL;
   }
-  watch(env, mem + v[2]);
   jmp_buf escape;
   if (setjmp(escape)) {
     native_escape = NULL;
@@ -125,8 +123,9 @@ static napi_value js_dense_to_band(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-// watchTeardown(memory, ctrl): this thread's teardown aborts the kernels waiting on that control block (called by
-// each kernel worker at start, before its first kernel call, so that a partner terminated early is noticed too)
+// watchTeardown(memory, ctrl): this thread's teardown aborts the kernels waiting on that control block. Called by each
+// kernel worker at start with its pool's memory, which the worker holds for its whole life, so the hook never writes
+// into freed memory (the kernel calls themselves do not register: a caller's memory may be collected before exit).
 static napi_value js_watch_teardown(napi_env env, napi_callback_info info) {
   uint8_t *mem;
   size_t length;

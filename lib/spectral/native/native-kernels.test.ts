@@ -311,5 +311,10 @@ describe('native Gram kernel availability', () => {
       if (before === undefined) delete process.env.ALPHABOARD_NATIVE;
       else process.env.ALPHABOARD_NATIVE = before;
     }
+    // and on again without it (the reason does not stick)
+    if (native) {
+      expect(nativeKernels()).not.toBeNull();
+      expect(nativeUnavailableReason()).toBe('');
+    }
   });
 });

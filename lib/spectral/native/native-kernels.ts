@@ -199,10 +199,7 @@ let unavailable = '';
  * ALPHABOARD_NATIVE=0; `nativeUnavailableReason()` then says why.
  */
 export function nativeKernels(): NativeKernels | null {
-  if (process.env.ALPHABOARD_NATIVE === '0') {
-    unavailable = 'turned off (ALPHABOARD_NATIVE=0)';
-    return null;
-  }
+  if (process.env.ALPHABOARD_NATIVE === '0') return null;
   if (cached !== undefined) return cached;
   cached = null;
   if (typeof SharedArrayBuffer === 'undefined' || (process.arch !== 'x64' && process.arch !== 'arm64')) {
@@ -233,7 +230,7 @@ export function nativeKernels(): NativeKernels | null {
   return cached;
 }
 
-/** Why nativeKernels() returned null ('' when it did not). */
+/** Why nativeKernels() returns null ('' when it does not). */
 export function nativeUnavailableReason(): string {
-  return unavailable;
+  return process.env.ALPHABOARD_NATIVE === '0' ? 'turned off (ALPHABOARD_NATIVE=0)' : unavailable;
 }
